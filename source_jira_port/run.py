@@ -40,3 +40,7 @@ def run() -> None:
         _emit(error.as_airbyte_message())
         sys.exit(1)
     launch(source, args)
+
+
+if __name__ == "__main__":
+    run()

@@ -9,9 +9,22 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 DEPLOYMENTS = ("cloud", "server")
 _PROBE_TIMEOUT_SECONDS = 30
+# Busy or rate-limited sites are waited for; an unreachable one fails fast.
+_PROBE_RETRY = Retry(
+    total=5,
+    connect=1,
+    read=1,
+    status=5,
+    backoff_factor=1,
+    status_forcelist=(429, 500, 502, 503, 504),
+    respect_retry_after_header=True,
+    raise_on_status=False,
+)
 
 
 def config_error(message: str) -> AirbyteTracedException:
@@ -71,15 +84,17 @@ def probe_server_info(base: str) -> Mapping[str, Any]:
     Jira answers it without credentials, so it tells "wrong address" apart from "wrong password".
     """
     url = f"{base}/rest/api/2/serverInfo"
-    try:
-        response = requests.get(
-            url, headers={"Accept": "application/json"}, timeout=_PROBE_TIMEOUT_SECONDS
-        )
-    except requests.RequestException as error:
-        raise config_error(
-            f"Cannot reach Jira at {base} ({type(error).__name__}). Check the Jira URL and that "
-            "this machine can connect to it."
-        ) from error
+    with requests.Session() as session:
+        session.mount(base, HTTPAdapter(max_retries=_PROBE_RETRY))
+        try:
+            response = session.get(
+                url, headers={"Accept": "application/json"}, timeout=_PROBE_TIMEOUT_SECONDS
+            )
+        except requests.RequestException as error:
+            raise config_error(
+                f"Cannot reach Jira at {base} ({type(error).__name__}). Check the Jira URL and "
+                "that this machine can connect to it."
+            ) from error
     try:
         info = response.json() if response.ok else None
     except requests.JSONDecodeError:

@@ -1,0 +1,847 @@
+"""A local fake Jira (Cloud or Server/Data Center) over real HTTP, for integration tests.
+
+Run standalone with `python -m integration_tests.fakes.jira_server --flavour cloud`; it prints one
+JSON line with the base URL and credentials and serves until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import re
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Literal
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from integration_tests.fakes.jira_data import (
+    SYSTEM_FIELDS,
+    Dataset,
+    Flavour,
+    Issue,
+    Project,
+    Renderer,
+    User,
+    format_jira_time,
+    generate_dataset,
+    to_epoch_ms,
+)
+from integration_tests.fakes.jql import JqlError, Query, issue_order, parse_jql
+
+CLOUD_EMAIL = "jira-bot@example.com"
+CLOUD_API_TOKEN = "cloud-api-token"
+SERVER_USERNAME = "jira-bot"
+SERVER_PASSWORD = "server-password"
+SERVER_PAT = "server-pat"
+OAUTH_ACCESS_TOKEN = "oauth-access-token"
+CLOUD_ID = "11111111-2222-3333-4444-555555555555"
+
+__all__ = [
+    "CLOUD_API_TOKEN",
+    "CLOUD_EMAIL",
+    "CLOUD_ID",
+    "OAUTH_ACCESS_TOKEN",
+    "SERVER_PASSWORD",
+    "SERVER_PAT",
+    "SERVER_USERNAME",
+    "FakeJira",
+    "RecordedRequest",
+]
+
+_JSON = "application/json;charset=UTF-8"
+_TEXT = "text/plain;charset=UTF-8"
+_HTML = "text/html;charset=UTF-8"
+_NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
+_REMOVED = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
+_NAVIGABLE = [f[0] for f in SYSTEM_FIELDS if f[2]]
+_CACHE_SIZE = 64
+
+Access = Literal["open", "public", "user"]  # no auth check / anonymous allowed / login required
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the fake saw it; `auth` is the scheme (`basic`, `bearer`), never a secret."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    json: Any
+    auth: str | None
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: Any = None  # JSON-encoded unless it is a str
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = _JSON
+
+    def encode(self) -> bytes:
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class _HttpError(Exception):
+    def __init__(self, reply: _Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def _errors(status: int, *messages: str) -> _HttpError:
+    return _HttpError(_Reply(status, {"errorMessages": list(messages), "errors": {}}))
+
+
+@dataclass
+class _Failure:
+    status: int
+    remaining: int
+    path_prefix: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass(frozen=True)
+class _Caller:
+    user: User | None  # None: anonymous
+    failed: bool  # credentials were sent and rejected, Jira carried on anonymously
+
+
+@dataclass
+class _Call:
+    """What a route handler gets."""
+
+    method: str
+    url: str  # as the client addressed it, for `self`/`nextPage`
+    params: dict[str, list[str]]
+    body: Any
+    caller: _Caller
+    renderer: Renderer
+    arg: str
+
+
+@dataclass(frozen=True)
+class _Route:
+    methods: tuple[str, ...]
+    pattern: re.Pattern[str]
+    cloud: tuple[str, Access] | None  # (handler method name, access)
+    server: tuple[str, Access] | None
+
+
+def _route(
+    methods: str, pattern: str, cloud: tuple[str, Access] | None, server: tuple[str, Access] | None
+) -> _Route:
+    return _Route(tuple(methods.split()), re.compile(pattern), cloud, server)
+
+
+_ROUTES = (
+    _route("GET", r"serverInfo", ("_server_info", "public"), ("_server_info", "open")),
+    _route("GET", r"myself", ("_myself", "user"), ("_myself", "user")),
+    _route("GET", r"field", ("_fields", "public"), ("_fields", "public")),
+    _route("GET", r"project", ("_project_list", "public"), ("_project_list", "public")),
+    _route("GET", r"project/search", ("_project_search", "public"), None),
+    _route("GET", r"project/(?P<arg>[^/]+)", ("_project", "user"), ("_project", "public")),
+    _route("GET POST", r"search/jql", ("_search_jql", "public"), None),
+    _route("GET POST", r"search", ("_search_removed", "open"), ("_search", "public")),
+    _route("GET", r"issue/(?P<arg>[^/]+)", ("_issue", "public"), ("_issue", "public")),
+)
+_API_PATH = re.compile(r"/rest/api/(?P<version>2|3|latest)/(?P<rest>.+?)/?")
+_GATEWAY_PATH = re.compile(r"/ex/jira/(?P<cloud_id>[^/]+)(?P<rest>/.*)")
+
+
+class FakeJira:
+    """A fake Jira Cloud (`cloud`) or Server/Data Center (`server`) on 127.0.0.1.
+
+    `dataset` is live: change it with :meth:`update_issue`, :meth:`add_issue` and
+    :meth:`delete_issue` while the server runs. `requests_log` records every request.
+    """
+
+    def __init__(
+        self,
+        flavour: Flavour,
+        dataset: Dataset | None = None,
+        *,
+        user_time_zone: str = "Europe/Berlin",
+        max_results_cap: int | None = None,
+        basic_auth_disabled: bool = False,
+        port: int = 0,
+    ) -> None:
+        if flavour not in ("cloud", "server"):
+            raise ValueError(f"unknown flavour {flavour!r}")
+        self.flavour: Flavour = flavour
+        self.dataset = dataset if dataset is not None else generate_dataset()
+        self.user_time_zone = user_time_zone
+        self.zone = ZoneInfo(user_time_zone)
+        self.max_results_cap = 1000 if max_results_cap is None else max_results_cap
+        self.basic_auth_disabled = basic_auth_disabled
+        self.base_url = ""
+        self.requests_log: list[RecordedRequest] = []
+        self._port = port
+        self._lock = threading.Lock()
+        self._failures: list[_Failure] = []
+        self._cache: dict[str, tuple[Query, list[Issue]]] = {}
+        self._cache_version = -1
+        self._in_key_order: list[Issue] = []
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeJira:
+        """Start serving on an ephemeral port (or the one given); sets `base_url`."""
+        self._server = _Server(("127.0.0.1", self._port), _Handler, self)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> FakeJira:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def oauth_base_url(self) -> str:
+        """Where OAuth 2.0 calls go (Cloud): `<base_url>/ex/jira/<CLOUD_ID>`."""
+        return f"{self.base_url}/ex/jira/{CLOUD_ID}"
+
+    # data changes ------------------------------------------------------------------------
+
+    def update_issue(
+        self, key: str, *, at: datetime | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Change fields (neutral values: names for status/priority/type, user ids, wiki text).
+
+        Sets `updated` to `at` or now (ms precision); returns the issue as the API shows it.
+        """
+        with self._lock:
+            return self._render_all(self.dataset.update_issue(key, _ms(at), fields))
+
+    def add_issue(
+        self, project_key: str, *, at: datetime | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Create an issue in a project, created and updated at `at` or now."""
+        with self._lock:
+            return self._render_all(self.dataset.add_issue(project_key, _ms(at), fields))
+
+    def delete_issue(self, key: str) -> None:
+        """Delete an issue (and its sub-tasks); it vanishes from searches and 404s."""
+        with self._lock:
+            self.dataset.delete_issue(key)
+
+    def inject_failure(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        path_prefix: str = "/rest/",
+        retry_after: str | None = "0",
+        rate_limit_reset: str | None = None,
+        body: Any = None,
+    ) -> None:
+        """Answer the next `times` requests under `path_prefix` with `status`.
+
+        Adds `Retry-After` and `X-RateLimit-Reset` (`yyyy-MM-ddTHH:mmZ`) when given; `body`
+        defaults to Jira's error envelope (a str body is sent as text/plain). Failures are
+        consumed in the order they were injected.
+        """
+        headers = {}
+        if retry_after is not None:
+            headers["Retry-After"] = retry_after
+        if rate_limit_reset is not None:
+            headers["X-RateLimit-Reset"] = rate_limit_reset
+        if body is None:
+            body = {"errorMessages": [HTTPStatus(status).phrase], "errors": {}}
+        with self._lock:
+            self._failures.append(_Failure(status, times, path_prefix, headers, body))
+
+    def _render_all(self, issue: Issue) -> dict[str, Any]:
+        version = "3" if self.flavour == "cloud" else "2"
+        renderer = Renderer(self.dataset, self.flavour, version, self.base_url, self.zone)
+        return renderer.issue(issue, self.dataset.field_ids())
+
+    # request handling --------------------------------------------------------------------
+
+    def _handle(
+        self, method: str, target: str, authorization: str | None, raw_body: bytes
+    ) -> _Reply:
+        """Answer one request (called by the HTTP handler thread)."""
+        parts = urlsplit(target)
+        params = parse_qs(parts.query, keep_blank_values=True)
+        body, bad_body = _parse_body(raw_body)
+        scheme = authorization.split(" ", 1)[0].lower() if authorization else None
+        with self._lock:
+            self.requests_log.append(RecordedRequest(method, parts.path, params, body, scheme))
+            failure = self._take_failure(parts.path)
+        if failure is not None:
+            content_type = _TEXT if isinstance(failure.body, str) else _JSON
+            return _Reply(failure.status, failure.body, dict(failure.headers), content_type)
+        try:
+            if bad_body:
+                raise _errors(
+                    400,
+                    "Invalid request payload. Refer to the REST API documentation and try again.",
+                )
+            return self._dispatch(method, parts.path, params, body, authorization)
+        except _HttpError as error:
+            return error.reply
+        except JqlError as error:
+            return _Reply(400, {"errorMessages": [str(error)], "errors": {}})
+
+    def _take_failure(self, path: str) -> _Failure | None:
+        gateway = _GATEWAY_PATH.fullmatch(path)
+        paths = (path, gateway.group("rest")) if gateway else (path,)
+        for failure in self._failures:
+            if any(p.startswith(failure.path_prefix) for p in paths):
+                failure.remaining -= 1
+                if failure.remaining <= 0:
+                    self._failures.remove(failure)
+                return failure
+        return None
+
+    def _dispatch(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, list[str]],
+        body: Any,
+        authorization: str | None,
+    ) -> _Reply:
+        site, gateway = self.base_url, False
+        match = _GATEWAY_PATH.fullmatch(path)
+        if match and self.flavour == "cloud":
+            if match.group("cloud_id") != CLOUD_ID:
+                raise _errors(404, "Site not found")
+            site, gateway, path = self.oauth_base_url, True, match.group("rest")
+        if path == "/oauth/token/accessible-resources" and self.flavour == "cloud":
+            return self._accessible_resources(authorization)
+        api = _API_PATH.fullmatch(path)
+        if api is None or (self.flavour == "server" and api.group("version") == "3"):
+            raise _errors(404, f"null for uri: {site}{path}")
+        route, (handler_name, access) = self._find_route(method, api.group("rest"))
+        caller = _Caller(None, False)
+        if access != "open":
+            caller = self._authenticate(authorization, gateway)
+            if access == "user" and caller.user is None:
+                raise self._login_required()
+        version = "2" if api.group("version") == "latest" else api.group("version")
+        query = f"?{urlencode(params, doseq=True)}" if params else ""
+        call = _Call(
+            method=method,
+            url=f"{site}{path}{query}",
+            params=params,
+            body=body,
+            caller=caller,
+            renderer=Renderer(self.dataset, self.flavour, version, site, self.zone),
+            arg=unquote(route.groupdict().get("arg") or ""),
+        )
+        try:
+            reply: _Reply = getattr(self, handler_name)(call)
+        except _HttpError as error:
+            reply = error.reply
+        if caller.failed:
+            reply.headers["X-Seraph-LoginReason"] = "AUTHENTICATED_FAILED"
+        return reply
+
+    def _find_route(self, method: str, rest: str) -> tuple[re.Match[str], tuple[str, Access]]:
+        for route in _ROUTES:
+            target = route.cloud if self.flavour == "cloud" else route.server
+            match = route.pattern.fullmatch(rest)
+            if match is None or target is None:
+                continue
+            if method not in route.methods:
+                raise _errors(405, "Method Not Allowed")
+            return match, target
+        raise _errors(404, f"null for uri: /rest/api/{rest}")
+
+    # auth ----------------------------------------------------------------------------------
+
+    def _authenticate(self, authorization: str | None, gateway: bool) -> _Caller:
+        scheme, _, credential = (authorization or "").partition(" ")
+        scheme = scheme.lower()
+        if gateway:  # api.atlassian.com takes OAuth bearer tokens only
+            if scheme == "bearer" and credential == OAUTH_ACCESS_TOKEN:
+                return _Caller(self.dataset.bot, False)
+            raise _HttpError(_Reply(401, {"code": 401, "message": "Unauthorized"}))
+        if not authorization:
+            return _Caller(None, False)
+        if scheme == "basic":
+            return self._basic(*_decode_basic(credential))
+        if scheme == "bearer" and self.flavour == "server":
+            if credential == SERVER_PAT:
+                return _Caller(self.dataset.bot, False)
+            raise _HttpError(_Reply(401, _NOT_AUTHENTICATED, _seraph_failed(), _TEXT))
+        return _Caller(None, True)  # e.g. an OAuth token sent to the site itself
+
+    def _basic(self, user: str, password: str) -> _Caller:
+        if self.flavour == "cloud":
+            if user == CLOUD_EMAIL and password == CLOUD_API_TOKEN:
+                return _Caller(self.dataset.bot, False)
+            if user == CLOUD_EMAIL and password == "password":
+                raise _HttpError(
+                    _Reply(
+                        401,
+                        "Basic authentication with passwords is deprecated.",
+                        self._challenge(),
+                        _TEXT,
+                    )
+                )
+            return _Caller(None, True)
+        if self.basic_auth_disabled:
+            raise _HttpError(
+                _Reply(403, {"message": "Basic Authentication has been disabled on this instance."})
+            )
+        if user == SERVER_USERNAME and password == SERVER_PASSWORD:
+            return _Caller(self.dataset.bot, False)
+        html = (
+            "<html><head><title>Unauthorized (401)</title></head><body>"
+            "Basic Authentication Failure - Reason : AUTHENTICATED_FAILED</body></html>"
+        )
+        raise _HttpError(_Reply(401, html, _seraph_failed(), _HTML))
+
+    def _login_required(self) -> _HttpError:
+        if self.flavour == "server":
+            return _errors(
+                401, "You are not authenticated. Authentication required to perform this operation."
+            )
+        return _HttpError(_Reply(401, _NOT_AUTHENTICATED, self._challenge(), _TEXT))
+
+    def _challenge(self) -> dict[str, str]:
+        realm = quote(self.base_url, safe="")
+        return {**_seraph_failed(), "WWW-Authenticate": f'OAuth realm="{realm}"'}
+
+    def _accessible_resources(self, authorization: str | None) -> _Reply:
+        if authorization != f"Bearer {OAUTH_ACCESS_TOKEN}":
+            return _Reply(401, {"code": 401, "message": "Unauthorized"})
+        return _Reply(
+            200,
+            [
+                {
+                    "id": CLOUD_ID,
+                    "url": self.base_url,
+                    "name": "fake-jira",
+                    "scopes": ["read:jira-work", "read:jira-user", "offline_access"],
+                    "avatarUrl": f"{self.base_url}/avatar.png",
+                }
+            ],
+        )
+
+    # endpoints -------------------------------------------------------------------------------
+
+    def _server_info(self, call: _Call) -> _Reply:
+        now = format_jira_time(_ms(None), self.zone)
+        if self.flavour == "cloud":
+            info: dict[str, Any] = {
+                "baseUrl": self.base_url,
+                "version": "1001.0.0-SNAPSHOT",
+                "versionNumbers": [1001, 0, 0],
+                "deploymentType": "Cloud",
+                "buildNumber": 100290,
+                "buildDate": "2025-11-20T08:01:44.000+0000",
+                "serverTime": now,
+                "scmInfo": "8f0c6a1d1e5c4bd3d0c7a6f0d6d1f0c3b1a2e4f5",
+                "serverTitle": "Jira",
+                "serverTimeZone": self.user_time_zone,
+            }
+        else:
+            info = {
+                "baseUrl": self.base_url,
+                "version": "9.12.2",
+                "versionNumbers": [9, 12, 2],
+                "deploymentType": "Server",
+                "buildNumber": 9120002,
+                "buildDate": "2024-01-31T00:00:00.000+0000",
+                "databaseBuildNumber": 9120002,
+                "serverTime": now,
+                "scmInfo": "a8c0e3c8b1d0e6f6c2f8e1f0a9b7d6c5e4f3a2b1",
+                "serverTitle": "Jira",
+            }
+        return _Reply(200, info)
+
+    def _myself(self, call: _Call) -> _Reply:
+        return _Reply(200, call.renderer.myself(self.user_time_zone))
+
+    def _fields(self, call: _Call) -> _Reply:
+        return _Reply(200, [call.renderer.field(f) for f in self.dataset.field_ids()])
+
+    def _visible_projects(self, call: _Call) -> list[Project]:
+        return self.dataset.projects if call.caller.user else []
+
+    def _project_list(self, call: _Call) -> _Reply:
+        expand = _csv(call.params.get("expand"))
+        with self._lock:
+            projects = [
+                call.renderer.project(p, expand=expand) for p in self._visible_projects(call)
+            ]
+        return _Reply(200, projects)
+
+    def _project_search(self, call: _Call) -> _Reply:
+        start_at = max(0, _int(call.params, "startAt", 0))
+        max_results = min(max(0, _int(call.params, "maxResults", 50)), 100)
+        keys = {k.upper() for k in _csv(call.params.get("keys"))}
+        text = (call.params.get("query") or [""])[0].casefold()
+        order = (call.params.get("orderBy") or ["key"])[0]
+        descending, order_field = order.startswith("-"), order.lstrip("+-")
+        if order_field not in ("key", "name"):
+            raise _errors(400, f"The orderBy value '{order}' is not supported.")
+        expand = _csv(call.params.get("expand"))
+        with self._lock:
+            chosen = [
+                p
+                for p in self._visible_projects(call)
+                if (not keys or p.key in keys)
+                and (text in p.key.casefold() or text in p.name.casefold())
+            ]
+            chosen.sort(key=lambda p: getattr(p, order_field).casefold(), reverse=descending)
+            values = [
+                call.renderer.project(p, expand=expand)
+                for p in chosen[start_at : start_at + max_results]
+            ]
+        is_last = start_at + max_results >= len(chosen)
+        page: dict[str, Any] = {"self": call.url}
+        if not is_last:
+            params = {**call.params, "startAt": [str(start_at + max_results)]}
+            page["nextPage"] = f"{call.url.split('?')[0]}?{urlencode(params, doseq=True)}"
+        page |= {
+            "maxResults": max_results,
+            "startAt": start_at,
+            "total": len(chosen),
+            "isLast": is_last,
+            "values": values,
+        }
+        return _Reply(200, page)
+
+    def _project(self, call: _Call) -> _Reply:
+        with self._lock:
+            project = self.dataset.project(call.arg) if call.caller.user else None
+            if project is None:
+                raise _errors(404, f"No project could be found with key '{call.arg}'.")
+            return _Reply(200, call.renderer.project(project, detail=True))
+
+    def _issue(self, call: _Call) -> _Reply:
+        fields = self._select_fields(_csv(call.params.get("fields")), "*all")
+        with self._lock:
+            issue = self.dataset.issue(call.arg) if call.caller.user else None
+            if issue is None:
+                raise _errors(
+                    404,
+                    "Issue does not exist or you do not have permission to see it."
+                    if self.flavour == "cloud"
+                    else "Issue Does Not Exist",
+                )
+            return _Reply(200, call.renderer.issue(issue, fields))
+
+    def _search_removed(self, call: _Call) -> _Reply:
+        raise _errors(410, _REMOVED)
+
+    def _search_jql(self, call: _Call) -> _Reply:
+        args = _SearchArgs.read(call)
+        max_results = args.number("maxResults", 50)
+        if not 1 <= max_results <= 5000:
+            raise _errors(400, "The max results parameter has to be between 1 and 5,000.")
+        offset = _decode_token(args.text("nextPageToken"))
+        fields = self._select_fields(args.list("fields"), "id")
+        page_size = min(max_results, 100) if "*all" in args.list("fields") else max_results
+        with self._lock:
+            query, found = self._run_query(args.text("jql"), call.caller)
+            if query.where is None:
+                raise _errors(
+                    400,
+                    "Unbounded JQL queries are not allowed here. Please add a "
+                    "search restriction to your query.",
+                )
+            issues = [call.renderer.issue(i, fields) for i in found[offset : offset + page_size]]
+            more = offset + page_size < len(found)
+        out: dict[str, Any] = {"issues": issues}
+        if more:
+            out["nextPageToken"] = _encode_token(offset + page_size)
+        out["isLast"] = not more
+        return _Reply(200, _with_expansions(out, args.list("expand"), fields, call.renderer))
+
+    def _search(self, call: _Call) -> _Reply:
+        args = _SearchArgs.read(call)
+        start_at = max(0, args.number("startAt", 0))
+        max_results = min(max(0, args.number("maxResults", 50)), self.max_results_cap)
+        fields = self._select_fields(args.list("fields"), "*navigable")
+        with self._lock:
+            _, found = self._run_query(args.text("jql"), call.caller)
+            issues = [
+                call.renderer.issue(i, fields) for i in found[start_at : start_at + max_results]
+            ]
+        out = {
+            "expand": "schema,names",
+            "startAt": start_at,
+            "maxResults": max_results,
+            "total": len(found),
+            "issues": issues,
+        }
+        return _Reply(200, _with_expansions(out, args.list("expand"), fields, call.renderer))
+
+    def _run_query(self, jql: str, caller: _Caller) -> tuple[Query, list[Issue]]:
+        """Parse and run JQL for `caller` (hold the lock); results are cached per data version."""
+        if caller.user is None:  # anonymous: sees no project, so no issue
+            return parse_jql(jql, projects=[], zone=self.zone), []
+        if self._cache_version != self.dataset.version:
+            self._cache.clear()
+            self._cache_version = self.dataset.version
+            self._in_key_order = sorted(self.dataset.issues.values(), key=issue_order)
+        if jql not in self._cache:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            query = parse_jql(jql, projects=self.dataset.projects, zone=self.zone)
+            self._cache[jql] = query, query.run(self._in_key_order)
+        return self._cache[jql]
+
+    def _select_fields(self, tokens: list[str], default: str) -> list[str]:
+        """Resolve `fields` (`*all`, `*navigable`, names, `-name`) to field ids in Jira's order."""
+        every = self.dataset.field_ids()
+        navigable = _NAVIGABLE + [c.id for c in self.dataset.custom_fields]
+        chosen: set[str] = set()
+        excluded: set[str] = set()
+        for token in tokens or [default]:
+            if token == "*all":
+                chosen.update(every)
+            elif token == "*navigable":
+                chosen.update(navigable)
+            elif token.startswith("-"):
+                excluded.add(token[1:])
+            else:
+                chosen.add(token)
+        if excluded and not chosen:
+            chosen.update(navigable)
+        return [f for f in every if f in chosen and f not in excluded]
+
+
+@dataclass(frozen=True)
+class _SearchArgs:
+    """Search parameters from a GET query string or a POST JSON body."""
+
+    values: dict[str, Any]
+
+    @classmethod
+    def read(cls, call: _Call) -> _SearchArgs:
+        if call.method == "POST":
+            if not isinstance(call.body, dict):
+                raise _errors(
+                    400,
+                    "Invalid request payload. Refer to the REST API documentation and try again.",
+                )
+            return cls(call.body)
+        return cls(
+            {
+                name: values[-1]
+                if name in ("jql", "nextPageToken", "startAt", "maxResults")
+                else values
+                for name, values in call.params.items()
+            }
+        )
+
+    def text(self, name: str) -> str:
+        return str(self.values.get(name) or "")
+
+    def number(self, name: str, default: int) -> int:
+        value = self.values.get(name)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise _errors(
+                400, f"The value '{value}' is not valid for the parameter '{name}'."
+            ) from None
+
+    def list(self, name: str) -> list[str]:
+        value = self.values.get(name)
+        return _csv([value] if isinstance(value, str) else value)
+
+
+def _with_expansions(
+    out: dict[str, Any], expand: list[str], fields: list[str], renderer: Renderer
+) -> dict[str, Any]:
+    """Add `names`/`schema` when expanded, as search responses do."""
+    if "names" in expand:
+        out["names"] = {f: renderer.field(f)["name"] for f in fields}
+    if "schema" in expand:
+        out["schema"] = {f: renderer.field(f)["schema"] for f in fields}
+    return out
+
+
+def _csv(values: list[str] | None) -> list[str]:
+    """Comma lists, possibly repeated (`fields=a,b&fields=c`), as one list."""
+    return [
+        part.strip() for value in values or () for part in str(value).split(",") if part.strip()
+    ]
+
+
+def _int(params: dict[str, list[str]], name: str, default: int) -> int:
+    return _SearchArgs({name: params[name][-1]} if name in params else {}).number(name, default)
+
+
+def _ms(at: datetime | None) -> int:
+    return int(time.time() * 1000) if at is None else to_epoch_ms(at)
+
+
+def _parse_body(raw: bytes) -> tuple[Any, bool]:
+    """The JSON body (None when empty) and whether it was malformed."""
+    if not raw.strip():
+        return None, False
+    try:
+        return json.loads(raw), False
+    except ValueError:
+        return None, True
+
+
+def _decode_basic(credential: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(credential, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return "", ""
+    user, _, password = decoded.partition(":")
+    return user, password
+
+
+def _seraph_failed() -> dict[str, str]:
+    return {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"}
+
+
+def _encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"fake-jira:{offset}".encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> int:
+    if not token:
+        return 0
+    try:
+        prefix, _, offset = (
+            base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().partition(":")
+        )
+        if prefix == "fake-jira" and offset.isdigit():
+            return int(offset)
+    except (binascii.Error, UnicodeDecodeError):
+        pass
+    raise _errors(400, "The provided next page token is invalid or expired.")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], fake: FakeJira
+    ) -> None:
+        super().__init__(address, handler)
+        self.fake = fake
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore clients that hang up mid-response; report anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        reply = self.server.fake._handle(
+            self.command, self.path, self.headers.get("Authorization"), raw
+        )
+        payload = reply.encode()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815 (http.server's names)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet: no per-request logging to stderr."""
+
+
+def _credentials(fake: FakeJira) -> dict[str, str]:
+    if fake.flavour == "cloud":
+        return {
+            "email": CLOUD_EMAIL,
+            "api_token": CLOUD_API_TOKEN,
+            "oauth_access_token": OAUTH_ACCESS_TOKEN,
+            "cloud_id": CLOUD_ID,
+            "oauth_base_url": fake.oauth_base_url,
+        }
+    return {
+        "username": SERVER_USERNAME,
+        "password": SERVER_PASSWORD,
+        "personal_access_token": SERVER_PAT,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """CLI: start a fake, print `{"base_url", "flavour", credentials…}`, serve until a signal."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--flavour", choices=("cloud", "server"), default="cloud")
+    parser.add_argument("--issues", type=int, default=200)
+    parser.add_argument("--projects", type=int, default=3)
+    parser.add_argument("--custom-fields", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--user-time-zone", default="Europe/Berlin")
+    parser.add_argument("--max-results-cap", type=int)
+    parser.add_argument("--basic-auth-disabled", action="store_true")
+    args = parser.parse_args(argv)
+    dataset = generate_dataset(
+        projects=args.projects, issues=args.issues, seed=args.seed, custom_fields=args.custom_fields
+    )
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    with FakeJira(
+        args.flavour,
+        dataset,
+        user_time_zone=args.user_time_zone,
+        max_results_cap=args.max_results_cap,
+        basic_auth_disabled=args.basic_auth_disabled,
+        port=args.port,
+    ) as fake:
+        line = {"base_url": fake.base_url, "flavour": fake.flavour, **_credentials(fake)}
+        print(json.dumps(line), flush=True)
+        while not stopped.wait(0.5):
+            pass
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,390 @@
+"""A small JQL parser and evaluator: the clauses, dates and ordering connectors send.
+
+Supported: `project`, `key`/`issuekey`, `id`, `status`, `statusCategory`/`category`,
+`issuetype`/`type` with `= != IN NOT IN`; `updated`/`created` (also `…Date`) with
+`= != > >= < <=` against epoch milliseconds (zone-free), quoted date literals in the user's zone
+(minute precision) or periods (`-5d`, `4w 2d`); `AND`, `OR`, `NOT`, parentheses;
+`ORDER BY updated|created|key|id [ASC|DESC], …`. Errors carry Jira's messages.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from integration_tests.fakes.jira_data import ISSUE_TYPES, STATUSES, Issue, Project, to_epoch_ms
+
+Predicate = Callable[[Issue], bool]
+
+
+class JqlError(ValueError):
+    """A query Jira would reject with 400; `str(error)` is the `errorMessages` entry."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: `where` is None for an unbounded query (empty or only ORDER BY)."""
+
+    where: Predicate | None
+    order_by: tuple[tuple[str, bool], ...]  # (field, descending)
+
+    def run(self, issues_in_key_order: Iterable[Issue]) -> list[Issue]:
+        """Filter and sort; without ORDER BY the key order is kept."""
+        where = self.where
+        found = [i for i in issues_in_key_order if where is None or where(i)]
+        for name, descending in reversed(self.order_by):  # stable sorts, last key first
+            found.sort(key=_SORT_KEYS[name], reverse=descending)
+        return found
+
+
+def issue_order(issue: Issue) -> tuple[str, int]:
+    """Jira's key order: project, then issue number numerically."""
+    return issue.project_key, issue.number
+
+
+_SORT_KEYS: dict[str, Callable[[Issue], Any]] = {
+    "updated": operator.attrgetter("updated"),
+    "created": operator.attrgetter("created"),
+    "key": issue_order,
+    "id": operator.attrgetter("id"),
+}
+_FIELD_ALIASES = {
+    "project": "project",
+    "key": "key",
+    "issuekey": "key",
+    "id": "id",
+    "status": "status",
+    "statuscategory": "statusCategory",
+    "category": "statusCategory",
+    "issuetype": "issuetype",
+    "type": "issuetype",
+    "updated": "updated",
+    "updateddate": "updated",
+    "created": "created",
+    "createddate": "created",
+}
+# fields real Jira searches and sorts by but this fake does not
+_UNSUPPORTED = {
+    "assignee",
+    "reporter",
+    "creator",
+    "priority",
+    "summary",
+    "description",
+    "labels",
+    "component",
+    "resolution",
+    "resolved",
+    "duedate",
+    "parent",
+    "text",
+}
+_DATE_FIELDS = frozenset(("updated", "created"))
+_EQUALITY = ("=", "!=", "in", "not in")
+_COMPARISON = ("=", "!=", ">", ">=", "<", "<=")
+
+_TOKEN = re.compile(
+    r"""
+    \s*(?:
+      (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+    | (?P<op>!=|>=|<=|!~|[=<>~(),])
+    | (?P<word>[^\s=!<>~(),"']+)
+    )""",
+    re.VERBOSE,
+)
+_DATE_FORMATS = (
+    (re.compile(r"\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{2}"), "%Y/%m/%d %H:%M"),
+    (re.compile(r"\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}"), "%Y-%m-%d %H:%M"),
+    (re.compile(r"\d{4}/\d{1,2}/\d{1,2}"), "%Y/%m/%d"),
+    (re.compile(r"\d{4}-\d{1,2}-\d{1,2}"), "%Y-%m-%d"),
+)
+_PERIOD = re.compile(r"([-+]?)((?:\s*\d+[wdhm])+)")
+_PERIOD_PART = re.compile(r"(\d+)([wdhm])")
+_PERIOD_MS = {"w": 604_800_000, "d": 86_400_000, "h": 3_600_000, "m": 60_000}
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # string | op | word | end
+    text: str
+    position: int
+
+    def is_word(self, *words: str) -> bool:
+        return self.kind == "word" and self.text.upper() in words
+
+    @property
+    def value(self) -> str:
+        if self.kind != "string":
+            return self.text
+        return re.sub(r"\\(.)", r"\1", self.text[1:-1])
+
+
+def _syntax_error(message: str, token: _Token) -> JqlError:
+    return JqlError(f"Error in the JQL Query: {message} (line 1, character {token.position + 1})")
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens, position = [], 0
+    while True:
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            rest = text[position:].lstrip()
+            at = len(text) - len(rest)
+            if not rest:
+                tokens.append(_Token("end", "", at))
+                return tokens
+            bad = _Token("op", rest[0], at)
+            if rest[0] in "\"'":
+                raise _syntax_error(f"Missing closing quote for string {rest!r}.", bad)
+            raise _syntax_error(
+                f"The character '{rest[0]}' is a reserved JQL character. You must enclose it "
+                "in a string.",
+                bad,
+            )
+        kind = match.lastgroup or "word"
+        tokens.append(_Token(kind, match.group(kind), match.start(kind)))
+        position = match.end()
+
+
+def parse_jql(
+    text: str, *, projects: Sequence[Project], zone: ZoneInfo, now_ms: int | None = None
+) -> Query:
+    """Parse and compile `text` for a user who sees `projects` and lives in `zone`.
+
+    Raises :class:`JqlError` with the message Jira would put in `errorMessages`.
+    """
+    parser = _Parser(
+        _tokenize(text), projects, zone, int(time.time() * 1000) if now_ms is None else now_ms
+    )
+    return parser.query()
+
+
+class _Parser:
+    def __init__(
+        self, tokens: list[_Token], projects: Sequence[Project], zone: ZoneInfo, now_ms: int
+    ) -> None:
+        self.tokens = tokens
+        self.at = 0
+        self.projects = projects
+        self.zone = zone
+        self.now_ms = now_ms
+        self.semantic_error: JqlError | None = None  # raised only if the syntax is fine
+
+    @property
+    def token(self) -> _Token:
+        return self.tokens[self.at]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def expect_op(self, op: str) -> None:
+        if self.token.kind != "op" or self.token.text != op:
+            raise self.unexpected(f"'{op}'")
+        self.at += 1
+
+    def unexpected(self, wanted: str) -> JqlError:
+        got = "the end of the query" if self.token.kind == "end" else f"'{self.token.text}'"
+        return _syntax_error(f"Expecting {wanted} but got {got}.", self.token)
+
+    def at_order_by(self) -> bool:
+        return self.token.is_word("ORDER") and self.tokens[self.at + 1].is_word("BY")
+
+    def query(self) -> Query:
+        where = None
+        if self.token.kind != "end" and not self.at_order_by():
+            where = self.or_expr()
+        order: list[tuple[str, bool]] = []
+        if self.at_order_by():
+            self.at += 2
+            order.append(self.sort_key())
+            while self.token.kind == "op" and self.token.text == ",":
+                self.at += 1
+                order.append(self.sort_key())
+        if self.token.kind != "end":
+            raise self.unexpected("either 'OR' or 'AND'" if where else "a field name")
+        if self.semantic_error:
+            raise self.semantic_error
+        return Query(where, tuple(order))
+
+    def sort_key(self) -> tuple[str, bool]:
+        token = self.take()
+        if token.kind not in ("word", "string"):
+            raise _syntax_error(f"Expecting a field name but got '{token.text}'.", token)
+        name = _FIELD_ALIASES.get(token.value.lower())
+        if name not in _SORT_KEYS:
+            raise _field_error(token.value, known=name is not None)
+        descending = self.token.is_word("DESC")
+        if descending or self.token.is_word("ASC"):
+            self.at += 1
+        return name, descending
+
+    def or_expr(self) -> Predicate:
+        parts = [self.and_expr()]
+        while self.token.is_word("OR", "||"):
+            self.at += 1
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else lambda i: any(p(i) for p in parts)
+
+    def and_expr(self) -> Predicate:
+        parts = [self.not_expr()]
+        while self.token.is_word("AND", "&&"):
+            self.at += 1
+            parts.append(self.not_expr())
+        return parts[0] if len(parts) == 1 else lambda i: all(p(i) for p in parts)
+
+    def not_expr(self) -> Predicate:
+        if self.token.is_word("NOT"):
+            self.at += 1
+            inner = self.not_expr()
+            return lambda i: not inner(i)
+        if self.token.kind == "op" and self.token.text == "(":
+            self.at += 1
+            inner = self.or_expr()
+            self.expect_op(")")
+            return inner
+        return self.clause()
+
+    def clause(self) -> Predicate:
+        token = self.take()
+        if token.kind not in ("word", "string"):
+            raise _syntax_error(f"Expecting a field name but got '{token.text}'.", token)
+        op = self.operator()
+        values = self.value_list() if op in ("in", "not in") else [self.value()]
+        try:
+            return _compile_clause(self, token.value, op, values)
+        except JqlError as error:
+            self.semantic_error = self.semantic_error or error
+            return lambda _: False
+
+    def operator(self) -> str:
+        token = self.take()
+        if token.kind == "op" and token.text not in "(),":
+            return token.text
+        if token.is_word("IN"):
+            return "in"
+        if token.is_word("NOT") and self.token.is_word("IN"):
+            self.at += 1
+            return "not in"
+        if token.is_word("IS", "WAS", "CHANGED"):
+            if self.token.is_word("NOT"):
+                self.at += 1
+                return f"{token.text} not".lower()
+            return token.text.lower()
+        self.at -= 1
+        raise self.unexpected("operator")
+
+    def value(self) -> str:
+        if self.token.kind not in ("word", "string"):
+            raise self.unexpected("either a value, list or function")
+        return self.take().value
+
+    def value_list(self) -> list[str]:
+        self.expect_op("(")
+        values = [self.value()]
+        while self.token.kind == "op" and self.token.text == ",":
+            self.at += 1
+            values.append(self.value())
+        self.expect_op(")")
+        return values
+
+    def instant(self, field: str, value: str) -> int:
+        """Epoch ms for a date operand: bare ms, a literal in the user's zone, or a period."""
+        if value.isdigit():
+            return int(value)
+        for pattern, layout in _DATE_FORMATS:
+            if pattern.fullmatch(value):
+                try:
+                    local = datetime.strptime(value, layout)
+                except ValueError:
+                    break
+                return to_epoch_ms(local.replace(tzinfo=self.zone))
+        period = _PERIOD.fullmatch(value.strip())
+        if period:
+            amount = sum(
+                int(n) * _PERIOD_MS[unit] for n, unit in _PERIOD_PART.findall(period.group(2))
+            )
+            return self.now_ms - amount if period.group(1) == "-" else self.now_ms + amount
+        raise JqlError(
+            f"Date value '{value}' for field '{field}' is invalid. Valid formats include: "
+            "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period "
+            "format e.g. '-5d', '4w 2d'."
+        )
+
+
+def _field_error(written: str, *, known: bool = False) -> JqlError:
+    """Jira's unknown-field error, or a clear one for fields only the fake cannot handle."""
+    if known or written.lower() in _UNSUPPORTED:
+        return JqlError(f"The fake Jira does not support '{written}' here (real Jira does).")
+    return JqlError(f"Field '{written}' does not exist or you do not have permission to view it.")
+
+
+def _compile_clause(parser: _Parser, written: str, op: str, values: list[str]) -> Predicate:
+    field = _FIELD_ALIASES.get(written.lower())
+    if field is None:
+        raise _field_error(written)
+    allowed = _COMPARISON if field in _DATE_FIELDS else _EQUALITY
+    if op not in allowed:
+        raise JqlError(f"The operator '{op.upper()}' is not supported by the '{written}' field.")
+    if field in _DATE_FIELDS:
+        compare, instant = _OPERATORS[op], parser.instant(written, values[0])
+        get_time = operator.attrgetter(field)
+        return lambda i: compare(get_time(i), instant)
+    wanted = frozenset(_resolve(parser.projects, field, written, v) for v in values)
+    negate = op in ("!=", "not in")
+    get = _MEMBER_GETTERS[field]
+    return lambda i: (get(i) in wanted) != negate
+
+
+_OPERATORS: dict[str, Callable[[int, int], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+_MEMBER_GETTERS: dict[str, Callable[[Issue], object]] = {
+    "project": operator.attrgetter("project_key"),
+    "key": operator.attrgetter("key"),
+    "id": operator.attrgetter("id"),
+    "status": lambda i: i.status.id,
+    "statusCategory": lambda i: i.status.category_id,
+    "issuetype": lambda i: i.issuetype.id,
+}
+
+
+def _resolve(projects: Sequence[Project], field: str, written: str, value: str) -> object:
+    """Map a written value to what `_MEMBER_GETTERS` returns; unknown values are 400s."""
+    if field == "key":
+        return value.upper()
+    if field == "id":
+        return int(value) if value.isdigit() else None
+    folded = value.casefold()
+    found: object = None
+    if field == "project":
+        found = next(
+            (p.key for p in projects if folded in (p.key.casefold(), p.id, p.name.casefold())), None
+        )
+    elif field == "statusCategory":
+        found = next(
+            (
+                s.category_id
+                for s in STATUSES
+                if folded in (s.category_name.casefold(), s.category_key, str(s.category_id))
+            ),
+            None,
+        )
+    else:
+        table = STATUSES if field == "status" else ISSUE_TYPES
+        found = next((t.id for t in table if folded in (t.name.casefold(), t.id)), None)
+    if found is None:
+        raise JqlError(f"The value '{value}' does not exist for the field '{written}'.")
+    return found

@@ -1,0 +1,151 @@
+"""spec, check, discover and read through the real command line against the fake Jira."""
+
+from __future__ import annotations
+
+import pytest
+
+from integration_tests.conftest import (
+    SourceCli,
+    configured_catalog,
+    jira_config,
+    of_type,
+    records,
+)
+from integration_tests.fakes.jira_server import CLOUD_API_TOKEN, SERVER_PASSWORD, FakeJira
+
+pytestmark = pytest.mark.integration
+
+
+def test_spec_marks_every_secret(source_cli: SourceCli) -> None:
+    code, messages, _ = source_cli.run("spec")
+    assert code == 0
+    credentials = of_type(messages, "SPEC")[0]["spec"]["connectionSpecification"]["properties"][
+        "credentials"
+    ]
+    secrets = {
+        name
+        for option in credentials["oneOf"]
+        for name, field in option["properties"].items()
+        if field.get("airbyte_secret")
+    }
+    assert secrets == {"api_token", "password", "personal_access_token", "access_token"}
+
+
+def test_check_succeeds_with_good_credentials_and_projects(
+    source_cli: SourceCli, fake_jira: FakeJira
+) -> None:
+    keys = [project.key for project in fake_jira.dataset.projects]
+    code, messages, _ = source_cli.run("check", jira_config(fake_jira, projects=keys))
+    assert code == 0
+    assert of_type(messages, "CONNECTION_STATUS")[0]["connectionStatus"]["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"projects": ["NOPE"]}, "No project could be found with key 'NOPE'"),
+        ({"jira_url": "http://127.0.0.1:9"}, "Cannot reach Jira at http://127.0.0.1:9"),
+    ],
+    ids=["unknown-project", "unreachable-host"],
+)
+def test_check_says_what_is_wrong(
+    source_cli: SourceCli, fake_jira: FakeJira, overrides: dict[str, object], expected: str
+) -> None:
+    _, messages, _ = source_cli.run("check", jira_config(fake_jira, **overrides))
+    status = of_type(messages, "CONNECTION_STATUS")[0]["connectionStatus"]
+    assert status["status"] == "FAILED"
+    assert expected in status["message"]
+
+
+def test_check_rejects_a_wrong_secret_without_printing_it(
+    source_cli: SourceCli, fake_jira: FakeJira
+) -> None:
+    config = jira_config(fake_jira)
+    wrong = "wrong-secret-value"
+    secret_key = "api_token" if fake_jira.flavour == "cloud" else "password"
+    config["credentials"][secret_key] = wrong
+
+    _, messages, stderr = source_cli.run("check", config)
+
+    status = of_type(messages, "CONNECTION_STATUS")[0]["connectionStatus"]
+    assert status["status"] == "FAILED"
+    assert "rejected the credentials" in status["message"]
+    output = str(messages) + stderr
+    assert wrong not in output
+    assert CLOUD_API_TOKEN not in output and SERVER_PASSWORD not in output
+
+
+def test_check_explains_disabled_basic_auth(source_cli: SourceCli) -> None:
+    with FakeJira("server", basic_auth_disabled=True) as fake:
+        _, messages, _ = source_cli.run("check", jira_config(fake))
+    status = of_type(messages, "CONNECTION_STATUS")[0]["connectionStatus"]
+    assert status["status"] == "FAILED"
+    assert "personal access token" in status["message"]
+
+
+def test_discover_lists_both_streams_with_keys_and_cursor(
+    source_cli: SourceCli, fake_jira: FakeJira
+) -> None:
+    code, messages, _ = source_cli.run("discover", jira_config(fake_jira))
+    assert code == 0
+    streams = {s["name"]: s for s in of_type(messages, "CATALOG")[0]["catalog"]["streams"]}
+    assert set(streams) == {"projects", "issues"}
+    assert streams["issues"]["source_defined_primary_key"] == [["id"]]
+    assert streams["issues"]["default_cursor_field"] == ["updated"]
+    assert streams["issues"]["supported_sync_modes"] == ["full_refresh", "incremental"]
+    assert streams["projects"]["supported_sync_modes"] == ["full_refresh"]
+
+
+def test_read_returns_every_project_and_issue(source_cli: SourceCli, fake_jira: FakeJira) -> None:
+    code, messages, _ = source_cli.run(
+        "read", jira_config(fake_jira), configured_catalog("projects", "issues")
+    )
+    assert code == 0
+    assert sorted(p["key"] for p in records(messages, "projects")) == sorted(
+        p.key for p in fake_jira.dataset.projects
+    )
+    issues = records(messages, "issues")
+    assert sorted(i["key"] for i in issues) == sorted(fake_jira.dataset.issues)
+    assert len({i["id"] for i in issues}) == len(issues)
+
+
+def test_read_limits_to_configured_projects_and_jql(
+    source_cli: SourceCli, fake_jira: FakeJira
+) -> None:
+    project = fake_jira.dataset.projects[0].key
+    config = jira_config(fake_jira, projects=[project], jql="status != Done")
+    code, messages, _ = source_cli.run("read", config, configured_catalog("projects", "issues"))
+    assert code == 0
+    assert [p["key"] for p in records(messages, "projects")] == [project]
+    issues = records(messages, "issues")
+    expected = {
+        issue.key
+        for issue in fake_jira.dataset.issues.values()
+        if issue.project_key == project and issue.status.name != "Done"
+    }
+    assert {i["key"] for i in issues} == expected
+    assert all(i["fields"]["status"]["name"] != "Done" for i in issues)
+
+
+def test_read_fails_loudly_on_bad_jql(source_cli: SourceCli, fake_jira: FakeJira) -> None:
+    code, messages, _ = source_cli.run(
+        "read", jira_config(fake_jira, jql="status = = Done"), configured_catalog("issues")
+    )
+    assert code != 0
+    errors = [
+        m["trace"]["error"] for m in of_type(messages, "TRACE") if m["trace"]["type"] == "ERROR"
+    ]
+    assert any("Error in the JQL Query" in e["message"] for e in errors)
+    assert records(messages, "issues") == []
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_read_waits_out_rate_limits(
+    source_cli: SourceCli, fake_jira: FakeJira, status: int
+) -> None:
+    fake_jira.inject_failure(status, times=2, retry_after="1")
+    code, messages, _ = source_cli.run(
+        "read", jira_config(fake_jira), configured_catalog("projects")
+    )
+    assert code == 0
+    assert len(records(messages, "projects")) == len(fake_jira.dataset.projects)

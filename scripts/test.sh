@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install the connector with its dev tools into .venv, then lint, type-check and run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/hadolint Dockerfile
+.venv/bin/python -m pytest -m "not image_tests" "$@"

@@ -1,0 +1,61 @@
+import logging
+from typing import Any
+
+from airbyte_cdk.models import Status
+
+from source_jira_port.source import SourceJiraPort
+from unit_tests.conftest import CLOUD_URL, SECRET, SERVER_URL, cloud_config, server_config
+
+_LOGGER = logging.getLogger("test")
+
+
+def _check(config: dict[str, Any]) -> Any:
+    return SourceJiraPort(config=config).check(_LOGGER, config)
+
+
+def _serve_projects(requests_mock: Any) -> None:
+    requests_mock.get(
+        f"{CLOUD_URL}/rest/api/3/project/search",
+        json={"startAt": 0, "total": 1, "isLast": True, "values": [{"id": "1", "key": "PROJ"}]},
+    )
+
+
+def test_check_succeeds_when_myself_and_every_project_answer(requests_mock: Any) -> None:
+    myself = requests_mock.get(f"{CLOUD_URL}/rest/api/3/myself", json={"accountId": "a"})
+    project = requests_mock.get(f"{CLOUD_URL}/rest/api/3/project/PROJ", json={"id": "1"})
+    _serve_projects(requests_mock)
+
+    status = _check(cloud_config(projects=["PROJ"]))
+
+    assert status.status == Status.SUCCEEDED
+    assert (myself.call_count, project.call_count) == (1, 1)
+
+
+def test_check_fails_on_wrong_credentials_even_if_search_answers_anonymously(
+    requests_mock: Any,
+) -> None:
+    requests_mock.get(
+        f"{CLOUD_URL}/rest/api/3/myself", status_code=401, text="Client must be authenticated"
+    )
+    _serve_projects(requests_mock)
+
+    status = _check(cloud_config())
+
+    assert status.status == Status.FAILED
+    assert "rejected the credentials" in status.message
+    assert SECRET not in status.message
+
+
+def test_check_names_an_unknown_project(requests_mock: Any) -> None:
+    requests_mock.get(f"{SERVER_URL}/rest/api/2/myself", json={"name": "bot"})
+    requests_mock.get(f"{SERVER_URL}/rest/api/2/project/GOOD", json={"id": "1"})
+    requests_mock.get(
+        f"{SERVER_URL}/rest/api/2/project/NOPE",
+        status_code=404,
+        json={"errorMessages": ["No project could be found with key 'NOPE'."], "errors": {}},
+    )
+
+    status = _check(server_config(projects=["GOOD", "NOPE"]))
+
+    assert status.status == Status.FAILED
+    assert "No project could be found with key 'NOPE'." in status.message
