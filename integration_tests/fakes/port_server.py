@@ -1,0 +1,491 @@
+"""A fake Port API for tests: real HTTP on 127.0.0.1, SQLite storage, Port's rules, faults.
+
+Implements the token, blueprint and entity endpoints the Port destination uses, with Port's
+limits (20 entities per bulk, 1 MiB bodies, 1..100 ids per bulk delete), identifier pattern,
+property and relation validation, 207 partial results, merge semantics, and injectable faults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import secrets
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+MAX_BODY_BYTES = 1024 * 1024
+_IDENTIFIER_SYMBOLS = set("0123456789@_.+:\\/=-")
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+_BP = r"^/v1/blueprints/(?P<bp>[^/]+)"
+Reply = tuple[int, Any, dict[str, str]]
+
+
+class PortError(Exception):
+    """An error answer (status, Port error code, message)."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+@dataclasses.dataclass
+class Fault:
+    status: int
+    path: str
+    remaining: int | None
+    skip: int
+    headers: dict[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int
+
+
+class FakePort:
+    """The fake server; `start()`/`stop()` or use as a context manager."""
+
+    def __init__(
+        self,
+        client_id: str = "port-client",
+        client_secret: str = "port-secret",
+        token_ttl: int = 10800,
+    ) -> None:
+        self.client_id, self.client_secret, self.token_ttl = client_id, client_secret, token_ttl
+        self.requests: list[LoggedRequest] = []
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute("CREATE TABLE blueprints (id TEXT PRIMARY KEY, body TEXT)")
+        self._db.execute(
+            "CREATE TABLE entities (bp TEXT, id TEXT, body TEXT, PRIMARY KEY (bp, id))"
+        )
+        self._lock = threading.RLock()
+        self._tokens: dict[str, float] = {}
+        self._faults: list[Fault] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._routes: list[tuple[str, re.Pattern[str], Callable[..., Reply]]] = [
+            ("GET", re.compile(r"^/v1/blueprints$"), self._list_blueprints),
+            ("POST", re.compile(r"^/v1/blueprints$"), self._create_blueprint),
+            ("GET", re.compile(_BP + "$"), self._get_blueprint),
+            ("PATCH", re.compile(_BP + "$"), self._patch_blueprint),
+            ("POST", re.compile(_BP + "/entities/bulk$"), self._bulk_upsert),
+            ("POST", re.compile(_BP + "/entities/search$"), self._search),
+            ("GET", re.compile(_BP + "/entities$"), self._list_entities),
+            ("GET", re.compile(_BP + "/entities/(?P<entity_id>[^/]+)$"), self._get_entity),
+            ("DELETE", re.compile(_BP + "/entities/(?P<entity_id>[^/]+)$"), self._delete_entity),
+            ("POST", re.compile(_BP + "/bulk/entities/delete$"), self._bulk_delete),
+        ]
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> FakePort:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                fake._serve(self, self.command, self.rfile.read(length))
+
+            do_GET = do_POST = do_PATCH = do_DELETE = _handle  # noqa: N815
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakePort:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "call start() first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # -- test helpers --------------------------------------------------------------------------
+    def add_blueprint(self, blueprint: dict[str, Any]) -> None:
+        body = {"schema": {"properties": {}, "required": []}, "relations": {}, **blueprint}
+        self._put("blueprints", body["identifier"], body)
+
+    def blueprint(self, identifier: str) -> dict[str, Any] | None:
+        return self._get("blueprints", identifier)
+
+    def add_entity(self, blueprint: str, entity: dict[str, Any]) -> None:
+        body = {"properties": {}, "relations": {}, **entity, "blueprint": blueprint}
+        self._put("entities", entity["identifier"], body, blueprint)
+
+    def entities(self, blueprint: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, body FROM entities WHERE bp = ? ORDER BY id", (blueprint,)
+            )
+            return {identifier: json.loads(body) for identifier, body in rows}
+
+    def expire_tokens(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+    def fail(
+        self,
+        status: int,
+        *,
+        times: int | None = 1,
+        path: str = "",
+        after: int = 0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer `status` to `times` requests (None: forever) whose path matches `path`."""
+        with self._lock:
+            self._faults.append(Fault(status, path, times, after, headers or {}))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def calls(self, method: str | None = None, path: str = "") -> list[LoggedRequest]:
+        return [
+            r
+            for r in list(self.requests)
+            if (method is None or r.method == method) and re.search(path, r.path)
+        ]
+
+    # -- HTTP plumbing -------------------------------------------------------------------------
+    def _serve(self, handler: BaseHTTPRequestHandler, method: str, raw: bytes) -> None:
+        url = urlsplit(handler.path)
+        query = parse_qs(url.query)
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        status, payload, headers = self._dispatch(method, url.path, query, raw, body, handler)
+        with self._lock:
+            self.requests.append(LoggedRequest(method, unquote(url.path), query, body, status))
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        for name, value in {"Content-Type": "application/json", **headers}.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _dispatch(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        raw: bytes,
+        body: Any,
+        handler: BaseHTTPRequestHandler,
+    ) -> Reply:
+        fault = self._take_fault(path)
+        if fault is not None:
+            return fault.status, _error("injected_fault", f"HTTP {fault.status}"), fault.headers
+        try:
+            if len(raw) > MAX_BODY_BYTES:
+                raise PortError(
+                    413, "request_too_large", "Request body is too large (limit is 1MiB)"
+                )
+            if path == "/v1/auth/access_token" and method == "POST":
+                return self._token(body)
+            if not self._authorized(handler.headers.get("Authorization", "")):
+                raise PortError(401, "unauthorized", "Missing or expired access token")
+            for route_method, pattern, action in self._routes:
+                match = pattern.match(path)
+                if match and route_method == method:
+                    args = {k: unquote(v) for k, v in match.groupdict().items()}
+                    with self._lock:
+                        return action(query=query, body=body, **args)
+            raise PortError(404, "not_found", f"Route {method} {path} not found")
+        except PortError as fault_error:
+            return fault_error.status, _error(fault_error.error, fault_error.message), {}
+
+    def _take_fault(self, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.remaining == 0 or not re.search(fault.path, path):
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault
+        return None
+
+    def _token(self, body: Any) -> Reply:
+        credentials = body if isinstance(body, dict) else {}
+        if (credentials.get("clientId"), credentials.get("clientSecret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            raise PortError(401, "invalid_credentials", "The provided credentials are invalid")
+        now = time.time()
+        with self._lock:
+            live = [(t, exp) for t, exp in self._tokens.items() if exp > now]
+            token, expiry = live[0] if live else (secrets.token_hex(16), now + self.token_ttl)
+            self._tokens[token] = expiry
+        reply = {
+            "ok": True,
+            "accessToken": token,
+            "expiresIn": int(expiry - now),
+            "tokenType": "Bearer",
+        }
+        return 200, reply, {}
+
+    def _authorized(self, header: str) -> bool:
+        token = header.removeprefix("Bearer ")
+        with self._lock:
+            return self._tokens.get(token, 0) > time.time()
+
+    # -- storage -------------------------------------------------------------------------------
+    def _get(self, table: str, identifier: str, bp: str | None = None) -> dict[str, Any] | None:
+        where = "id = ?" + (" AND bp = ?" if bp is not None else "")
+        params = (identifier,) if bp is None else (identifier, bp)
+        with self._lock:
+            row = self._db.execute(f"SELECT body FROM {table} WHERE {where}", params).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def _put(
+        self, table: str, identifier: str, body: dict[str, Any], bp: str | None = None
+    ) -> None:
+        with self._lock:
+            if bp is None:
+                self._db.execute(
+                    "REPLACE INTO blueprints VALUES (?, ?)", (identifier, json.dumps(body))
+                )
+            else:
+                self._db.execute(
+                    "REPLACE INTO entities VALUES (?, ?, ?)", (bp, identifier, json.dumps(body))
+                )
+
+    def _required_blueprint(self, bp: str) -> dict[str, Any]:
+        blueprint = self._get("blueprints", bp)
+        if blueprint is None:
+            raise PortError(404, "not_found", f"Blueprint {bp} was not found")
+        return blueprint
+
+    # -- blueprints ----------------------------------------------------------------------------
+    def _list_blueprints(self, **_: Any) -> Reply:
+        rows = self._db.execute("SELECT body FROM blueprints ORDER BY id")
+        return 200, {"ok": True, "blueprints": [json.loads(body) for (body,) in rows]}, {}
+
+    def _get_blueprint(self, bp: str, **_: Any) -> Reply:
+        return 200, {"ok": True, "blueprint": self._required_blueprint(bp)}, {}
+
+    def _create_blueprint(self, body: Any, **_: Any) -> Reply:
+        if not isinstance(body, dict) or not isinstance(body.get("identifier"), str):
+            raise PortError(
+                422, "invalid_request", "The json provided does not match the route's schema"
+            )
+        if self._get("blueprints", body["identifier"]) is not None:
+            raise PortError(409, "identifier_taken", f"Blueprint {body['identifier']} exists")
+        self._check_relation_targets(body.get("relations", {}))
+        self.add_blueprint(body)
+        return 201, {"ok": True, "blueprint": self.blueprint(body["identifier"])}, {}
+
+    def _patch_blueprint(self, bp: str, body: Any, **_: Any) -> Reply:
+        blueprint = self._required_blueprint(bp)
+        self._check_relation_targets(body.get("relations", {}))
+        self.add_blueprint({**blueprint, **body, "identifier": bp})
+        return 200, {"ok": True, "blueprint": self.blueprint(bp)}, {}
+
+    def _check_relation_targets(self, relations: dict[str, Any]) -> None:
+        for name, relation in relations.items():
+            if self._get("blueprints", relation.get("target", "")) is None:
+                raise PortError(404, "not_found", f"Relation {name}: target blueprint not found")
+
+    # -- entities ------------------------------------------------------------------------------
+    def _bulk_upsert(self, bp: str, query: dict[str, list[str]], body: Any, **_: Any) -> Reply:
+        blueprint = self._required_blueprint(bp)
+        entities = body.get("entities") if isinstance(body, dict) else None
+        if not isinstance(entities, list) or not 1 <= len(entities) <= 20:
+            raise PortError(422, "invalid_request", "entities must hold 1 to 20 entities")
+        flags = {
+            name: query.get(name) == ["true"]
+            for name in ("upsert", "merge", "create_missing_related_entities")
+        }
+        results, errors = [], []
+        for index, entity in enumerate(entities):
+            identifier = entity.get("identifier") if isinstance(entity, dict) else None
+            try:
+                created = self._upsert(blueprint, entity, **flags)
+            except PortError as fault:
+                errors.append(
+                    {
+                        "identifier": identifier or "unknown",
+                        "index": index,
+                        "statusCode": fault.status,
+                        "error": fault.error,
+                        "message": fault.message,
+                    }
+                )
+            else:
+                results.append(
+                    {
+                        "created": created,
+                        "identifier": identifier,
+                        "index": index,
+                        "additionalData": {},
+                    }
+                )
+        return (207 if errors else 200), {"ok": True, "entities": results, "errors": errors}, {}
+
+    def _upsert(
+        self,
+        blueprint: dict[str, Any],
+        entity: Any,
+        *,
+        upsert: bool,
+        merge: bool,
+        create_missing_related_entities: bool,
+    ) -> bool:
+        if not isinstance(entity, dict) or not _valid_identifier(entity.get("identifier")):
+            raise PortError(422, "invalid_request", "identifier does not match the pattern")
+        bp, identifier = blueprint["identifier"], entity["identifier"]
+        properties, relations = entity.get("properties", {}), entity.get("relations", {})
+        for name, value in properties.items():
+            _check_property(bp, name, blueprint["schema"]["properties"].get(name), value)
+        missing = []
+        for name, value in relations.items():
+            relation = blueprint["relations"].get(name)
+            if relation is None:
+                raise PortError(
+                    422, "invalid_request", f"Relation {name} is not defined in blueprint {bp}"
+                )
+            targets = value if isinstance(value, list) else [] if value is None else [value]
+            missing += [
+                (relation["target"], t)
+                for t in targets
+                if self._get("entities", t, relation["target"]) is None
+            ]
+        if missing and not create_missing_related_entities:
+            raise PortError(
+                404, "not_found", f"Entity not found: {missing[0][1]} of blueprint {missing[0][0]}"
+            )
+        for target_bp, target in missing:
+            self.add_entity(target_bp, {"identifier": target, "title": target})
+        existing = self._get("entities", identifier, bp)
+        if existing is not None and not upsert:
+            raise PortError(409, "identifier_taken", f"Entity {identifier} already exists")
+        stored = {"identifier": identifier, "properties": {}, "relations": {}}
+        if existing is not None and merge:
+            stored = existing
+        stored = {
+            **stored,
+            **{k: v for k, v in entity.items() if k in ("title", "icon", "team")},
+            "properties": {**stored["properties"], **properties},
+            "relations": {**stored["relations"], **relations},
+        }
+        self.add_entity(bp, stored)
+        return existing is None
+
+    def _search(self, bp: str, body: Any, **_: Any) -> Reply:
+        self._required_blueprint(bp)
+        body = body or {}
+        limit, start = body.get("limit", 200), int(body.get("from") or 0)
+        if not 1 <= limit <= 1000:
+            raise PortError(422, "invalid_request", "limit must be 1..1000")
+        entities = list(self.entities(bp).values())
+        page = entities[start : start + limit]
+        include = body.get("include")
+        if include:
+            page = [{k.lstrip("$"): e.get(k.lstrip("$")) for k in include} for e in page]
+        reply: dict[str, Any] = {"ok": True, "entities": page}
+        if start + limit < len(entities):
+            reply["next"] = str(start + limit)
+        return 200, reply, {}
+
+    def _list_entities(self, bp: str, **_: Any) -> Reply:
+        self._required_blueprint(bp)
+        return 200, {"ok": True, "entities": list(self.entities(bp).values())}, {}
+
+    def _get_entity(self, bp: str, entity_id: str, **_: Any) -> Reply:
+        entity = self._get("entities", entity_id, bp)
+        if entity is None:
+            raise PortError(404, "not_found", f"Entity {entity_id} was not found")
+        return 200, {"ok": True, "entity": entity}, {}
+
+    def _delete_entity(self, bp: str, entity_id: str, **_: Any) -> Reply:
+        self._get_entity(bp, entity_id)
+        self._db.execute("DELETE FROM entities WHERE bp = ? AND id = ?", (bp, entity_id))
+        return 200, {"ok": True}, {}
+
+    def _bulk_delete(self, bp: str, query: dict[str, list[str]], body: Any, **_: Any) -> Reply:
+        self._required_blueprint(bp)
+        ids = body.get("entities") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise PortError(422, "invalid_request", "entities must hold 1 to 100 identifiers")
+        dependents = self._dependents(bp, set(ids))
+        if dependents and query.get("delete_dependents") != ["true"]:
+            raise PortError(422, "has_dependents", f"Entities have dependents: {dependents[:5]}")
+        for target_bp, identifier in [*((bp, i) for i in ids), *dependents]:
+            self._db.execute(
+                "DELETE FROM entities WHERE bp = ? AND id = ?", (target_bp, identifier)
+            )
+        return 200, {"ok": True, "deletedEntities": ids}, {}
+
+    def _dependents(self, bp: str, ids: set[str]) -> list[tuple[str, str]]:
+        """Entities with a required relation to one of `ids`."""
+        found = []
+        for (body,) in self._db.execute("SELECT body FROM blueprints").fetchall():
+            blueprint = json.loads(body)
+            for name, relation in blueprint["relations"].items():
+                if relation.get("target") != bp or not relation.get("required"):
+                    continue
+                for identifier, entity in self.entities(blueprint["identifier"]).items():
+                    value = entity["relations"].get(name)
+                    if set(value if isinstance(value, list) else [value]) & ids:
+                        found.append((blueprint["identifier"], identifier))
+        return found
+
+
+def _error(error: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": error, "message": message}
+
+
+def _valid_identifier(value: Any) -> bool:
+    if not isinstance(value, str) or not value or len(value) > 1000 or value in (".", ".."):
+        return False
+    return all(c in _IDENTIFIER_SYMBOLS or unicodedata.category(c).startswith("L") for c in value)
+
+
+def _check_property(bp: str, name: str, schema: dict[str, Any] | None, value: Any) -> None:
+    if schema is None:
+        raise PortError(422, "invalid_request", f"Property {name} is not defined in blueprint {bp}")
+    if value is None:
+        return
+    expected = _TYPES[schema["type"]]
+    if not isinstance(value, expected) or (schema["type"] == "number" and isinstance(value, bool)):
+        raise PortError(422, "invalid_request", f"Property {name} must be of type {schema['type']}")
+    if "enum" in schema and value not in schema["enum"]:
+        raise PortError(422, "invalid_request", f"Property {name} must be one of {schema['enum']}")
+    item_type = schema.get("items", {}).get("type")
+    if item_type and not all(isinstance(v, _TYPES[item_type]) for v in value):
+        raise PortError(
+            422, "invalid_request", f"Property {name} items must be of type {item_type}"
+        )

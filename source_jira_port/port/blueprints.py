@@ -1,0 +1,80 @@
+"""The blueprints a mapping writes to: find them in Port, create the built-in ones if missing."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any
+
+from source_jira_port.port.client import PortClient
+
+Blueprint = dict[str, Any]
+
+
+class BlueprintSetupError(Exception):
+    """A blueprint the mapping needs is missing and will not be created."""
+
+
+def default_blueprints() -> dict[str, Blueprint]:
+    """Return the built-in blueprint definitions by identifier."""
+    text = (resources.files(__package__) / "defaults" / "blueprints.json").read_text()
+    return {blueprint["identifier"]: blueprint for blueprint in json.loads(text)}
+
+
+def fetch_blueprints(
+    client: PortClient, needed: Iterable[str]
+) -> tuple[dict[str, Blueprint], list[str]]:
+    """Return the needed blueprints Port has, and the identifiers of those it lacks."""
+    found: dict[str, Blueprint] = {}
+    missing: list[str] = []
+    for identifier in sorted(needed):
+        blueprint = client.get_blueprint(identifier)
+        if blueprint is None:
+            missing.append(identifier)
+        else:
+            found[identifier] = blueprint
+    return found, missing
+
+
+def check_creatable(missing: Iterable[str], *, create_missing: bool) -> None:
+    """Raise `BlueprintSetupError` unless every missing blueprint can be created."""
+    missing = sorted(missing)
+    if missing and not create_missing:
+        raise BlueprintSetupError(
+            f"Blueprints {', '.join(missing)} do not exist in Port. Create them in Port or "
+            "enable create_missing_blueprints."
+        )
+    unknown = [identifier for identifier in missing if identifier not in default_blueprints()]
+    if unknown:
+        raise BlueprintSetupError(
+            f"Blueprints {', '.join(unknown)} do not exist in Port and have no built-in "
+            "definition. Create them in Port first."
+        )
+
+
+def create_blueprints(
+    client: PortClient, missing: Iterable[str], logger: logging.Logger
+) -> dict[str, Blueprint]:
+    """Create built-in blueprints; relations are added once every blueprint exists."""
+    definitions = default_blueprints()
+    created: dict[str, Blueprint] = {}
+    # Relations may target a blueprint created here, even the blueprint itself (subtasks).
+    for identifier in sorted(missing):
+        created[identifier] = client.create_blueprint({**definitions[identifier], "relations": {}})
+        logger.info("Created blueprint %s in Port", identifier)
+    for identifier in created:
+        relations = definitions[identifier].get("relations")
+        if relations:
+            created[identifier] = client.patch_blueprint(identifier, {"relations": relations})
+    return created
+
+
+def ensure_blueprints(
+    client: PortClient, needed: Iterable[str], *, create_missing: bool, logger: logging.Logger
+) -> dict[str, Blueprint]:
+    """Return every needed blueprint as Port has it, creating missing built-in ones if allowed."""
+    found, missing = fetch_blueprints(client, needed)
+    check_creatable(missing, create_missing=create_missing)
+    return {**found, **create_blueprints(client, missing, logger)}

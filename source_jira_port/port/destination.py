@@ -1,0 +1,123 @@
+"""DestinationPort: the Airbyte destination that writes Jira records to Port as entities."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from airbyte_cdk.destinations import Destination
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    ConfiguredAirbyteCatalog,
+    ConnectorSpecification,
+    DestinationSyncMode,
+    FailureType,
+    Status,
+)
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_jira_port.port.blueprints import (
+    BlueprintSetupError,
+    check_creatable,
+    ensure_blueprints,
+    fetch_blueprints,
+)
+from source_jira_port.port.client import PortAuthError, PortClient
+from source_jira_port.port.config import SPEC, PortSettings
+from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
+from source_jira_port.port.transport import PortApiError
+from source_jira_port.port.validation import EntityValidator
+from source_jira_port.port.writer import PortWriter
+
+_CONFIG_ERRORS = (MappingError, BlueprintSetupError, PortAuthError)
+
+
+class DestinationPort(Destination):
+    """Maps Jira records to Port entities with port-app-config jq and upserts them in bulk."""
+
+    # PortSettings.from_config validates against the same spec, without echoing secret values.
+    check_config_against_spec = False
+
+    def spec(self, logger: logging.Logger) -> ConnectorSpecification:
+        """Return the connector specification (`config.SPEC`)."""
+        return ConnectorSpecification(
+            documentationUrl="https://docs.port.io/api-reference/port-api",
+            connectionSpecification=SPEC,
+            supportsIncremental=True,
+            supported_destination_sync_modes=[
+                DestinationSyncMode.overwrite,
+                DestinationSyncMode.append,
+                DestinationSyncMode.append_dedup,
+            ],
+        )
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """Get a token and verify the mapping's blueprints exist or can be created."""
+        try:
+            settings = PortSettings.from_config(config)
+            mapper = EntityMapper(load_app_config(settings.mapping))
+            with _client(settings) as client:
+                client.authenticate()
+                _, missing = fetch_blueprints(client, mapper.blueprints())
+            check_creatable(missing, create_missing=settings.create_missing_blueprints)
+        except (AirbyteTracedException, *_CONFIG_ERRORS, PortApiError) as error:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=str(error))
+        if missing:
+            logger.info("Blueprints %s will be created on the first write", ", ".join(missing))
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def write(
+        self,
+        config: Mapping[str, Any],
+        configured_catalog: ConfiguredAirbyteCatalog,
+        input_messages: Iterable[AirbyteMessage],
+    ) -> Iterable[AirbyteMessage]:
+        """Write the records to Port; echo each STATE once its records are written."""
+        logger = logging.getLogger("airbyte")
+        settings = PortSettings.from_config(config)
+        try:
+            yield from self._write(settings, configured_catalog, input_messages, logger)
+        except _CONFIG_ERRORS as error:
+            raise AirbyteTracedException(
+                message=str(error), failure_type=FailureType.config_error, exception=error
+            ) from error
+        except PortApiError as error:
+            status = error.status_code
+            transient = status is None or status == 429 or status >= 500
+            raise AirbyteTracedException(
+                message=str(error),
+                failure_type=FailureType.transient_error if transient else FailureType.system_error,
+                exception=error,
+            ) from error
+
+    @staticmethod
+    def _write(
+        settings: PortSettings,
+        catalog: ConfiguredAirbyteCatalog,
+        messages: Iterable[AirbyteMessage],
+        logger: logging.Logger,
+    ) -> Iterator[AirbyteMessage]:
+        mapper = EntityMapper(load_app_config(settings.mapping))
+        streams = frozenset(stream.stream.name for stream in catalog.streams)
+        with _client(settings) as client:
+            blueprints = ensure_blueprints(
+                client,
+                mapper.blueprints(streams),
+                create_missing=settings.create_missing_blueprints,
+                logger=logger,
+            )
+            writer = PortWriter(
+                client,
+                mapper=mapper,
+                validator=EntityValidator(blueprints),
+                settings=settings,
+                catalog=catalog,
+                logger=logger,
+            )
+            yield from writer.write(messages)
+
+
+def _client(settings: PortSettings) -> PortClient:
+    return PortClient(settings.base_url, settings.client_id, settings.client_secret)

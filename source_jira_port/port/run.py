@@ -1,0 +1,14 @@
+"""Console entrypoint of the Port destination (`destination-port`)."""
+
+import sys
+
+from source_jira_port.port.destination import DestinationPort
+
+
+def run() -> None:
+    """Run the destination with the command line arguments (spec, check, write)."""
+    DestinationPort().run(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    run()

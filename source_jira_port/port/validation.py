@@ -1,0 +1,116 @@
+"""Checks an entity against Port's identifier rules and its blueprint before it is sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft7Validator
+
+from source_jira_port.port.client import MAX_REQUEST_BYTES
+from source_jira_port.port.transport import encode_json
+
+IDENTIFIER_MAX_LENGTH = 1000
+# Port's pattern is ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$; str.isalpha() is exactly \p{L}.
+_IDENTIFIER_SYMBOLS = frozenset("0123456789@_.+:\\/=-")
+# Room for the bulk request envelope around a single entity.
+_MAX_ENTITY_BYTES = MAX_REQUEST_BYTES - 64
+
+
+def identifier_problem(identifier: object) -> str | None:
+    """Why `identifier` is not a valid Port entity identifier, or None if it is."""
+    if not isinstance(identifier, str) or not identifier:
+        return f"missing identifier (the mapping produced {json.dumps(identifier)})"
+    if len(identifier) > IDENTIFIER_MAX_LENGTH:
+        return f"identifier is longer than {IDENTIFIER_MAX_LENGTH} characters"
+    if identifier in (".", ".."):
+        return f"identifier {identifier!r} is not allowed"
+    invalid = sorted({c for c in identifier if not (c.isalpha() or c in _IDENTIFIER_SYMBOLS)})
+    if invalid:
+        return (
+            f"identifier {identifier!r} contains characters Port does not allow: "
+            f"{''.join(invalid)!r} (allowed: letters, digits and @_.+:\\/=-)"
+        )
+    return None
+
+
+class EntityValidator:
+    """Validates entities against the blueprints they are written to (fetched once)."""
+
+    def __init__(self, blueprints: Mapping[str, Mapping[str, Any]]) -> None:
+        self._blueprints = blueprints
+        self._property_validators = {
+            identifier: Draft7Validator(_properties_schema(blueprint))
+            for identifier, blueprint in blueprints.items()
+        }
+
+    def problem(self, entity: Mapping[str, Any]) -> str | None:
+        """Why Port would reject `entity`, or None."""
+        blueprint = self._blueprints.get(entity["blueprint"])
+        if blueprint is None:
+            return f"blueprint {entity['blueprint']} is not known"
+        return (
+            identifier_problem(entity.get("identifier"))
+            or _title_problem(entity)
+            or self._properties_problem(entity)
+            or _relations_problem(blueprint, entity.get("relations", {}))
+            or _size_problem(entity)
+        )
+
+    def _properties_problem(self, entity: Mapping[str, Any]) -> str | None:
+        validator = self._property_validators[entity["blueprint"]]
+        errors = validator.iter_errors(entity.get("properties", {}))
+        messages = sorted(_property_message(error.path, error.message) for error in errors)
+        return f"blueprint {entity['blueprint']}: " + "; ".join(messages) if messages else None
+
+
+def _properties_schema(blueprint: Mapping[str, Any]) -> dict[str, Any]:
+    properties = {}
+    for name, definition in blueprint.get("schema", {}).get("properties", {}).items():
+        schema: dict[str, Any] = {"type": [definition["type"], "null"]}
+        if "enum" in definition:
+            schema["enum"] = [*definition["enum"], None]
+        if isinstance(definition.get("items"), Mapping) and "type" in definition["items"]:
+            schema["items"] = {"type": definition["items"]["type"]}
+        properties[name] = schema
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def _title_problem(entity: Mapping[str, Any]) -> str | None:
+    title = entity.get("title", "")
+    return None if isinstance(title, str) else f"title must be a string, got {json.dumps(title)}"
+
+
+def _size_problem(entity: Mapping[str, Any]) -> str | None:
+    size = len(encode_json(entity))
+    return (
+        f"entity is {size} bytes, over Port's 1 MiB request limit"
+        if size > _MAX_ENTITY_BYTES
+        else None
+    )
+
+
+def _property_message(path: Any, message: str) -> str:
+    if not path:
+        return f"{message} (not a property of the blueprint)"
+    return f"property {path[0]}: {message}"
+
+
+def _relations_problem(blueprint: Mapping[str, Any], relations: Mapping[str, Any]) -> str | None:
+    definitions = blueprint.get("relations", {})
+    for name, value in relations.items():
+        definition = definitions.get(name)
+        if definition is None:
+            return f"relation {name} is not a relation of blueprint {blueprint['identifier']}"
+        if definition.get("many"):
+            valid = value is None or (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            )
+            expected = "an array of identifiers"
+        else:
+            valid = value is None or isinstance(value, str)
+            expected = "one identifier"
+        if not valid:
+            return f"relation {name} must be {expected} or null, got {json.dumps(value)}"
+    return None

@@ -1,0 +1,272 @@
+"""PortWriter: Airbyte messages in, Port bulk upserts out.
+
+A STATE is echoed only after every record before it is in Port (the Airbyte checkpoint rule),
+so a crash loses nothing: the next sync resumes from the last echoed state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteRecordMessage,
+    AirbyteStateMessage,
+    AirbyteStateStats,
+    AirbyteStateType,
+    AirbyteStreamStatus,
+    AirbyteTraceMessage,
+    ConfiguredAirbyteCatalog,
+    DestinationSyncMode,
+    FailureType,
+    StreamDescriptor,
+    TraceType,
+    Type,
+)
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_jira_port.port.client import EntityError, PortClient, bulk_chunks
+from source_jira_port.port.config import InvalidRecordPolicy, PortSettings
+from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
+from source_jira_port.port.validation import EntityValidator
+
+
+@dataclasses.dataclass(frozen=True)
+class _Item:
+    stream: str
+    record_key: str
+    entity: Entity
+
+    @property
+    def identifier(self) -> str:
+        return str(self.entity["identifier"])
+
+
+class PortWriter:
+    """Writes one sync: batches entities per blueprint, flushes on STATE, then reconciles."""
+
+    def __init__(
+        self,
+        client: PortClient,
+        *,
+        mapper: EntityMapper,
+        validator: EntityValidator,
+        settings: PortSettings,
+        catalog: ConfiguredAirbyteCatalog,
+        logger: logging.Logger,
+    ) -> None:
+        self._client = client
+        self._mapper = mapper
+        self._validator = validator
+        self._settings = settings
+        self._logger = logger
+        self._sync_modes = {s.stream.name: s.destination_sync_mode for s in catalog.streams}
+        app = mapper.app_config
+        self._threshold = min(settings.entity_deletion_threshold, app.entity_deletion_threshold)
+        self._flush_at = settings.batch_size * settings.concurrency
+        # Keyed by identifier: a record seen twice before a flush is written once, latest wins.
+        self._pending: dict[str, dict[str, _Item]] = defaultdict(dict)
+        # Entities whose relation targets were missing, by (blueprint, identifier).
+        self._deferred: dict[tuple[str, str], tuple[_Item, EntityError]] = {}
+        self._written: dict[str, set[str]] = defaultdict(set)
+        self._complete: set[str] = set()
+        self._failed: set[str] = set()
+        self._unmapped: set[str] = set()
+        self._since_state: Counter[str] = Counter()
+        self._skipped = 0
+        self._executor = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="port")
+
+    def write(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
+        """Consume the input messages; yield each STATE once its records are in Port."""
+        try:
+            for message in messages:
+                if message.type == Type.RECORD and message.record is not None:
+                    self._add(message.record)
+                elif message.type == Type.STATE and message.state is not None:
+                    self._commit()
+                    yield AirbyteMessage(type=Type.STATE, state=self._with_stats(message.state))
+                elif message.type == Type.TRACE and message.trace is not None:
+                    self._track_status(message.trace)
+            self._commit()
+        finally:
+            self._executor.shutdown(cancel_futures=True)
+        self._reconcile()
+        self._logger.info(
+            "Port write finished: %d entities written, %d invalid records skipped",
+            sum(len(identifiers) for identifiers in self._written.values()),
+            self._skipped,
+        )
+
+    def _track_status(self, trace: AirbyteTraceMessage) -> None:
+        status = trace.stream_status
+        if (
+            trace.type == TraceType.STREAM_STATUS
+            and status is not None
+            and status.status == AirbyteStreamStatus.COMPLETE
+        ):
+            self._complete.add(status.stream_descriptor.name)
+
+    def _add(self, record: AirbyteRecordMessage) -> None:
+        stream = record.stream
+        self._since_state[stream] += 1
+        if stream not in self._sync_modes or stream not in self._mapper.kinds():
+            if stream not in self._unmapped:
+                self._unmapped.add(stream)
+                self._logger.warning(
+                    "Records of stream %s are not written: it is not in the catalog or the "
+                    "mapping has no resource for it",
+                    stream,
+                )
+            return
+        key = _record_key(record.data)
+        try:
+            entities = self._mapper.map_record(stream, record.data)
+        except RecordMappingError as error:
+            self._reject(stream, key, str(error), FailureType.config_error)
+            return
+        for entity in entities:
+            problem = self._validator.problem(entity)
+            if problem:
+                self._reject(stream, key, problem, FailureType.config_error)
+                return
+        for entity in entities:
+            item = _Item(stream, key, entity)
+            self._pending[entity["blueprint"]][item.identifier] = item
+            self._deferred.pop((entity["blueprint"], item.identifier), None)
+        if sum(len(items) for items in self._pending.values()) >= self._flush_at:
+            self._flush()
+
+    def _commit(self) -> None:
+        """Write everything pending, then retry entities whose relation targets were missing."""
+        self._flush()
+        while self._deferred:
+            deferred, self._deferred = self._deferred, {}
+            self._logger.info(
+                "Retrying %d entities whose related entities were missing", len(deferred)
+            )
+            for item, _ in deferred.values():
+                self._pending[item.entity["blueprint"]][item.identifier] = item
+            self._flush()
+            if len(self._deferred) == len(deferred):
+                for item, error in self._deferred.values():
+                    self._reject_by_port(item, error)
+                self._deferred = {}
+
+    def _flush(self) -> None:
+        jobs: list[tuple[str, list[_Item]]] = []
+        for blueprint, pending in self._pending.items():
+            items = list(pending.values())
+            for chunk in bulk_chunks([i.entity for i in items], self._settings.batch_size):
+                jobs.append((blueprint, items[chunk.start : chunk.stop]))
+        self._pending.clear()
+        for (blueprint, items), errors in zip(
+            jobs, self._executor.map(self._upsert, jobs), strict=True
+        ):
+            by_index = {error.index: error for error in errors}
+            for index, item in enumerate(items):
+                error = by_index.get(index)
+                if error is None:
+                    self._written[blueprint].add(item.identifier)
+                elif self._is_missing_target(error):
+                    self._deferred[blueprint, item.identifier] = (item, error)
+                else:
+                    self._reject_by_port(item, error)
+
+    def _upsert(self, job: tuple[str, list[_Item]]) -> list[EntityError]:
+        blueprint, items = job
+        app = self._mapper.app_config
+        return self._client.upsert_entities(
+            blueprint,
+            [item.entity for item in items],
+            merge=app.enable_merge_entity,
+            create_missing_related_entities=app.create_missing_related_entities,
+        )
+
+    def _is_missing_target(self, error: EntityError) -> bool:
+        return (
+            not self._mapper.app_config.create_missing_related_entities
+            and error.status_code == 404
+            and error.error == "not_found"
+        )
+
+    def _reject_by_port(self, item: _Item, error: EntityError) -> None:
+        failure_type = (
+            FailureType.config_error if 400 <= error.status_code < 500 else FailureType.system_error
+        )
+        reason = (
+            f"Port rejected entity {item.identifier} of blueprint {item.entity['blueprint']} "
+            f"(HTTP {error.status_code} {error.error}): {error.message}"
+        )
+        self._reject(item.stream, item.record_key, reason, failure_type)
+
+    def _reject(self, stream: str, key: str, reason: str, failure_type: FailureType) -> None:
+        if self._settings.on_invalid_record == InvalidRecordPolicy.FAIL:
+            raise AirbyteTracedException(
+                message=f"Record {key} of stream {stream} cannot be written to Port: {reason}",
+                failure_type=failure_type,
+                stream_descriptor=StreamDescriptor(name=stream),
+            )
+        self._skipped += 1
+        self._failed.add(stream)
+        self._logger.error("Skipped record %s of stream %s: %s", key, stream, reason)
+
+    def _with_stats(self, state: AirbyteStateMessage) -> AirbyteStateMessage:
+        if state.type == AirbyteStateType.STREAM and state.stream is not None:
+            count = self._since_state.pop(state.stream.stream_descriptor.name, 0)
+        else:
+            count = sum(self._since_state.values())
+            self._since_state.clear()
+        return dataclasses.replace(state, destinationStats=AirbyteStateStats(recordCount=count))
+
+    def _reconcile(self) -> None:
+        """Delete entities a complete full-refresh sync did not produce, within the threshold."""
+        if not self._settings.delete_missing_entities:
+            return
+        overwrite = frozenset(
+            s for s, mode in self._sync_modes.items() if mode == DestinationSyncMode.overwrite
+        )
+        for blueprint in sorted(self._mapper.blueprints(overwrite)):
+            blocker = self._reconcile_blocker(blueprint)
+            if blocker:
+                self._logger.warning("Not deleting missing %s entities: %s", blueprint, blocker)
+                continue
+            existing = self._client.list_identifiers(blueprint)
+            stale = sorted(set(existing) - self._written[blueprint])
+            if not stale:
+                continue
+            if len(stale) > self._threshold * len(existing):
+                self._logger.error(
+                    "Not deleting %d of %d %s entities missing from this sync: that is more than "
+                    "the deletion threshold (%.0f%%). If Jira really lost them, raise "
+                    "entity_deletion_threshold (and the mapping's entityDeletionThreshold).",
+                    len(stale),
+                    len(existing),
+                    blueprint,
+                    self._threshold * 100,
+                )
+                continue
+            self._client.delete_entities(
+                blueprint,
+                stale,
+                delete_dependents=self._mapper.app_config.delete_dependent_entities,
+            )
+            self._logger.info("Deleted %d %s entities missing from Jira", len(stale), blueprint)
+
+    def _reconcile_blocker(self, blueprint: str) -> str | None:
+        for stream in sorted(self._mapper.kinds_writing(blueprint)):
+            if self._sync_modes.get(stream) != DestinationSyncMode.overwrite:
+                return f"stream {stream} writes it too and is not synced in overwrite mode"
+            if stream not in self._complete:
+                return f"the source did not report stream {stream} COMPLETE"
+            if stream in self._failed:
+                return f"records of stream {stream} failed"
+        return None
+
+
+def _record_key(data: Mapping[str, Any]) -> str:
+    return str(data.get("key") or data.get("id") or "<no key or id>")

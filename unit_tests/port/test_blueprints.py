@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from source_jira_port.port.blueprints import (
+    BlueprintSetupError,
+    check_creatable,
+    default_blueprints,
+    ensure_blueprints,
+)
+
+
+class StubBlueprints:
+    def __init__(self, existing: dict[str, dict[str, Any]]) -> None:
+        self.blueprints = dict(existing)
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def get_blueprint(self, identifier: str) -> dict[str, Any] | None:
+        return self.blueprints.get(identifier)
+
+    def create_blueprint(self, blueprint: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("create", blueprint["identifier"], blueprint["relations"]))
+        self.blueprints[blueprint["identifier"]] = blueprint
+        return blueprint
+
+    def patch_blueprint(self, identifier: str, changes: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("patch", identifier, sorted(changes["relations"])))
+        self.blueprints[identifier] = {**self.blueprints[identifier], **changes}
+        return self.blueprints[identifier]
+
+
+def test_default_blueprints_reproduce_the_seed_without_the_issue_type_enum() -> None:
+    blueprints = default_blueprints()
+
+    assert sorted(blueprints["jiraProject"]["schema"]["properties"]) == ["projectType", "url"]
+    issue = blueprints["jiraIssue"]
+    assert sorted(issue["schema"]["properties"]) == sorted(
+        ["url", "status", "issueType", "components", "assignee", "reporter", "priority", "creator"]
+    )
+    assert "enum" not in issue["schema"]["properties"]["issueType"]
+    assert {name: r["target"] for name, r in issue["relations"].items()} == {
+        "project": "jiraProject",
+        "parentIssue": "jiraIssue",
+        "subtasks": "jiraIssue",
+    }
+    assert issue["relations"]["subtasks"]["many"] is True
+
+
+def test_missing_blueprints_are_created_bare_then_given_their_relations() -> None:
+    port = StubBlueprints({})
+
+    found = ensure_blueprints(
+        port,  # type: ignore[arg-type]
+        {"jiraIssue", "jiraProject"},
+        create_missing=True,
+        logger=logging.getLogger("airbyte"),
+    )
+
+    assert port.calls == [
+        ("create", "jiraIssue", {}),
+        ("create", "jiraProject", {}),
+        ("patch", "jiraIssue", ["parentIssue", "project", "subtasks"]),
+    ]
+    assert found["jiraIssue"]["relations"] == default_blueprints()["jiraIssue"]["relations"]
+
+
+def test_existing_blueprints_are_used_as_they_are() -> None:
+    mine = {"identifier": "jiraProject", "schema": {"properties": {"lead": {"type": "string"}}}}
+    port = StubBlueprints({"jiraProject": mine})
+
+    found = ensure_blueprints(
+        port,  # type: ignore[arg-type]
+        {"jiraProject"},
+        create_missing=True,
+        logger=logging.getLogger("airbyte"),
+    )
+
+    assert found == {"jiraProject": mine}
+    assert port.calls == []
+
+
+def test_missing_blueprint_without_permission_to_create_is_an_error() -> None:
+    with pytest.raises(BlueprintSetupError, match="enable create_missing_blueprints"):
+        check_creatable(["jiraIssue"], create_missing=False)
+
+
+def test_missing_blueprint_without_a_definition_is_an_error() -> None:
+    with pytest.raises(BlueprintSetupError, match=r"jiraEpic .*no built-in definition"):
+        check_creatable(["jiraEpic", "jiraIssue"], create_missing=True)

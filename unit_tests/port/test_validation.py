@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from source_jira_port.port.blueprints import default_blueprints
+from source_jira_port.port.validation import EntityValidator, identifier_problem
+
+
+def _issue(**overrides: Any) -> dict[str, Any]:
+    entity = {
+        "identifier": "ACME-1",
+        "title": "Title",
+        "blueprint": "jiraIssue",
+        "properties": {"status": "To Do", "components": ["Backend"], "issueType": "Sub-task"},
+        "relations": {"project": "ACME", "parentIssue": None, "subtasks": ["ACME-2"]},
+    }
+    return entity | overrides
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["BSD-6", "557058:f58131cb-b67d", "mia@acme.example", "Ünïcødé_日本", "a/b\\c=d+e.f", "..."],
+)
+def test_identifiers_port_accepts(identifier: str) -> None:
+    assert identifier_problem(identifier) is None
+
+
+@pytest.mark.parametrize(
+    ("identifier", "reason"),
+    [
+        (None, "missing identifier"),
+        ("", "missing identifier"),
+        (6, "missing identifier"),
+        ("has space", "' '"),
+        ("x²", "'²'"),  # a digit to Python, not 0-9 to Port
+        ("a#b", "'#'"),
+        (".", "not allowed"),
+        ("..", "not allowed"),
+        ("x" * 1001, "longer than 1000"),
+    ],
+)
+def test_identifiers_port_rejects(identifier: Any, reason: str) -> None:
+    problem = identifier_problem(identifier)
+
+    assert problem is not None and reason in problem
+
+
+def test_identifier_of_exactly_1000_characters_is_accepted() -> None:
+    assert identifier_problem("x" * 1000) is None
+
+
+def test_valid_entity_has_no_problem() -> None:
+    assert EntityValidator(default_blueprints()).problem(_issue()) is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"properties": {"storyPoints": 3}}, "'storyPoints' was unexpected"),
+        ({"properties": {"status": 3}}, "property status: 3 is not of type"),
+        ({"properties": {"components": [{"name": "Backend"}]}}, "property components"),
+        ({"relations": {"epic": "ACME-9"}}, "relation epic is not a relation"),
+        ({"relations": {"subtasks": "ACME-2"}}, "must be an array of identifiers"),
+        ({"relations": {"project": ["ACME"]}}, "must be one identifier"),
+        ({"title": 5}, "title must be a string"),
+        ({"identifier": "no spaces"}, "characters Port does not allow"),
+        ({"blueprint": "jiraEpic"}, "blueprint jiraEpic is not known"),
+        ({"title": "x" * (1024 * 1024)}, "over Port's 1 MiB"),
+    ],
+)
+def test_invalid_entities_are_explained(overrides: dict[str, Any], reason: str) -> None:
+    problem = EntityValidator(default_blueprints()).problem(_issue(**overrides))
+
+    assert problem is not None and reason in problem
+
+
+def test_enum_properties_are_checked() -> None:
+    blueprint = {
+        "identifier": "ticket",
+        "schema": {"properties": {"kind": {"type": "string", "enum": ["Bug", "Story"]}}},
+        "relations": {},
+    }
+    validator = EntityValidator({"ticket": blueprint})
+
+    ok = {"identifier": "T-1", "blueprint": "ticket", "properties": {"kind": "Bug"}}
+    bad = {"identifier": "T-1", "blueprint": "ticket", "properties": {"kind": "Epic"}}
+    assert validator.problem(ok) is None
+    assert "'Epic' is not one of" in (validator.problem(bad) or "")
+
+
+def test_null_properties_are_accepted() -> None:
+    entity = _issue(properties={"status": None, "components": None, "assignee": None})
+
+    assert EntityValidator(default_blueprints()).problem(entity) is None

@@ -1,0 +1,352 @@
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, FailureType, Type
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_jira_port.port.blueprints import default_blueprints
+from source_jira_port.port.client import EntityError
+from source_jira_port.port.config import PortSettings
+from source_jira_port.port.mapping import EntityMapper, load_app_config
+from source_jira_port.port.transport import PortApiError
+from source_jira_port.port.validation import EntityValidator
+from source_jira_port.port.writer import PortWriter
+from unit_tests.port.messages import catalog, record, state, state_value, status
+from unit_tests.port.records import make_issue, make_project
+
+COMPLETE = AirbyteStreamStatus.COMPLETE
+
+
+class StubPort:
+    """In-memory PortClient: stores entities, applies Port's missing-relation-target rule."""
+
+    def __init__(self) -> None:
+        self.entities: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self.bulk_calls: list[tuple[str, list[str], dict[str, bool]]] = []
+        self.deleted: list[tuple[str, list[str]]] = []
+        self.rejections: dict[str, tuple[int, str, str]] = {}
+        self.fail_on_call: int | None = None
+
+    def upsert_entities(
+        self, blueprint: str, entities: list[dict[str, Any]], **flags: bool
+    ) -> list[EntityError]:
+        self.bulk_calls.append((blueprint, [e["identifier"] for e in entities], flags))
+        if self.fail_on_call == len(self.bulk_calls):
+            raise PortApiError("Port answered HTTP 500", 500)
+        errors = []
+        for index, entity in enumerate(entities):
+            identifier = entity["identifier"]
+            if identifier in self.rejections:
+                errors.append(EntityError(index, identifier, *self.rejections[identifier]))
+            elif not flags["create_missing_related_entities"] and self._missing_target(entity):
+                errors.append(EntityError(index, identifier, 404, "not_found", "Entity not found"))
+            else:
+                self.entities[blueprint][identifier] = entity
+        return errors
+
+    def _missing_target(self, entity: dict[str, Any]) -> bool:
+        parent = entity.get("relations", {}).get("parentIssue")
+        return parent is not None and parent not in self.entities["jiraIssue"]
+
+    def list_identifiers(self, blueprint: str) -> list[str]:
+        return list(self.entities[blueprint])
+
+    def delete_entities(self, blueprint: str, identifiers: list[str], **_: bool) -> None:
+        self.deleted.append((blueprint, list(identifiers)))
+        for identifier in identifiers:
+            self.entities[blueprint].pop(identifier)
+
+
+def _writer(
+    port: StubPort,
+    mapping: str | None = None,
+    streams: tuple[tuple[str, str], ...] = (("projects", "append"), ("issues", "append_dedup")),
+    **config: Any,
+) -> PortWriter:
+    settings = PortSettings.from_config(
+        {"port_client_id": "i", "port_client_secret": "s", **config}
+    )
+    return PortWriter(
+        port,  # type: ignore[arg-type]
+        mapper=EntityMapper(load_app_config(mapping)),
+        validator=EntityValidator(default_blueprints()),
+        settings=settings,
+        catalog=catalog(*streams),
+        logger=logging.getLogger("airbyte"),
+    )
+
+
+def _states(output: Iterator[AirbyteMessage]) -> list[dict[str, Any]]:
+    return [state_value(message) for message in output if message.type == Type.STATE]
+
+
+def test_state_is_yielded_only_after_its_records_are_written() -> None:
+    port = StubPort()
+    output = _writer(port).write(
+        [
+            record("issues", make_issue("ACME-1")),
+            record("issues", make_issue("ACME-2")),
+            state("issues", {"updated": "1"}),
+            record("issues", make_issue("ACME-3")),
+            state("issues", {"updated": "2"}),
+        ]
+    )
+
+    assert state_value(next(output)) == {"updated": "1"}
+    assert set(port.entities["jiraIssue"]) == {"ACME-1", "ACME-2"}
+    assert state_value(next(output)) == {"updated": "2"}
+    assert set(port.entities["jiraIssue"]) == {"ACME-1", "ACME-2", "ACME-3"}
+    assert list(output) == []
+
+
+def test_states_are_echoed_in_order_with_destination_record_counts() -> None:
+    messages = [
+        record("projects", make_project("ACME")),
+        state("projects", {"p": 1}),
+        record("issues", make_issue("ACME-1")),
+        record("issues", make_issue("ACME-2")),
+        state("issues", {"i": 1}),
+        state("issues", {"i": 2}),
+    ]
+
+    output = list(_writer(StubPort()).write(messages))
+
+    assert [state_value(m) for m in output] == [{"p": 1}, {"i": 1}, {"i": 2}]
+    counts = [m.state.destinationStats.recordCount for m in output]  # type: ignore[union-attr]
+    assert counts == [1, 2, 0]
+
+
+def test_write_failure_before_a_state_keeps_that_state_back() -> None:
+    port = StubPort()
+    port.fail_on_call = 2
+    output = _writer(port).write(
+        [
+            record("issues", make_issue("ACME-1")),
+            state("issues", {"updated": "1"}),
+            record("issues", make_issue("ACME-2")),
+            state("issues", {"updated": "2"}),
+        ]
+    )
+
+    assert state_value(next(output)) == {"updated": "1"}
+    with pytest.raises(PortApiError):
+        next(output)
+
+
+def test_batches_respect_batch_size_and_flush_when_workers_are_full() -> None:
+    port = StubPort()
+    issues = [record("issues", make_issue(f"ACME-{n}")) for n in range(25)]
+    output = _writer(port, batch_size=10, concurrency=2).write([*issues, state("issues", {})])
+
+    next(output)
+
+    assert [len(ids) for _, ids, _ in port.bulk_calls] == [10, 10, 5]
+
+
+def test_a_record_repeated_before_a_flush_is_written_once_latest_wins() -> None:
+    port = StubPort()
+    messages = [
+        record("issues", make_issue("ACME-1", summary="old")),
+        record("issues", make_issue("ACME-1", summary="new")),
+        state("issues", {}),
+    ]
+
+    list(_writer(port).write(messages))
+
+    assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-1"]]
+    assert port.entities["jiraIssue"]["ACME-1"]["title"] == "new"
+
+
+def test_merge_and_missing_related_flags_come_from_the_mapping() -> None:
+    port = StubPort()
+    list(_writer(port).write([record("issues", make_issue("ACME-1")), state("issues", {})]))
+
+    assert port.bulk_calls[0][2] == {"merge": True, "create_missing_related_entities": True}
+
+
+_NO_CREATE = (
+    resources.files("source_jira_port.port")
+    .joinpath("defaults/port-app-config.yaml")
+    .read_text()
+    .replace("createMissingRelatedEntities: true", "createMissingRelatedEntities: false")
+)
+
+
+def test_missing_relation_targets_are_retried_after_the_checkpoint_before_the_state() -> None:
+    port = StubPort()
+    child = make_issue("ACME-2", parent={"key": "ACME-1"})
+    output = _writer(port, mapping=_NO_CREATE).write(
+        [record("issues", child), record("issues", make_issue("ACME-1")), state("issues", {})]
+    )
+
+    assert _states(output) == [{}]
+    assert set(port.entities["jiraIssue"]) == {"ACME-1", "ACME-2"}
+    assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-2", "ACME-1"], ["ACME-2"]]
+
+
+def test_a_newer_version_supersedes_a_deferred_entity() -> None:
+    port = StubPort()
+    early = make_issue("ACME-2", summary="old", parent={"key": "ACME-1"})
+    later = make_issue("ACME-2", summary="new", parent={"key": "ACME-1"})
+    messages = [
+        record("issues", early),
+        record("issues", make_issue("ACME-1")),
+        record("issues", later),
+        state("issues", {}),
+    ]
+
+    list(_writer(port, mapping=_NO_CREATE, batch_size=1, concurrency=1).write(messages))
+
+    assert port.entities["jiraIssue"]["ACME-2"]["title"] == "new"
+    assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-2"], ["ACME-1"], ["ACME-2"]]
+
+
+def test_relation_target_that_never_arrives_fails_the_record() -> None:
+    port = StubPort()
+    orphan = make_issue("ACME-2", parent={"key": "ACME-404"})
+
+    with pytest.raises(AirbyteTracedException, match=r"Record ACME-2 .*not_found"):
+        list(
+            _writer(port, mapping=_NO_CREATE).write([record("issues", orphan), state("issues", {})])
+        )
+
+
+def test_invalid_record_fails_with_key_and_reason_and_no_state() -> None:
+    bad = make_issue("BAD KEY")
+    output = _writer(StubPort()).write(
+        [record("issues", make_issue("ACME-1")), record("issues", bad), state("issues", {})]
+    )
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        list(output)
+    assert "Record BAD KEY of stream issues" in str(raised.value)
+    assert "characters Port does not allow" in str(raised.value)
+    assert raised.value.failure_type == FailureType.config_error
+
+
+def test_invalid_records_are_skipped_logged_and_counted(caplog: pytest.LogCaptureFixture) -> None:
+    port = StubPort()
+    messages = [
+        record("issues", make_issue("ACME-1")),
+        record("issues", make_issue("BAD KEY")),
+        record("issues", {"fields": {}}),
+        state("issues", {"updated": "1"}),
+    ]
+
+    states = _states(_writer(port, on_invalid_record="skip").write(messages))
+
+    assert states == [{"updated": "1"}]
+    assert set(port.entities["jiraIssue"]) == {"ACME-1"}
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors[0].startswith("Skipped record BAD KEY of stream issues: identifier")
+    assert errors[1].startswith("Skipped record <no key or id> of stream issues: jq failed")
+    assert "2 invalid records skipped" in caplog.text
+
+
+def test_entity_port_rejects_fails_with_ports_message() -> None:
+    port = StubPort()
+    port.rejections["ACME-2"] = (422, "invalid_request", "url is not a url")
+    messages = [record("issues", make_issue("ACME-1")), record("issues", make_issue("ACME-2"))]
+
+    with pytest.raises(AirbyteTracedException, match=r"Record ACME-2 .*url is not a url"):
+        list(_writer(port).write([*messages, state("issues", {})]))
+
+
+def test_entity_port_rejects_is_logged_when_skipping(caplog: pytest.LogCaptureFixture) -> None:
+    port = StubPort()
+    port.rejections["ACME-2"] = (422, "invalid_request", "url is not a url")
+    messages = [record("issues", make_issue(k)) for k in ("ACME-1", "ACME-2")]
+
+    output = _writer(port, on_invalid_record="skip").write([*messages, state("issues", {})])
+    assert _states(output) == [{}]
+    assert "Skipped record ACME-2 of stream issues: Port rejected entity ACME-2" in caplog.text
+
+
+def _full_refresh(port: StubPort, keys: list[str], *extra: AirbyteMessage, **config: Any) -> None:
+    messages = [*(record("issues", make_issue(k)) for k in keys), *extra]
+    writer = _writer(
+        port, streams=(("issues", "overwrite"),), delete_missing_entities=True, **config
+    )
+    list(writer.write(messages))
+
+
+def _seed(port: StubPort, count: int) -> None:
+    for n in range(count):
+        port.entities["jiraIssue"][f"ACME-{n}"] = {}
+
+
+def test_overwrite_sync_deletes_entities_missing_from_jira() -> None:
+    port = StubPort()
+    _seed(port, 10)
+
+    _full_refresh(port, [f"ACME-{n}" for n in range(9)], status("issues", COMPLETE))
+
+    assert port.deleted == [("jiraIssue", ["ACME-9"])]
+
+
+def test_deletion_beyond_the_threshold_is_skipped_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = StubPort()
+    _seed(port, 10)
+
+    _full_refresh(port, ["ACME-0"], status("issues", COMPLETE), entity_deletion_threshold=0.5)
+
+    assert port.deleted == []
+    assert "Not deleting 9 of 10 jiraIssue entities" in caplog.text
+
+
+def test_deletion_exactly_at_the_threshold_proceeds() -> None:
+    port = StubPort()
+    _seed(port, 10)
+
+    _full_refresh(
+        port,
+        [f"ACME-{n}" for n in range(5)],
+        status("issues", COMPLETE),
+        entity_deletion_threshold=0.5,
+    )
+
+    assert len(port.deleted[0][1]) == 5
+
+
+@pytest.mark.parametrize(
+    ("extra", "config", "streams_mode"),
+    [
+        ([], {}, "overwrite"),  # the source never said COMPLETE
+        ([status("issues", AirbyteStreamStatus.INCOMPLETE)], {}, "overwrite"),
+        ([status("issues", COMPLETE)], {"delete_missing_entities": False}, "overwrite"),
+        ([status("issues", COMPLETE)], {}, "append_dedup"),
+    ],
+)
+def test_no_deletion_unless_a_complete_overwrite_sync_allows_it(
+    extra: list[AirbyteMessage], config: dict[str, Any], streams_mode: str
+) -> None:
+    port = StubPort()
+    _seed(port, 3)
+    settings = {"delete_missing_entities": True, **config}
+
+    writer = _writer(port, streams=(("issues", streams_mode),), **settings)
+    list(writer.write([record("issues", make_issue("ACME-0")), *extra]))
+
+    assert port.deleted == []
+
+
+def test_no_deletion_after_a_skipped_record() -> None:
+    port = StubPort()
+    _seed(port, 3)
+
+    _full_refresh(
+        port,
+        ["ACME-0", "ACME-1", "NOT VALID"],
+        status("issues", COMPLETE),
+        on_invalid_record="skip",
+    )
+
+    assert port.deleted == []
