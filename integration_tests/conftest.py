@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from integration_tests.fakes.jira_data import generate_dataset
-from integration_tests.fakes.jira_server import (
+from source_jira_port.sandbox.jira_data import generate_dataset
+from source_jira_port.sandbox.jira_server import (
     CLOUD_API_TOKEN,
     CLOUD_EMAIL,
     SERVER_PASSWORD,

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from integration_tests.fakes.jira_data import generate_dataset
-from integration_tests.fakes.jira_server import (
+from source_jira_port.sandbox.jira_data import generate_dataset
+from source_jira_port.sandbox.jira_server import (
     CLOUD_API_TOKEN,
     CLOUD_EMAIL,
     CLOUD_ID,
@@ -566,7 +566,7 @@ def test_data_changes(fresh_cloud: FakeJira) -> None:
 
 
 def test_cli_prints_connection_line_and_stops_on_sigterm() -> None:
-    command = "-m integration_tests.fakes.jira_server --flavour server --issues 10 --projects 2"
+    command = "-m source_jira_port.sandbox.jira_server --flavour server --issues 10 --projects 2"
     with subprocess.Popen(
         [sys.executable, *command.split(), "--port", "0", "--seed", "1"],
         cwd=Path(__file__).resolve().parents[1],

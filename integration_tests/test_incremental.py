@@ -19,7 +19,7 @@ from integration_tests.conftest import (
     of_type,
     records,
 )
-from integration_tests.fakes.jira_server import FakeJira
+from source_jira_port.sandbox.jira_server import FakeJira
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from integration_tests.conftest import (
     of_type,
     records,
 )
-from integration_tests.fakes.jira_server import CLOUD_API_TOKEN, SERVER_PASSWORD, FakeJira
+from source_jira_port.sandbox.jira_server import CLOUD_API_TOKEN, SERVER_PASSWORD, FakeJira
 
 pytestmark = pytest.mark.integration
 

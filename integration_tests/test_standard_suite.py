@@ -10,7 +10,7 @@ import pytest
 from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
-from integration_tests.fakes.jira_server import FakeJira
+from source_jira_port.sandbox.jira_server import FakeJira
 from source_jira_port.source import SourceJiraPort
 
 pytestmark = pytest.mark.integration

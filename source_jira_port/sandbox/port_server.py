@@ -329,7 +329,8 @@ class FakePort:
             name: query.get(name) == ["true"]
             for name in ("upsert", "merge", "create_missing_related_entities")
         }
-        results, errors = [], []
+        results: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
         for index, entity in enumerate(entities):
             identifier = entity.get("identifier") if isinstance(entity, dict) else None
             try:
@@ -485,7 +486,11 @@ def _check_property(bp: str, name: str, schema: dict[str, Any] | None, value: An
     if "enum" in schema and value not in schema["enum"]:
         raise PortError(422, "invalid_request", f"Property {name} must be one of {schema['enum']}")
     item_type = schema.get("items", {}).get("type")
-    if item_type and not all(isinstance(v, _TYPES[item_type]) for v in value):
+    if (
+        item_type
+        and isinstance(value, list)
+        and not all(isinstance(v, _TYPES[item_type]) for v in value)
+    ):
         raise PortError(
             422, "invalid_request", f"Property {name} items must be of type {item_type}"
         )

@@ -1,6 +1,6 @@
 """A local fake Jira (Cloud or Server/Data Center) over real HTTP, for integration tests.
 
-Run standalone with `python -m integration_tests.fakes.jira_server --flavour cloud`; it prints one
+Run standalone with `python -m source_jira_port.sandbox.jira_server --flavour cloud`; it prints one
 JSON line with the base URL and credentials and serves until SIGINT/SIGTERM.
 """
 
@@ -24,7 +24,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from integration_tests.fakes.jira_data import (
+from source_jira_port.sandbox.jira_data import (
     SYSTEM_FIELDS,
     Dataset,
     Flavour,
@@ -36,7 +36,7 @@ from integration_tests.fakes.jira_data import (
     generate_dataset,
     to_epoch_ms,
 )
-from integration_tests.fakes.jql import JqlError, Query, issue_order, parse_jql
+from source_jira_port.sandbox.jql import JqlError, Query, issue_order, parse_jql
 
 CLOUD_EMAIL = "jira-bot@example.com"
 CLOUD_API_TOKEN = "cloud-api-token"

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from integration_tests.fakes.jira_data import ISSUE_TYPES, STATUSES, Issue, Project, to_epoch_ms
+from source_jira_port.sandbox.jira_data import ISSUE_TYPES, STATUSES, Issue, Project, to_epoch_ms
 
 Predicate = Callable[[Issue], bool]
 
