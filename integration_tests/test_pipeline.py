@@ -1,0 +1,222 @@
+"""`source-jira-port read | destination-port write`: from the fake Jira into the fake Port."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integration_tests.conftest import SOURCE_COMMAND, configured_catalog, final_state, jira_config
+from source_jira_port.sandbox.jira_server import FakeJira
+from source_jira_port.sandbox.port_server import FakePort
+
+pytestmark = pytest.mark.integration
+
+DESTINATION_COMMAND = [str(Path(sys.executable).with_name("destination-port"))]
+
+
+@pytest.fixture
+def fake_port() -> Iterator[FakePort]:
+    with FakePort() as port:
+        yield port
+
+
+def _port_config(port: FakePort) -> dict[str, Any]:
+    return {
+        "port_client_id": "port-client",
+        "port_client_secret": "port-secret",
+        "port_base_url": port.base_url,
+        "delete_missing_entities": True,
+    }
+
+
+def _pipe(
+    folder: Path,
+    fake: FakeJira,
+    port: FakePort,
+    catalog: dict[str, Any],
+    state: list[dict[str, Any]] | None = None,
+) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run the pipe; return the destination's exit code, and both sides' messages."""
+    files = {
+        "source.json": jira_config(fake),
+        "destination.json": _port_config(port),
+        "catalog.json": catalog,
+        "state.json": state or [],
+    }
+    for name, content in files.items():
+        (folder / name).write_text(json.dumps(content))
+    read_args = [
+        "read",
+        "--config",
+        str(folder / "source.json"),
+        "--catalog",
+        str(folder / "catalog.json"),
+    ]
+    if state:
+        read_args += ["--state", str(folder / "state.json")]
+    source = subprocess.Popen([*SOURCE_COMMAND, *read_args], stdout=subprocess.PIPE, text=True)
+    tee, echo = folder / "source-output.jsonl", folder / "destination-output.jsonl"
+    with tee.open("w") as copy, echo.open("w") as destination_output:
+        destination = subprocess.Popen(
+            [
+                *DESTINATION_COMMAND,
+                "write",
+                "--config",
+                str(folder / "destination.json"),
+                "--catalog",
+                str(folder / "catalog.json"),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=destination_output,
+            text=True,
+        )
+        assert source.stdout is not None and destination.stdin is not None
+        for line in source.stdout:
+            copy.write(line)
+            try:
+                destination.stdin.write(line)
+            except BrokenPipeError:
+                break
+        with contextlib.suppress(BrokenPipeError):
+            destination.stdin.close()
+        destination.wait(timeout=300)
+    source.stdout.close()  # like a shell pipe: a source still writing gets a broken pipe
+    source.wait(timeout=60)
+    source_messages = [
+        json.loads(line) for line in tee.read_text().splitlines() if line.startswith("{")
+    ]
+    echoed = [json.loads(line) for line in echo.read_text().splitlines() if line.startswith("{")]
+    return destination.returncode, source_messages, echoed
+
+
+def _states(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "stream": m["state"]["stream"]["stream_descriptor"]["name"],
+            **m["state"]["stream"]["stream_state"],
+        }
+        for m in messages
+        if m["type"] == "STATE"
+    ]
+
+
+def _served(messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The latest issue record the source emitted for each key."""
+    issues = [m["record"]["data"] for m in messages if m["type"] == "RECORD"]
+    return {issue["key"]: issue for issue in issues if issue.get("fields")}
+
+
+def _user(user: dict[str, Any] | None) -> str | None:
+    if user is None:
+        return None
+    return user.get("name") or user.get("emailAddress") or user.get("accountId")
+
+
+def _assert_port_equals_jira(
+    fake: FakeJira, port: FakePort, served: dict[str, dict[str, Any]]
+) -> None:
+    """Port holds exactly Jira's issues and projects; user fields are checked against `served`."""
+    site = fake.base_url
+    issues = port.entities("jiraIssue")
+    assert set(issues) == set(fake.dataset.issues)
+    for key, issue in fake.dataset.issues.items():
+        entity = issues[key]
+        properties = entity["properties"]
+        assert entity["title"] == issue.summary
+        assert properties["status"] == issue.status.name
+        assert properties["issueType"] == issue.issuetype.name
+        assert properties["priority"] == issue.priority.name
+        assert properties["components"] == [c.name for c in issue.components]
+        assert properties["url"] == f"{site}/browse/{key}"
+        assert entity["relations"]["project"] == issue.project_key
+        # Server shows `parent` on sub-tasks only (epics link by a custom field there).
+        assert entity["relations"]["parentIssue"] == (
+            served[key]["fields"].get("parent") or {}
+        ).get("key")
+        assert sorted(entity["relations"]["subtasks"]) == sorted(issue.subtask_keys)
+        for field in ("assignee", "reporter", "creator"):
+            assert properties[field] == _user(served[key]["fields"][field])
+    projects = port.entities("jiraProject")
+    assert set(projects) == {p.key for p in fake.dataset.projects}
+    for project in fake.dataset.projects:
+        assert projects[project.key]["title"] == project.name
+        assert projects[project.key]["properties"]["url"] == f"{site}/projects/{project.key}"
+
+
+def test_full_sync_lands_every_project_and_issue_in_port(
+    tmp_path: Path, fake_jira: FakeJira, fake_port: FakePort
+) -> None:
+    code, source_messages, echoed = _pipe(
+        tmp_path, fake_jira, fake_port, configured_catalog("projects", "issues", incremental=True)
+    )
+
+    assert code == 0
+    _assert_port_equals_jira(fake_jira, fake_port, _served(source_messages))
+    assert _states(echoed) == _states(source_messages)
+    assert echoed, "the destination echoes the source's checkpoints"
+
+
+def test_incremental_sync_brings_jira_changes_into_port(
+    tmp_path: Path, fake_jira: FakeJira, fake_port: FakePort
+) -> None:
+    catalog = configured_catalog("projects", "issues", incremental=True)
+    _, first_read, first_echoed = _pipe(tmp_path, fake_jira, fake_port, catalog)
+    changed = sorted(fake_jira.dataset.issues)[:5]
+    for key in changed:
+        fake_jira.update_issue(key, summary=f"renamed {key}", status="Done")
+    added = fake_jira.add_issue(fake_jira.dataset.projects[1].key, summary="added later")["key"]
+
+    code, second_read, echoed = _pipe(
+        tmp_path, fake_jira, fake_port, catalog, final_state(first_echoed)
+    )
+
+    assert code == 0
+    read_again = _served(second_read)
+    assert set(changed) | {added} <= set(read_again)
+    assert len(read_again) < len(fake_jira.dataset.issues) / 2
+    _assert_port_equals_jira(fake_jira, fake_port, _served(first_read) | read_again)
+    assert fake_port.entities("jiraIssue")[changed[0]]["properties"]["status"] == "Done"
+    assert _states(echoed) == _states(second_read)
+
+
+def test_crash_mid_write_then_resume_from_the_last_echoed_state(
+    tmp_path: Path, fake_jira: FakeJira, fake_port: FakePort
+) -> None:
+    catalog = configured_catalog("projects", "issues", incremental=True)
+    fake_port.fail(500, times=None, path="/entities/bulk$", after=4, headers={"Retry-After": "0"})
+
+    code, crashed_read, echoed = _pipe(tmp_path, fake_jira, fake_port, catalog)
+
+    assert code != 0
+    assert len(fake_port.entities("jiraIssue")) < len(fake_jira.dataset.issues)
+    echoed_states = _states(echoed)
+    assert echoed_states == _states(crashed_read)[: len(echoed_states)]
+    assert any(state["stream"] == "issues" for state in echoed_states)
+
+    fake_port.clear_faults()
+    code, resumed_read, _ = _pipe(tmp_path, fake_jira, fake_port, catalog, final_state(echoed))
+
+    assert code == 0
+    _assert_port_equals_jira(fake_jira, fake_port, _served(crashed_read) | _served(resumed_read))
+
+
+def test_full_refresh_removes_what_jira_deleted(
+    tmp_path: Path, fake_jira: FakeJira, fake_port: FakePort
+) -> None:
+    catalog = configured_catalog("projects", "issues")
+    assert _pipe(tmp_path, fake_jira, fake_port, catalog)[0] == 0
+    gone = next(key for key, issue in fake_jira.dataset.issues.items() if not issue.subtask_keys)
+    fake_jira.delete_issue(gone)
+
+    code, second_read, _ = _pipe(tmp_path, fake_jira, fake_port, catalog)
+
+    assert code == 0
+    assert gone not in fake_port.entities("jiraIssue")
+    _assert_port_equals_jira(fake_jira, fake_port, _served(second_read))
