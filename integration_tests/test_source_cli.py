@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import jsonschema
 import pytest
 
 from integration_tests.conftest import (
@@ -14,6 +18,8 @@ from integration_tests.conftest import (
 from source_jira_port.sandbox.jira_server import CLOUD_API_TOKEN, SERVER_PASSWORD, FakeJira
 
 pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_spec_marks_every_secret(source_cli: SourceCli) -> None:
@@ -107,6 +113,27 @@ def test_read_returns_every_project_and_issue(source_cli: SourceCli, fake_jira: 
     issues = records(messages, "issues")
     assert sorted(i["key"] for i in issues) == sorted(fake_jira.dataset.issues)
     assert len({i["id"] for i in issues}) == len(issues)
+
+
+def test_records_validate_against_the_shipped_schemas(
+    source_cli: SourceCli, fake_jira: FakeJira
+) -> None:
+    _, messages, _ = source_cli.run(
+        "read", jira_config(fake_jira), configured_catalog("projects", "issues")
+    )
+    for stream in ("projects", "issues"):
+        schema = json.loads((ROOT / "schemas" / f"{stream}.json").read_text())
+        validator = jsonschema.Draft7Validator(schema)
+        stream_records = records(messages, stream)
+        assert stream_records
+        for record in stream_records:
+            validator.validate(record)
+    description = next(
+        i["fields"]["description"]
+        for i in records(messages, "issues")
+        if i["fields"]["description"]
+    )
+    assert isinstance(description, dict if fake_jira.flavour == "cloud" else str)
 
 
 def test_read_limits_to_configured_projects_and_jql(
