@@ -257,6 +257,22 @@ def test_cloud_search_post_body(cloud: FakeJira) -> None:
     assert [i["key"] for i in response.json()["issues"]] == ["PLAT-3", "PLAT-4"]
 
 
+def test_cloud_approximate_count_matches_the_search(cloud: FakeJira, server: FakeJira) -> None:
+    def count(fake: FakeJira, body: Any, auth: Any = CLOUD_AUTH) -> requests.Response:
+        url = f"{fake.base_url}/rest/api/3/search/approximate-count"
+        return requests.post(url, json=body, auth=auth, timeout=10)
+
+    jql = 'project in ("PLAT") AND updated >= 1704067200000'
+    response = count(cloud, {"jql": jql})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"count": len(keys_for(cloud, jql))}
+    assert 0 < response.json()["count"] < len(cloud.dataset.issues)
+    assert count(cloud, {"jql": "updated >= 0"}, auth=None).json() == {"count": 0}
+    assert count(cloud, {"jql": "ORDER BY key"}).status_code == 400
+    assert count(cloud, {"jql": "updated >= "}).status_code == 400
+    assert count(server, {"jql": jql}, auth=SERVER_AUTH).status_code == 404
+
+
 @pytest.mark.parametrize("version", ["2", "3", "latest"])
 def test_cloud_classic_search_is_gone(cloud: FakeJira, version: str) -> None:
     for method in ("GET", "POST"):

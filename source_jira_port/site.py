@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -63,6 +64,21 @@ def api_base(config: Mapping[str, Any]) -> str:
         gateway = normalize_url(config.get("oauth_gateway_url") or "https://api.atlassian.com")
         return f"{gateway}/ex/jira/{credentials['cloud_id']}"
     return normalize_url(config["jira_url"])
+
+
+def authorization_header(credentials: Mapping[str, Any]) -> str:
+    """Return the `Authorization` value the manifest's authenticator sends for `credentials`."""
+    auth_type = credentials["auth_type"]
+    if auth_type in ("api_token", "basic"):
+        user, secret = (
+            (credentials["email"], credentials["api_token"])
+            if auth_type == "api_token"
+            else (credentials["username"], credentials["password"])
+        )
+        return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+    if auth_type == "personal_access_token":
+        return f"Bearer {credentials['personal_access_token']}"
+    return f"Bearer {credentials['access_token']}"
 
 
 def resolve_deployment(config: Mapping[str, Any], base: str) -> str:

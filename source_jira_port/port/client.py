@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -48,6 +48,17 @@ class EntityError:
     status_code: int
     error: str
     message: str
+
+
+class BulkResult(list[EntityError]):
+    """One bulk upsert: the entities Port rejected (the list) and the indexes Port created.
+
+    An accepted entity whose index is not in `created` already existed and was updated.
+    """
+
+    def __init__(self, errors: Iterable[EntityError] = (), created: Iterable[int] = ()) -> None:
+        super().__init__(errors)
+        self.created = frozenset(created)
 
 
 def bulk_chunks(entities: Sequence[Mapping[str, Any]], max_count: int) -> list[range]:
@@ -119,8 +130,8 @@ class PortClient:
         *,
         merge: bool,
         create_missing_related_entities: bool,
-    ) -> list[EntityError]:
-        """Upsert one bulk request (<= 20 entities); return the entities Port rejected."""
+    ) -> BulkResult:
+        """Upsert one bulk request (<= 20 entities); return what Port rejected and created."""
         params = {"upsert": "true", "merge": _flag(merge)}
         if create_missing_related_entities:
             params["create_missing_related_entities"] = "true"
@@ -130,7 +141,8 @@ class PortClient:
             params=params,
             body={"entities": list(entities)},
         )
-        return [
+        payload = response.json()
+        errors = (
             EntityError(
                 index=int(error["index"]),
                 identifier=str(error.get("identifier")),
@@ -138,8 +150,12 @@ class PortClient:
                 error=str(error.get("error", "")),
                 message=str(error.get("message", "")),
             )
-            for error in response.json().get("errors", [])
-        ]
+            for error in payload.get("errors", [])
+        )
+        created = (
+            int(entity["index"]) for entity in payload.get("entities", []) if entity.get("created")
+        )
+        return BulkResult(errors, created)
 
     def list_identifiers(self, blueprint: str) -> list[str]:
         """Return the identifiers of all entities of `blueprint` (paginated search)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -27,6 +28,7 @@ from source_jira_port.port.blueprints import (
 from source_jira_port.port.client import PortAuthError, PortClient
 from source_jira_port.port.config import SPEC, PortSettings
 from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
+from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.port.validation import EntityValidator
 from source_jira_port.port.writer import PortWriter
@@ -78,7 +80,8 @@ class DestinationPort(Destination):
         logger = logging.getLogger("airbyte")
         settings = PortSettings.from_config(config)
         try:
-            yield from self._write(settings, configured_catalog, input_messages, logger)
+            with open_writer(settings, configured_catalog, logger) as writer:
+                yield from writer.write(input_messages)
         except _CONFIG_ERRORS as error:
             raise AirbyteTracedException(
                 message=str(error), failure_type=FailureType.config_error, exception=error
@@ -92,31 +95,37 @@ class DestinationPort(Destination):
                 exception=error,
             ) from error
 
-    @staticmethod
-    def _write(
-        settings: PortSettings,
-        catalog: ConfiguredAirbyteCatalog,
-        messages: Iterable[AirbyteMessage],
-        logger: logging.Logger,
-    ) -> Iterator[AirbyteMessage]:
-        mapper = EntityMapper(load_app_config(settings.mapping))
-        streams = frozenset(stream.stream.name for stream in catalog.streams)
-        with _client(settings) as client:
-            blueprints = ensure_blueprints(
-                client,
-                mapper.blueprints(streams),
-                create_missing=settings.create_missing_blueprints,
-                logger=logger,
-            )
-            writer = PortWriter(
-                client,
-                mapper=mapper,
-                validator=EntityValidator(blueprints),
-                settings=settings,
-                catalog=catalog,
-                logger=logger,
-            )
-            yield from writer.write(messages)
+
+@contextlib.contextmanager
+def open_writer(
+    settings: PortSettings,
+    catalog: ConfiguredAirbyteCatalog,
+    logger: logging.Logger,
+    stats: WriteStats | None = None,
+) -> Iterator[PortWriter]:
+    """Connect to Port, ensure the mapping's blueprints exist, and yield a writer for one sync.
+
+    Raises `MappingError`, `BlueprintSetupError`, `PortAuthError` (configuration problems) and
+    `PortApiError` as they are; `DestinationPort.write` turns them into Airbyte errors.
+    """
+    mapper = EntityMapper(load_app_config(settings.mapping))
+    streams = frozenset(stream.stream.name for stream in catalog.streams)
+    with _client(settings) as client:
+        blueprints = ensure_blueprints(
+            client,
+            mapper.blueprints(streams),
+            create_missing=settings.create_missing_blueprints,
+            logger=logger,
+        )
+        yield PortWriter(
+            client,
+            mapper=mapper,
+            validator=EntityValidator(blueprints),
+            settings=settings,
+            catalog=catalog,
+            logger=logger,
+            stats=stats,
+        )
 
 
 def _client(settings: PortSettings) -> PortClient:

@@ -88,7 +88,11 @@ class MappingError(ValueError):
 
 
 class RecordMappingError(ValueError):
-    """The mapping failed on one record."""
+    """The mapping failed on one record, in a resource that writes to `blueprint`."""
+
+    def __init__(self, message: str, blueprint: str) -> None:
+        super().__init__(message)
+        self.blueprint = blueprint
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,7 +199,7 @@ class EntityMapper:
                 output = program.input_value(record).first()
             except ValueError as error:
                 raise RecordMappingError(
-                    f"jq failed for blueprint {resource.blueprint}: {error}"
+                    f"jq failed for blueprint {resource.blueprint}: {error}", resource.blueprint
                 ) from error
             if output is not None:
                 entities.append(_finish(output, resource.blueprint))

@@ -30,9 +30,10 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_jira_port.port.client import EntityError, PortClient, bulk_chunks
+from source_jira_port.port.client import BulkResult, EntityError, PortClient, bulk_chunks
 from source_jira_port.port.config import InvalidRecordPolicy, PortSettings
 from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
+from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.validation import EntityValidator
 
 
@@ -48,7 +49,10 @@ class _Item:
 
 
 class PortWriter:
-    """Writes one sync: batches entities per blueprint, flushes on STATE, then reconciles."""
+    """Writes one sync: batches entities per blueprint, flushes on STATE, then reconciles.
+
+    `stats` (given or new) counts created, updated, deleted and failed entities per blueprint.
+    """
 
     def __init__(
         self,
@@ -59,8 +63,10 @@ class PortWriter:
         settings: PortSettings,
         catalog: ConfiguredAirbyteCatalog,
         logger: logging.Logger,
+        stats: WriteStats | None = None,
     ) -> None:
         self._client = client
+        self.stats = stats if stats is not None else WriteStats()
         self._mapper = mapper
         self._validator = validator
         self._settings = settings
@@ -127,12 +133,12 @@ class PortWriter:
         try:
             entities = self._mapper.map_record(stream, record.data)
         except RecordMappingError as error:
-            self._reject(stream, key, str(error), FailureType.config_error)
+            self._reject(stream, key, error.blueprint, str(error), FailureType.config_error)
             return
         for entity in entities:
             problem = self._validator.problem(entity)
             if problem:
-                self._reject(stream, key, problem, FailureType.config_error)
+                self._reject(stream, key, entity["blueprint"], problem, FailureType.config_error)
                 return
         for entity in entities:
             item = _Item(stream, key, entity)
@@ -164,20 +170,25 @@ class PortWriter:
             for chunk in bulk_chunks([i.entity for i in items], self._settings.batch_size):
                 jobs.append((blueprint, items[chunk.start : chunk.stop]))
         self._pending.clear()
-        for (blueprint, items), errors in zip(
+        for (blueprint, items), result in zip(
             jobs, self._executor.map(self._upsert, jobs), strict=True
         ):
-            by_index = {error.index: error for error in errors}
+            by_index = {error.index: error for error in result}
+            counts = self.stats.of(blueprint)
             for index, item in enumerate(items):
                 error = by_index.get(index)
                 if error is None:
                     self._written[blueprint].add(item.identifier)
+                    if index in result.created:
+                        counts.created += 1
+                    else:
+                        counts.updated += 1
                 elif self._is_missing_target(error):
                     self._deferred[blueprint, item.identifier] = (item, error)
                 else:
                     self._reject_by_port(item, error)
 
-    def _upsert(self, job: tuple[str, list[_Item]]) -> list[EntityError]:
+    def _upsert(self, job: tuple[str, list[_Item]]) -> BulkResult:
         blueprint, items = job
         app = self._mapper.app_config
         return self._client.upsert_entities(
@@ -198,13 +209,17 @@ class PortWriter:
         failure_type = (
             FailureType.config_error if 400 <= error.status_code < 500 else FailureType.system_error
         )
+        blueprint = item.entity["blueprint"]
         reason = (
-            f"Port rejected entity {item.identifier} of blueprint {item.entity['blueprint']} "
+            f"Port rejected entity {item.identifier} of blueprint {blueprint} "
             f"(HTTP {error.status_code} {error.error}): {error.message}"
         )
-        self._reject(item.stream, item.record_key, reason, failure_type)
+        self._reject(item.stream, item.record_key, blueprint, reason, failure_type)
 
-    def _reject(self, stream: str, key: str, reason: str, failure_type: FailureType) -> None:
+    def _reject(
+        self, stream: str, key: str, blueprint: str, reason: str, failure_type: FailureType
+    ) -> None:
+        self.stats.of(blueprint).failed += 1
         if self._settings.on_invalid_record == InvalidRecordPolicy.FAIL:
             raise AirbyteTracedException(
                 message=f"Record {key} of stream {stream} cannot be written to Port: {reason}",
@@ -255,6 +270,7 @@ class PortWriter:
                 stale,
                 delete_dependents=self._mapper.app_config.delete_dependent_entities,
             )
+            self.stats.of(blueprint).deleted += len(stale)
             self._logger.info("Deleted %d %s entities missing from Jira", len(stale), blueprint)
 
     def _reconcile_blocker(self, blueprint: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import functools
 import json
 import re
 import signal
@@ -36,6 +37,7 @@ from source_jira_port.sandbox.jira_data import (
     generate_dataset,
     to_epoch_ms,
 )
+from source_jira_port.sandbox.jira_webhooks import JiraWebhooks
 from source_jira_port.sandbox.jql import JqlError, Query, issue_order, parse_jql
 
 CLOUD_EMAIL = "jira-bot@example.com"
@@ -156,6 +158,7 @@ _ROUTES = (
     _route("GET", r"project/search", ("_project_search", "public"), None),
     _route("GET", r"project/(?P<arg>[^/]+)", ("_project", "user"), ("_project", "public")),
     _route("GET POST", r"search/jql", ("_search_jql", "public"), None),
+    _route("POST", r"search/approximate-count", ("_approximate_count", "public"), None),
     _route("GET POST", r"search", ("_search_removed", "open"), ("_search", "public")),
     _route("GET", r"issue/(?P<arg>[^/]+)", ("_issue", "public"), ("_issue", "public")),
 )
@@ -198,6 +201,7 @@ class FakeJira:
         self._in_key_order: list[Issue] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.server_version = (9, 12, 2)  # what serverInfo reports on `server`
 
     # lifecycle ---------------------------------------------------------------------------
 
@@ -231,6 +235,11 @@ class FakeJira:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @functools.cached_property
+    def webhooks(self) -> JiraWebhooks:
+        """Webhook registrations (both admin APIs) and signed deliveries."""
+        return JiraWebhooks(self)
 
     @property
     def oauth_base_url(self) -> str:
@@ -347,6 +356,10 @@ class FakeJira:
             site, gateway, path = self.oauth_base_url, True, match.group("rest")
         if path == "/oauth/token/accessible-resources" and self.flavour == "cloud":
             return self._accessible_resources(authorization)
+        if not gateway and self.webhooks.handles(path):
+            if self._authenticate(authorization, gateway).user is None:
+                raise self._login_required()
+            return _Reply(*self.webhooks.handle(method, path, body))
         api = _API_PATH.fullmatch(path)
         if api is None or (self.flavour == "server" and api.group("version") == "3"):
             raise _errors(404, f"null for uri: {site}{path}")
@@ -478,8 +491,8 @@ class FakeJira:
         else:
             info = {
                 "baseUrl": self.base_url,
-                "version": "9.12.2",
-                "versionNumbers": [9, 12, 2],
+                "version": ".".join(map(str, self.server_version)),
+                "versionNumbers": list(self.server_version),
                 "deploymentType": "Server",
                 "buildNumber": 9120002,
                 "buildDate": "2024-01-31T00:00:00.000+0000",
@@ -589,6 +602,19 @@ class FakeJira:
             out["nextPageToken"] = _encode_token(offset + page_size)
         out["isLast"] = not more
         return _Reply(200, _with_expansions(out, args.list("expand"), fields, call.renderer))
+
+    def _approximate_count(self, call: _Call) -> _Reply:
+        """Cloud's `{"jql"}` -> `{"count"}`; like `search/jql`, it wants a bounded query."""
+        jql = _SearchArgs.read(call).text("jql")
+        with self._lock:
+            query, found = self._run_query(jql, call.caller)
+        if query.where is None:
+            raise _errors(
+                400,
+                "Unbounded JQL queries are not allowed here. Please add a search restriction to "
+                "your query.",
+            )
+        return _Reply(200, {"count": len(found)})
 
     def _search(self, call: _Call) -> _Reply:
         args = _SearchArgs.read(call)

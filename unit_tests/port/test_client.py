@@ -145,6 +145,20 @@ def test_207_reports_each_rejected_entity_by_index(requests_mock: rm.Mocker) -> 
     ]
 
 
+def test_bulk_result_tells_created_entities_from_updated_ones(requests_mock: rm.Mocker) -> None:
+    requests_mock.post(_TOKEN_URL, **_token("t"))
+    accepted = [
+        {"created": False, "identifier": "A-1", "index": 0, "additionalData": {}},
+        {"created": True, "identifier": "A-2", "index": 1, "additionalData": {}},
+    ]
+    requests_mock.post(_BULK_URL, json={"ok": True, "entities": accepted, "errors": []})
+
+    result = _upsert(_client(), [{"identifier": "A-1"}, {"identifier": "A-2"}])
+
+    assert result == []
+    assert result.created == {1}
+
+
 def test_whole_request_failure_raises_with_port_message(requests_mock: rm.Mocker) -> None:
     requests_mock.post(_TOKEN_URL, **_token("t"))
     requests_mock.post(

@@ -11,7 +11,7 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, FailureType,
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_jira_port.port.blueprints import default_blueprints
-from source_jira_port.port.client import EntityError
+from source_jira_port.port.client import BulkResult, EntityError
 from source_jira_port.port.config import PortSettings
 from source_jira_port.port.mapping import EntityMapper, load_app_config
 from source_jira_port.port.transport import PortApiError
@@ -35,11 +35,11 @@ class StubPort:
 
     def upsert_entities(
         self, blueprint: str, entities: list[dict[str, Any]], **flags: bool
-    ) -> list[EntityError]:
+    ) -> BulkResult:
         self.bulk_calls.append((blueprint, [e["identifier"] for e in entities], flags))
         if self.fail_on_call == len(self.bulk_calls):
             raise PortApiError("Port answered HTTP 500", 500)
-        errors = []
+        errors, created = [], []
         for index, entity in enumerate(entities):
             identifier = entity["identifier"]
             if identifier in self.rejections:
@@ -47,8 +47,10 @@ class StubPort:
             elif not flags["create_missing_related_entities"] and self._missing_target(entity):
                 errors.append(EntityError(index, identifier, 404, "not_found", "Entity not found"))
             else:
+                if identifier not in self.entities[blueprint]:
+                    created.append(index)
                 self.entities[blueprint][identifier] = entity
-        return errors
+        return BulkResult(errors, created)
 
     def _missing_target(self, entity: dict[str, Any]) -> bool:
         parent = entity.get("relations", {}).get("parentIssue")
@@ -350,3 +352,64 @@ def test_no_deletion_after_a_skipped_record() -> None:
     )
 
     assert port.deleted == []
+
+
+def _counts(writer: PortWriter) -> dict[str, tuple[int, int, int, int]]:
+    return {
+        blueprint: (c.created, c.updated, c.deleted, c.failed)
+        for blueprint, c in writer.stats.blueprints.items()
+    }
+
+
+def test_stats_count_created_and_updated_entities_per_blueprint() -> None:
+    port = StubPort()
+    port.entities["jiraIssue"]["ACME-1"] = {}
+    writer = _writer(port)
+    messages = [
+        record("projects", make_project("ACME")),
+        record("issues", make_issue("ACME-1")),
+        record("issues", make_issue("ACME-2")),
+        state("issues", {}),
+    ]
+
+    list(writer.write(messages))
+
+    assert _counts(writer) == {"jiraProject": (1, 0, 0, 0), "jiraIssue": (1, 1, 0, 0)}
+    assert writer.stats.written == 3
+
+
+def test_stats_count_deleted_and_skipped_entities() -> None:
+    port = StubPort()
+    _seed(port, 3)
+    port.rejections["ACME-1"] = (422, "invalid_request", "url is not a url")
+    writer = _writer(
+        port,
+        streams=(("issues", "overwrite"),),
+        delete_missing_entities=True,
+        on_invalid_record="skip",
+    )
+    messages = [record("issues", make_issue(k)) for k in ("ACME-0", "ACME-1", "BAD KEY")]
+    unmappable = record("issues", {"fields": {}})
+
+    list(writer.write([*messages, unmappable, state("issues", {}), status("issues", COMPLETE)]))
+
+    assert _counts(writer) == {"jiraIssue": (0, 1, 0, 3)}
+
+
+def test_stats_count_deletions_of_a_complete_overwrite_sync() -> None:
+    port = StubPort()
+    _seed(port, 4)
+    writer = _writer(port, streams=(("issues", "overwrite"),), delete_missing_entities=True)
+
+    list(writer.write([record("issues", make_issue("ACME-0")), status("issues", COMPLETE)]))
+
+    assert _counts(writer) == {"jiraIssue": (0, 1, 3, 0)}
+
+
+def test_a_failing_record_is_counted_before_the_sync_stops() -> None:
+    writer = _writer(StubPort())
+
+    with pytest.raises(AirbyteTracedException):
+        list(writer.write([record("issues", make_issue("BAD KEY")), state("issues", {})]))
+
+    assert _counts(writer) == {"jiraIssue": (0, 0, 0, 1)}

@@ -1,0 +1,373 @@
+"""`jira-port sync` and `jira-port sandbox` end to end, as subprocesses, against the fakes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from source_jira_port.sandbox.jira_data import generate_dataset
+from source_jira_port.sandbox.jira_server import CLOUD_API_TOKEN, CLOUD_EMAIL, FakeJira
+from source_jira_port.sandbox.port_server import FakePort
+
+pytestmark = pytest.mark.integration
+
+CLI = [sys.executable, "-m", "source_jira_port.cli.main"]
+_PORT_SECRET = "port-secret"
+_JIRA_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def jira() -> Iterator[FakeJira]:
+    with FakeJira("cloud", generate_dataset(projects=3, issues=150)) as fake:
+        yield fake
+
+
+@pytest.fixture
+def port() -> Iterator[FakePort]:
+    with FakePort(client_secret=_PORT_SECRET) as fake:
+        yield fake
+
+
+def write_config(folder: Path, jira: FakeJira, port: FakePort, **jira_extra: Any) -> Path:
+    document = {
+        "jira": {
+            "jira_url": jira.base_url,
+            "credentials": {
+                "auth_type": "api_token",
+                "email": CLOUD_EMAIL,
+                "api_token": CLOUD_API_TOKEN,
+            },
+            "start_date": "2023-01-01T00:00:00Z",
+            **jira_extra,
+        },
+        "port": {
+            "port_client_id": "port-client",
+            "port_client_secret": _PORT_SECRET,
+            "port_base_url": port.base_url,
+        },
+        "state_file": "state.json",
+    }
+    path = folder / "sync.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def jira_port(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [*CLI, *map(str, args)], capture_output=True, text=True, timeout=120, check=False
+    )
+    for secret in (CLOUD_API_TOKEN, _PORT_SECRET):
+        assert secret not in done.stdout + done.stderr
+    return done
+
+
+def events(stderr: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stderr.splitlines()]
+
+
+def summary_of(stderr: str) -> dict[str, Any]:
+    [summary] = [e for e in events(stderr) if e["event"] == "summary"]
+    return summary
+
+
+def saved_cursor(folder: Path) -> datetime:
+    states = json.loads((folder / "state.json").read_text())
+    [issues] = [s for s in states if s["stream"]["stream_descriptor"]["name"] == "issues"]
+    assert set(issues) == {"type", "stream"}  # what `source-jira-port read --state` takes
+    return datetime.strptime(issues["stream"]["stream_state"]["updated"], _JIRA_TIME)
+
+
+def updated(jira: FakeJira, key: str) -> datetime:
+    return _EPOCH + timedelta(milliseconds=jira.dataset.issues[key].updated)
+
+
+def expected_issue(jira: FakeJira, key: str) -> dict[str, Any]:
+    """The entity the default mapping makes of a Cloud issue, from the fake's own data."""
+    issue = jira.dataset.issues[key]
+
+    def user(person: Any) -> str | None:
+        if person is None:
+            return None
+        return str(person.email if person.email_visible_on_cloud else person.account_id)
+
+    return {
+        "identifier": key,
+        "title": issue.summary,
+        "properties": {
+            "url": f"{jira.base_url}/browse/{key}",
+            "status": issue.status.name,
+            "issueType": issue.issuetype.name,
+            "components": [component.name for component in issue.components],
+            "assignee": user(issue.assignee),
+            "reporter": user(issue.reporter),
+            "creator": user(issue.creator),
+            "priority": issue.priority.name,
+        },
+        "relations": {
+            "project": issue.project_key,
+            "parentIssue": issue.parent_key,
+            "subtasks": issue.subtask_keys,
+        },
+    }
+
+
+def in_port(port: FakePort, key: str) -> dict[str, Any]:
+    entity = port.entities("jiraIssue")[key]
+    return {field: entity[field] for field in ("identifier", "title", "properties", "relations")}
+
+
+def test_first_sync_writes_every_project_and_issue(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    config = write_config(tmp_path, jira, port)
+
+    done = jira_port("sync", "--config", config)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert "Jira counts 150 issues to read." in done.stderr
+    assert "Sync finished in" in done.stderr
+    assert set(port.entities("jiraIssue")) == set(jira.dataset.issues)
+    subtask = next(i.key for i in jira.dataset.issues.values() if i.parent_key)
+    parent = jira.dataset.issues[subtask].parent_key or ""
+    for key in ("PLAT-1", "MOB-7", subtask, parent):
+        assert in_port(port, key) == expected_issue(jira, key)
+    project = jira.dataset.projects[0]
+    assert port.entities("jiraProject")[project.key]["properties"] == {
+        "url": f"{jira.base_url}/projects/{project.key}",
+        "projectType": project.type_key,
+    }
+    assert saved_cursor(tmp_path) == max(updated(jira, key) for key in jira.dataset.issues)
+
+
+def test_incremental_sync_rereads_exactly_the_changed_issues(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    config = write_config(tmp_path, jira, port, projects=["PLAT", "MOB"])
+    assert jira_port("sync", "--config", config).returncode == 0
+    newest = saved_cursor(tmp_path)
+    synced = [key for key in jira.dataset.issues if key.startswith(("PLAT-", "MOB-"))]
+    boundary = {key for key in synced if updated(jira, key) == newest}
+    changed = ["PLAT-2", "MOB-3", "MOB-4"]
+    for key in changed:
+        jira.update_issue(key, summary=f"changed {key}", status="Done")
+    added = jira.add_issue("PLAT", summary="brand new")["key"]
+    jira.update_issue("DATA-1", summary="outside the synced projects")
+
+    done = jira_port("sync", "--config", config, "--log-format", "json")
+
+    assert done.returncode == 0, done.stderr
+    summary = summary_of(done.stderr)
+    assert summary["records"]["issues"] == len({*changed, added} | boundary)
+    [start] = [e for e in events(done.stderr) if e["event"] == "start"]
+    assert start["expected_issues"] == summary["records"]["issues"]
+    for key in changed:
+        assert in_port(port, key) == expected_issue(jira, key)
+    assert in_port(port, added) == expected_issue(jira, added)
+    assert "DATA-1" not in port.entities("jiraIssue")
+    log = jira.requests_log
+    [count_at] = [n for n, r in enumerate(log) if r.path.endswith("approximate-count")][-1:]
+    searches = [r.query["jql"][0] for r in log[count_at:] if r.path.endswith("search/jql")]
+    earliest = min(searches, key=lambda jql: int(jql.split("updated >= ")[1].split()[0]))
+    count_jql = log[count_at].json["jql"]
+    assert earliest.startswith(count_jql + " AND updated <= ")  # the sync's own lower bound
+    assert count_jql.endswith(f"updated >= {(newest - _EPOCH) // timedelta(milliseconds=1)}")
+
+
+def test_full_refresh_deletes_the_entities_jira_no_longer_has(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    config = write_config(tmp_path, jira, port)  # delete_missing_entities stays false
+    assert jira_port("sync", "--config", config).returncode == 0
+    gone = next(i.key for i in jira.dataset.issues.values() if not i.subtask_keys)
+    jira.delete_issue(gone)
+
+    done = jira_port("sync", "--config", config, "--full-refresh", "--log-format", "json")
+
+    assert done.returncode == 0, done.stderr
+    summary = summary_of(done.stderr)
+    assert summary["records"]["issues"] == len(jira.dataset.issues)
+    assert summary["entities"]["jiraIssue"]["deleted"] == 1
+    assert set(port.entities("jiraIssue")) == set(jira.dataset.issues)
+    assert saved_cursor(tmp_path) == max(updated(jira, key) for key in jira.dataset.issues)
+
+
+def test_failed_sync_keeps_the_last_checkpoint_and_the_rerun_completes(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    config = write_config(tmp_path, jira, port, page_size=10, num_workers=1)
+    port.fail(
+        500, times=None, path="/jiraIssue/entities/bulk$", after=4, headers={"Retry-After": "0"}
+    )
+
+    failed = jira_port("sync", "--config", config)
+
+    assert failed.returncode == 1
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "HTTP 500" in errors[0]
+    assert "Traceback" not in failed.stderr
+    cursor = saved_cursor(tmp_path)
+    written = set(port.entities("jiraIssue"))
+    assert cursor < max(updated(jira, key) for key in jira.dataset.issues)
+    assert {key for key in jira.dataset.issues if updated(jira, key) < cursor} <= written
+    assert written < set(jira.dataset.issues)
+
+    port.clear_faults()
+    resumed = jira_port("sync", "--config", config, "--log-format", "json")
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert summary_of(resumed.stderr)["records"]["issues"] < len(jira.dataset.issues)
+    assert {key: in_port(port, key) for key in jira.dataset.issues} == {
+        key: expected_issue(jira, key) for key in jira.dataset.issues
+    }
+
+
+def test_ctrl_c_exits_130_with_the_state_at_the_last_confirmed_checkpoint(
+    tmp_path: Path, port: FakePort
+) -> None:
+    with FakeJira("cloud", generate_dataset(projects=2, issues=2000)) as jira:
+        config = write_config(tmp_path, jira, port, page_size=10, num_workers=1)
+        process = subprocess.Popen(
+            [*CLI, "sync", "--config", str(config), "--log-format", "json"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        seen: list[dict[str, Any]] = []
+        for line in process.stderr:
+            seen.append(json.loads(line))
+            if seen[-1]["event"] == "checkpoint" and port.entities("jiraIssue"):
+                process.send_signal(signal.SIGINT)
+                break
+        seen += events(process.stderr.read())
+        assert process.wait(timeout=30) == 130
+
+    summary = summary_of("\n".join(json.dumps(e) for e in seen))
+    assert (summary["status"], summary["exit_code"]) == ("interrupted", 130)
+    last = [e for e in seen if e["event"] == "checkpoint" and e["stream"] == "issues"][-1]
+    cursor = saved_cursor(tmp_path)
+    # The file holds the last checkpoint printed, or one confirmed as the signal arrived.
+    assert cursor >= datetime.strptime(last["state"]["updated"], _JIRA_TIME)
+    assert {k for k in jira.dataset.issues if updated(jira, k) < cursor} <= set(
+        port.entities("jiraIssue")
+    )
+    assert summary["records"]["issues"] < 2000
+
+
+def test_dry_run_prints_the_entities_and_writes_nothing(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    config = write_config(tmp_path, jira, port)
+
+    done = jira_port("sync", "--config", config, "--dry-run")
+
+    assert done.returncode == 0, done.stderr
+    entities = [json.loads(line) for line in done.stdout.splitlines()]
+    issues = {e["identifier"]: e for e in entities if e["blueprint"] == "jiraIssue"}
+    assert set(issues) == set(jira.dataset.issues)
+    assert len(entities) == len(issues) + len(jira.dataset.projects)
+    issue = issues["PLAT-1"]
+    expected = expected_issue(jira, "PLAT-1")
+    assert {k: issue[k] for k in expected} == expected
+    assert "Would write 153 entities" in done.stderr
+    assert port.requests == []
+    assert not (tmp_path / "state.json").exists()
+
+
+def test_bad_config_files_exit_2_naming_the_key(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    good = yaml.safe_load(write_config(tmp_path, jira, port).read_text())
+    credentials = good["jira"]["credentials"]
+    cases = {
+        "secret of the wrong type": (
+            {**good, "jira": {**good["jira"], "credentials": {**credentials, "api_token": 98765}}},
+            "jira.credentials.api_token: must be a string, not an integer",
+        ),
+        "missing key": (
+            {**good, "jira": {**good["jira"], "credentials": {"auth_type": "api_token"}}},
+            "jira.credentials.email: required key is missing",
+        ),
+        "wrong type": (
+            {**good, "port": {**good["port"], "batch_size": "twenty"}},
+            "port.batch_size: must be an integer, not a string",
+        ),
+        "unknown auth_type": (
+            {**good, "jira": {**good["jira"], "credentials": {"auth_type": "kerberos"}}},
+            "jira.credentials.auth_type: must be one of api_token, basic",
+        ),
+        "bad YAML": ("jira: {jira_url: [unclosed\n", "is not valid YAML"),
+    }
+    runs = {}
+    for name, (content, _) in cases.items():
+        path = tmp_path / f"{name.replace(' ', '_')}.yaml"
+        path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
+        # Started together: each run is mostly the interpreter importing the CDK.
+        runs[name] = subprocess.Popen(
+            [*CLI, "sync", "--config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+    for name, (_, message) in cases.items():
+        stdout, stderr = runs[name].communicate(timeout=60)
+        lines = stderr.decode().splitlines()
+        assert (runs[name].returncode, stdout, len(lines)) == (2, b"", 1), (name, lines)
+        assert lines[0].startswith("error: ") and message in lines[0], (name, lines)
+        assert "98765" not in lines[0]
+    assert port.requests == [] and jira.requests_log == []
+
+
+def test_sandbox_syncs_changes_and_shows_what_changed(tmp_path: Path) -> None:
+    done = jira_port("sandbox", "--flavour", "server", "--issues", "300", "--dir", tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert "Jira counts 300 issues to read." in done.stderr  # Server's search `total`
+    changes = done.stdout.split("2/4 Changing issues in the fake Jira:\n")[1].split("\n\n")[0]
+    keys = [line.split(":")[0].strip() for line in changes.splitlines()]
+    report = done.stdout.split("4/4 What changed in Port:\n")[1]
+    for key in keys[:-1]:
+        assert f"~ jiraIssue {key}: " in report
+    assert f"+ jiraIssue {keys[-1]} created" in report
+    assert "5 changed, 1 created, 0 deleted, 299 unchanged." in report
+    assert done.stderr.count("Sync finished in") == 2
+    assert (tmp_path / "sync.yaml").exists() and (tmp_path / "sync.state.json").exists()
+
+
+def test_sandbox_serve_lets_a_user_run_the_sync(tmp_path: Path) -> None:
+    server = subprocess.Popen(
+        [*CLI, "sandbox", "--serve", "--issues", "80", "--dir", str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        for line in server.stdout:
+            if line.startswith("Press Enter"):
+                break
+        first = jira_port("sync", "--config", tmp_path / "sync.yaml", "--log-format", "json")
+        server.stdin.write("\n")
+        server.stdin.flush()
+        for line in server.stdout:
+            if line.startswith("Changed:"):
+                break
+        second = jira_port("sync", "--config", tmp_path / "sync.yaml", "--log-format", "json")
+    finally:
+        server.send_signal(signal.SIGINT)
+        code = server.wait(timeout=30)
+
+    assert summary_of(first.stderr)["records"]["issues"] == 80
+    assert 6 <= summary_of(second.stderr)["records"]["issues"] < 80
+    assert code == 0

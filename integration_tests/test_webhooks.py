@@ -1,0 +1,342 @@
+"""Jira webhooks into Port: the fake Jira delivers to a uvicorn-served receiver and FakePort."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from integration_tests.conftest import jira_config
+from source_jira_port.cli.main import main as jira_port
+from source_jira_port.port.client import PortClient
+from source_jira_port.port.config import PortSettings
+from source_jira_port.sandbox.jira_data import generate_dataset
+from source_jira_port.sandbox.jira_server import FakeJira
+from source_jira_port.sandbox.jira_webhooks import ADMIN_API, DATA_CENTER_10_API, Delivery
+from source_jira_port.sandbox.port_server import FakePort
+from source_jira_port.webhooks.config import WebhookSettings
+from source_jira_port.webhooks.register import register_webhook
+from source_jira_port.webhooks.server import Receiver
+
+pytestmark = pytest.mark.integration
+
+_SECRET = "webhook-secret"
+_PORT_ID, _PORT_SECRET = "port-client", "port-secret"
+# Changes happen "a minute ago", so deliveries stamped now come after them, as in Jira.
+_BASE_TIME = datetime.now(UTC) - timedelta(minutes=1)
+
+
+def _at(seconds: int) -> datetime:
+    return _BASE_TIME + timedelta(seconds=seconds)
+
+
+def _eventually(check: Callable[[], Any], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+class Setup:
+    """A fake Jira, a fake Port and receivers on one queue file."""
+
+    def __init__(self, jira: FakeJira, port: FakePort, folder: Path) -> None:
+        self.jira, self.port, self.folder = jira, port, folder
+        self.receiver = self.start_receiver()
+
+    def start_receiver(self) -> Receiver:
+        client = PortClient(self.port.base_url, _PORT_ID, _PORT_SECRET, max_attempts=1)
+        settings = PortSettings.from_config(
+            {
+                "port_client_id": _PORT_ID,
+                "port_client_secret": _PORT_SECRET,
+                "port_base_url": self.port.base_url,
+            }
+        )
+        hooks = WebhookSettings(queue_path=self.folder / "queue.sqlite", secret=_SECRET, port=0)
+        receiver = Receiver(
+            hooks,
+            settings,
+            logger=logging.getLogger("test.webhooks"),
+            client=client,
+            backoff_base=0.02,
+            backoff_cap=0.1,
+        )
+        self.receiver = receiver.start()
+        return receiver
+
+    def register(self, jql: str | None = None) -> None:
+        register_webhook(jira_config(self.jira), self.receiver.webhook_url, secret=_SECRET, jql=jql)
+
+    def deliver(self, delivery: Delivery, **options: Any) -> list[int]:
+        return self.jira.webhooks.deliver(delivery, **options)
+
+    def updated(self, key: str, seconds: int, **fields: Any) -> Delivery:
+        """Change the issue in Jira and return the delivery Jira makes of it."""
+        self.jira.update_issue(key, at=_at(seconds), **fields)
+        changes = {name: (None, str(value)) for name, value in fields.items()}
+        return self.jira.webhooks.issue_event("jira:issue_updated", key, changes=changes)
+
+    def issue(self, key: str) -> dict[str, Any] | None:
+        return self.port.entities("jiraIssue").get(key)
+
+    def counters(self) -> dict[str, int]:
+        return dict(requests.get(f"{self.receiver.url}/metrics", timeout=5).json())
+
+    def settled(self, handled: int) -> Callable[[], bool]:
+        """True once `handled` events left the queue (applied, stale or rejected)."""
+
+        def check() -> bool:
+            counts = self.counters()
+            return counts["queued"] == 0 and (
+                counts["applied"] + counts["stale"] + counts["rejected"] >= handled
+            )
+
+        return check
+
+
+@contextlib.contextmanager
+def _running(flavour: str, folder: Path) -> Iterator[Setup]:
+    dataset = generate_dataset(projects=2, issues=12)
+    with FakeJira(flavour, dataset) as jira, FakePort(_PORT_ID, _PORT_SECRET) as port:
+        setup = Setup(jira, port, folder)
+        try:
+            yield setup
+        finally:
+            setup.receiver.stop()
+
+
+@pytest.fixture(params=["server", "cloud"])
+def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
+    with _running(request.param, tmp_path) as running:
+        running.register()
+        yield running
+
+
+@pytest.fixture
+def server_setup(tmp_path: Path) -> Iterator[Setup]:
+    with _running("server", tmp_path) as running:
+        running.register()
+        yield running
+
+
+def test_created_updated_and_deleted_issues_reach_port(setup: Setup) -> None:
+    project = setup.jira.dataset.projects[0].key
+    key = setup.jira.add_issue(project, at=_at(1), summary="Login page")["key"]
+    created = setup.jira.webhooks.issue_event("jira:issue_created", key)
+
+    assert setup.deliver(created) == [202]
+    _eventually(lambda: setup.issue(key) is not None)
+    entity = setup.issue(key)
+    assert entity is not None
+    assert (entity["title"], entity["properties"]["status"]) == ("Login page", "To Do")
+    assert entity["relations"]["project"] == project
+
+    assert setup.deliver(setup.updated(key, 2, status="Done", assignee="alant")) == [202]
+    _eventually(lambda: (setup.issue(key) or {}).get("properties", {}).get("status") == "Done")
+    user = setup.jira.dataset.user("alant")
+    cloud_identity = user.email if user.email_visible_on_cloud else user.account_id
+    assignee = setup.issue(key)["properties"]["assignee"]  # type: ignore[index]
+    assert assignee == (user.name if setup.jira.flavour == "server" else cloud_identity)
+
+    deleted = setup.jira.webhooks.issue_event("jira:issue_deleted", key)
+    setup.jira.delete_issue(key)
+    assert setup.deliver(deleted) == [202]
+    _eventually(lambda: setup.issue(key) is None)
+    _eventually(setup.settled(3))
+    assert setup.counters()["applied"] == 3
+
+
+def test_duplicates_and_out_of_order_deliveries_end_in_the_newest_state(
+    server_setup: Setup,
+) -> None:
+    setup = server_setup
+    key = next(iter(setup.jira.dataset.issues))
+    older = setup.updated(key, 1, status="In Progress", summary="first")
+    newer = setup.updated(key, 2, status="Done", summary="second")
+
+    assert setup.deliver(newer) == [202]
+    assert setup.deliver(newer, retry=1) == [200]
+    assert setup.deliver(older) == [202]
+    assert setup.deliver(older, retry=1) == [200]
+    _eventually(setup.settled(2))
+
+    entity = setup.issue(key)
+    assert entity is not None
+    assert (entity["title"], entity["properties"]["status"]) == ("second", "Done")
+    counts = setup.counters()
+    assert (counts["duplicates"], counts["applied"], counts["stale"]) == (2, 1, 1)
+    upserts = setup.port.calls("POST", "/entities/bulk")
+    assert [e["title"] for call in upserts for e in call.body["entities"]] == ["second"]
+
+
+def test_a_late_older_update_does_not_resurrect_a_deleted_issue(server_setup: Setup) -> None:
+    setup = server_setup
+    key = next(iter(setup.jira.dataset.issues))
+    assert setup.deliver(setup.updated(key, 1, summary="exists")) == [202]
+    _eventually(lambda: setup.issue(key) is not None)
+    late = setup.updated(key, 2, summary="late update")
+    deleted = setup.jira.webhooks.issue_event("jira:issue_deleted", key)
+    setup.jira.delete_issue(key)
+
+    assert setup.deliver(deleted) == [202]
+    assert setup.deliver(late) == [202]
+    _eventually(setup.settled(3))
+
+    assert setup.issue(key) is None
+    assert setup.counters()["stale"] == 1
+
+
+@pytest.mark.parametrize("signature", ["bad", "missing"])
+def test_a_bad_signature_is_refused_and_nothing_is_applied(
+    server_setup: Setup, signature: str
+) -> None:
+    setup = server_setup
+    key = next(iter(setup.jira.dataset.issues))
+
+    assert setup.deliver(setup.updated(key, 1, summary="forged"), signature=signature) == [401]
+
+    counts = setup.counters()
+    assert (counts["rejected"], counts["queued"], counts["applied"]) == (1, 0, 0)
+    assert setup.port.entities("jiraIssue") == {}
+
+
+def test_malformed_and_huge_bodies_get_4xx_and_the_receiver_keeps_serving(
+    server_setup: Setup,
+) -> None:
+    setup = server_setup
+    key = next(iter(setup.jira.dataset.issues))
+    half_issue = json.dumps({"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": {}})
+
+    assert setup.deliver(Delivery.raw(b'{"webhookEvent": "jira:issue_upd')) == [400]
+    assert setup.deliver(Delivery.raw(half_issue.encode())) == [400]
+    assert setup.deliver(Delivery.raw(b"[" * 50_000)) == [400]
+    assert setup.deliver(Delivery.raw(b" " * (2 * 1024 * 1024))) == [413]
+    assert setup.deliver(Delivery.raw(b"x" * (20 * 1024 * 1024))) == [413]
+
+    health = requests.get(f"{setup.receiver.url}/healthz", timeout=5)
+    assert health.status_code == 200
+    assert setup.deliver(setup.updated(key, 1, summary="still works")) == [202]
+    _eventually(lambda: setup.issue(key) is not None)
+    assert setup.counters()["rejected"] == 5
+
+
+def test_a_port_outage_loses_nothing(server_setup: Setup) -> None:
+    setup = server_setup
+    keys = list(setup.jira.dataset.issues)[:3]
+    setup.port.fail(503, times=None, path="/entities/bulk")
+
+    started = time.perf_counter()
+    statuses = [setup.deliver(setup.updated(k, 1, summary=f"{k} during outage")) for k in keys]
+    elapsed = time.perf_counter() - started
+
+    assert statuses == [[202]] * 3
+    assert elapsed < 2.0  # answered without waiting for Port
+    _eventually(lambda: setup.counters()["retried"] >= 6)
+    assert setup.port.entities("jiraIssue") == {}
+    assert requests.get(f"{setup.receiver.url}/healthz", timeout=5).json()["queued"] == 3
+
+    setup.port.clear_faults()
+
+    _eventually(setup.settled(3))
+    assert {k: setup.issue(k)["title"] for k in keys} == {  # type: ignore[index]
+        k: f"{k} during outage" for k in keys
+    }
+
+
+def test_events_queued_during_an_outage_are_applied_after_a_restart(server_setup: Setup) -> None:
+    setup = server_setup
+    keys = list(setup.jira.dataset.issues)[:2]
+    setup.port.fail(503, times=None, path="/entities/bulk")
+    for k in keys:
+        assert setup.deliver(setup.updated(k, 1, summary=f"{k} before restart")) == [202]
+    _eventually(lambda: setup.counters()["retried"] >= 2)
+    setup.receiver.stop()
+    setup.port.clear_faults()
+
+    setup.start_receiver()
+
+    _eventually(setup.settled(2))
+    assert sorted(setup.port.entities("jiraIssue")) == sorted(keys)
+
+
+def test_project_events_update_and_delete_projects(server_setup: Setup) -> None:
+    setup = server_setup
+    project = setup.jira.dataset.projects[0]
+    stored = {"identifier": project.key, "title": "Old", "properties": {"projectType": "software"}}
+    setup.port.add_entity("jiraProject", stored)
+
+    assert setup.deliver(setup.jira.webhooks.project_event("project_updated", project.key)) == [202]
+    _eventually(lambda: setup.port.entities("jiraProject")[project.key]["title"] == project.name)
+    properties = setup.port.entities("jiraProject")[project.key]["properties"]
+    assert properties["projectType"] == "software"  # not in project deliveries: kept
+    assert properties["url"] == f"{setup.jira.base_url}/projects/{project.key}"
+
+    archived = setup.jira.webhooks.project_event("project_archived", project.key)
+    assert setup.deliver(archived) == [202]
+    _eventually(lambda: project.key not in setup.port.entities("jiraProject"))
+
+
+@pytest.mark.parametrize(
+    ("flavour", "version", "api"),
+    [
+        ("server", (9, 12, 2), ADMIN_API),
+        ("server", (10, 3, 1), DATA_CENTER_10_API),
+        ("cloud", None, ADMIN_API),
+    ],
+)
+def test_registration_is_idempotent_and_signs_deliveries(
+    tmp_path: Path, flavour: str, version: tuple[int, int, int] | None, api: str
+) -> None:
+    with _running(flavour, tmp_path) as setup:
+        jira, url = setup.jira, setup.receiver.webhook_url
+        if version:
+            jira.server_version = version
+
+        first = register_webhook(jira_config(jira), url, secret=_SECRET)
+        again = register_webhook(jira_config(jira), url, secret=_SECRET)
+
+        assert (first.created, again.created, first.api_path) == (True, False, api)
+        [webhook] = jira.webhooks.registered
+        assert webhook.secret == _SECRET
+        key = next(iter(jira.dataset.issues))
+        assert setup.deliver(setup.updated(key, 1, summary="signed")) == [202]
+
+
+def test_register_command_passes_the_jql_filter(server_setup: Setup, capsys: Any) -> None:
+    setup = server_setup
+    jira, url = setup.jira, setup.receiver.webhook_url + "?filtered"
+    [first, second] = jira.dataset.projects[:2]
+    credentials = jira_config(jira)["credentials"]
+    config = setup.folder / "sync.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "jira": {"jira_url": jira.base_url, "credentials": credentials},
+                "port": {"port_client_id": _PORT_ID, "port_client_secret": _PORT_SECRET},
+                "webhooks": {"secret": _SECRET, "url": url, "jql": f"project = {first.key}"},
+            }
+        )
+    )
+
+    assert jira_port(["webhooks", "register", "--config", str(config)]) == 0
+    assert jira_port(["webhooks", "register", "--config", str(config)]) == 0
+
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [w["url"] for w in printed] == [url, url]
+    assert "secret" not in json.dumps(printed)
+    hook = next(w for w in jira.webhooks.registered if w.url == url)
+    assert hook.jql == f"project = {first.key}"
+    in_scope = next(i for i in jira.dataset.issues.values() if i.project_key == first.key)
+    out_of_scope = next(i for i in jira.dataset.issues.values() if i.project_key == second.key)
+    assert setup.deliver(setup.updated(in_scope.key, 1, summary="x")) == [202, 202]
+    assert setup.deliver(setup.updated(out_of_scope.key, 1, summary="y")) == [202]

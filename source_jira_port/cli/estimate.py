@@ -1,0 +1,86 @@
+"""How many issues a sync will read, for the ETA: Jira's count for the sync's own JQL bound.
+
+Cloud: `POST /rest/api/3/search/approximate-count` `{"jql"}` -> `{"count"}`. Server and Data
+Center: `GET /rest/api/2/search?jql=...&maxResults=0` -> `total`. A failed count only costs the
+ETA, never the sync.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from source_jira_port.site import api_base, authorization_header
+
+_TIMEOUT_SECONDS = 15
+# The manifest's issues_incremental_sync: its formats and its start when no start_date is set.
+_CURSOR_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
+_START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def estimate_issues(
+    config: Mapping[str, Any], cursor: str | None, logger: logging.Logger
+) -> int | None:
+    """Return Jira's count of the issues the sync will read, or None (logged) when unavailable.
+
+    `config` is the source config with `deployment` resolved to `cloud` or `server`; `cursor`
+    is the saved `updated` state of the issues stream.
+    """
+    try:
+        return count_issues(config, issues_jql(config, cursor))
+    except (requests.RequestException, ValueError, KeyError, TypeError) as error:
+        logger.warning("No ETA: Jira did not count the issues to sync (%s)", error)
+        return None
+
+
+def issues_jql(config: Mapping[str, Any], cursor: str | None) -> str:
+    """Return the sync's issue JQL up to its lower bound (manifest `issues_request_parameters`).
+
+    The bound is the saved cursor minus the lookback window, but not before `start_date`.
+    """
+    clauses = []
+    if config.get("projects"):
+        clauses.append("project in (" + ", ".join(f'"{key}"' for key in config["projects"]) + ")")
+    if config.get("jql"):
+        clauses.append(f"({config['jql']})")
+    start = _DEFAULT_START
+    if config.get("start_date"):
+        start = datetime.strptime(config["start_date"], _START_DATE_FORMAT).replace(tzinfo=UTC)
+    if cursor:
+        lookback = timedelta(minutes=config.get("lookback_window_minutes", 0))
+        start = max(start, datetime.strptime(cursor, _CURSOR_FORMAT) - lookback)
+    clauses.append(f"updated >= {(start - _EPOCH) // timedelta(milliseconds=1)}")
+    return " AND ".join(clauses)
+
+
+def count_issues(config: Mapping[str, Any], jql: str) -> int:
+    """Ask Jira how many issues match `jql`, with the source's credentials."""
+    headers = {
+        "Accept": "application/json",
+        "Authorization": authorization_header(config["credentials"]),
+    }
+    base = api_base(config)
+    if config["deployment"] == "cloud":
+        response = requests.post(
+            f"{base}/rest/api/3/search/approximate-count",
+            json={"jql": jql},
+            headers=headers,
+            timeout=_TIMEOUT_SECONDS,
+        )
+        field = "count"
+    else:
+        response = requests.get(
+            f"{base}/rest/api/2/search",
+            params={"jql": jql, "maxResults": "0", "fields": "id"},
+            headers=headers,
+            timeout=_TIMEOUT_SECONDS,
+        )
+        field = "total"
+    response.raise_for_status()
+    return int(response.json()[field])

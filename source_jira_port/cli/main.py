@@ -1,0 +1,187 @@
+"""`jira-port`: sync Jira into Port in one command, or watch it work on a local sandbox.
+
+    jira-port sync --config sync.yaml [--full-refresh] [--dry-run [--format jsonl|table]]
+    jira-port sandbox [--flavour cloud|server] [--issues N] [--dir DIR] [--serve]
+    jira-port webhooks serve|register --config sync.yaml
+
+Progress, logs and the summary go to stderr (`--quiet`: errors only; `--log-format json`: one
+JSON object per line); `--dry-run` prints the entities on stdout.
+
+Exit codes:
+    0    success
+    1    the sync failed (a Jira or Port error); the state file keeps the last confirmed checkpoint
+    2    bad usage, or a sync.yaml or state file that cannot be used (the message names the key)
+    130  interrupted (Ctrl-C); the state file keeps the last confirmed checkpoint
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import sys
+import textwrap
+from pathlib import Path
+
+from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
+
+from source_jira_port.cli.config import EXAMPLE, ConfigError, load_job
+from source_jira_port.cli.progress import Reporter, ReporterLogHandler
+from source_jira_port.cli.sandbox import SandboxOptions, run_sandbox
+from source_jira_port.cli.sync import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    SyncOptions,
+    sync,
+)
+from source_jira_port.webhooks.cli import add_subcommands as add_webhook_commands
+
+_SYNC_HELP = f"""\
+sync.yaml (${{VAR}} is an environment variable; relative paths are from the file's folder):
+{textwrap.indent(EXAMPLE, "  ")}
+exit codes: 0 ok, 1 sync failed (state kept at the last checkpoint), 2 bad usage, config or
+state file, 130 interrupted (state kept at the last checkpoint)"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the `jira-port` argument parser."""
+    output = argparse.ArgumentParser(add_help=False)
+    group = output.add_argument_group("output (stderr)")
+    group.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    group.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="json: one event per line"
+    )
+    group.add_argument("-v", "--verbose", action="store_true", help="also print info logs")
+    group.add_argument("--debug", action="store_true", help="debug logs and tracebacks")
+
+    parser = argparse.ArgumentParser(
+        prog="jira-port",
+        description="Sync Jira projects and issues into Port.",
+        epilog="Exit codes: 0 ok, 1 sync failed, 2 bad usage or config file, 130 interrupted.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sync_parser = commands.add_parser(
+        "sync",
+        parents=[output],
+        help="run a sync described by a sync.yaml",
+        description="Read Jira and write Port in one process. The state is saved after every "
+        "checkpoint Port confirms, so the next run is incremental.",
+        epilog=_SYNC_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sync_parser.add_argument("--config", type=Path, required=True, help="the sync.yaml")
+    sync_parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="re-read everything, ignore the saved state, delete entities Jira no longer has",
+    )
+    sync_parser.add_argument(
+        "--dry-run", action="store_true", help="print the entities instead of writing them"
+    )
+    sync_parser.add_argument(
+        "--format", choices=("jsonl", "table"), default="jsonl", help="--dry-run output on stdout"
+    )
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        parents=[output],
+        help="sync a local fake Jira into a local fake Port, change issues, sync again",
+    )
+    sandbox.add_argument(
+        "--flavour", choices=("cloud", "server"), default="cloud", help="the fake Jira's kind"
+    )
+    sandbox.add_argument("--issues", type=_positive, default=3000, help="issues to generate")
+    sandbox.add_argument(
+        "--projects", type=int, default=4, choices=range(1, 9), metavar="1..8", help="projects"
+    )
+    sandbox.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    sandbox.add_argument("--dir", type=Path, help="where to write sync.yaml (default: a temp dir)")
+    sandbox.add_argument(
+        "--serve",
+        action="store_true",
+        help="only start the servers and write sync.yaml; serve until Ctrl-C",
+    )
+    add_webhook_commands(commands, parents=[output])
+    return parser
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return number
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `jira-port` with `argv` (default: the command line) and return the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or bad usage (2)
+        return int(exit_.code or 0)
+    reporter = Reporter("quiet" if args.quiet else args.log_format, debug=args.debug)
+    _route_logging(reporter, args)
+    try:
+        return _command(args, reporter)
+    except BrokenPipeError:  # stdout's reader stopped early (`| head`): not a failure
+        return EXIT_OK
+    except ConfigError as error:
+        reporter.error(str(error))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        reporter.error("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as error:  # a bug: say so in one line; --debug shows where
+        reporter.error(f"unexpected {type(error).__name__}: {error}")
+        return EXIT_FAILED
+
+
+def _command(args: argparse.Namespace, reporter: Reporter) -> int:
+    if args.command == "webhooks":
+        return int(args.handler(args))
+    if args.command == "sandbox":
+        sandbox = SandboxOptions(
+            args.flavour, args.issues, args.projects, args.seed, args.dir, args.serve
+        )
+        return run_sandbox(sandbox, reporter, sys.stdout)
+    job = load_job(args.config)
+    update_secrets(list(job.secrets))
+    options = SyncOptions(args.full_refresh, args.dry_run, args.format)
+    return sync(job, options, reporter, sys.stdout)
+
+
+def _route_logging(reporter: Reporter, args: argparse.Namespace) -> None:
+    """Send all Python logging to the reporter (the CDK's default handler prints to stdout)."""
+    if args.quiet:
+        level = logging.ERROR
+    elif args.debug:
+        level = logging.DEBUG
+    else:
+        level = logging.INFO if args.verbose else logging.WARNING
+    root = logging.getLogger()
+    root.handlers = [ReporterLogHandler(reporter, level)]
+    root.setLevel(level)
+    logging.getLogger("airbyte").setLevel(level)
+
+
+def run() -> None:
+    """Console script entry point.
+
+    Ctrl-C works even where a non-interactive shell started the command in the background
+    (which ignores SIGINT). The process exits without waiting for other threads: after a failure
+    or Ctrl-C the CDK's reader threads would go on paging through Jira; the state is saved.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):
+            stream.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    run()

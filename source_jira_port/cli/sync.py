@@ -1,0 +1,187 @@
+"""One sync in one process: the Jira source's messages go straight into the Port writer.
+
+Catalog: `projects` full refresh / overwrite; `issues` incremental / append_dedup from the saved
+state. `--full-refresh` reads both in full refresh / overwrite, ignores the saved state, and
+turns on deleting the entities Jira no longer has for that run, even when the Port section's
+`delete_missing_entities` is false (that setting governs ordinary runs, where only `projects`
+is overwritten). The deletion threshold and the skipped-record rule still apply.
+
+Every STATE the writer confirms (its records are in Port) is saved at once, so a failed or
+interrupted sync resumes from its last confirmed checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TextIO
+
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteCatalogSerializer,
+    Type,
+)
+from airbyte_cdk.utils import AirbyteTracedException
+
+from source_jira_port.cli.config import SyncJob
+from source_jira_port.cli.dryrun import DryRun, OutputFormat
+from source_jira_port.cli.estimate import estimate_issues
+from source_jira_port.cli.progress import Reporter, Summary, SyncProgress
+from source_jira_port.cli.state import StateFile, StateFileError
+from source_jira_port.port.blueprints import BlueprintSetupError
+from source_jira_port.port.destination import open_writer
+from source_jira_port.port.mapping import EntityMapper, load_app_config
+from source_jira_port.port.stats import WriteStats
+from source_jira_port.port.transport import PortApiError
+from source_jira_port.site import api_base, resolve_deployment
+from source_jira_port.source import SourceJiraPort
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# What a Jira or Port problem raises; anything else is a bug and reaches main.
+_SYNC_ERRORS = (AirbyteTracedException, PortApiError, BlueprintSetupError, OSError)
+_LOG_LEVELS = {
+    "FATAL": logging.CRITICAL,
+    "ERROR": logging.ERROR,
+    "WARN": logging.WARNING,
+    "INFO": logging.INFO,
+    "DEBUG": logging.DEBUG,
+    "TRACE": logging.DEBUG,
+}
+
+logger = logging.getLogger("airbyte")
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncOptions:
+    """Command line choices for one sync."""
+
+    full_refresh: bool = False
+    dry_run: bool = False
+    dry_run_format: OutputFormat = "jsonl"
+
+
+class SourceError(Exception):
+    """The Jira source failed; the message is the first error the source reported."""
+
+
+def default_catalog(*, full_refresh: bool) -> ConfiguredAirbyteCatalog:
+    """Return the catalog of a sync (see the module docstring)."""
+
+    def entry(name: str, incremental: bool) -> dict[str, Any]:
+        return {
+            "stream": {
+                "name": name,
+                "json_schema": {},
+                "supported_sync_modes": ["full_refresh", "incremental"],
+            },
+            "sync_mode": "incremental" if incremental else "full_refresh",
+            "destination_sync_mode": "append_dedup" if incremental else "overwrite",
+            "cursor_field": ["updated"] if incremental else None,
+            "primary_key": [["id"]],
+        }
+
+    streams = [entry("projects", False), entry("issues", not full_refresh)]
+    return ConfiguredAirbyteCatalogSerializer.load({"streams": streams})
+
+
+def sync(job: SyncJob, options: SyncOptions, reporter: Reporter, out: TextIO = sys.stdout) -> int:
+    """Run one sync, report it, and return the exit code: 0, 1 (failed), 2 or 130."""
+    run = _Sync(job, options, reporter)
+    try:
+        run.execute(out)
+    except KeyboardInterrupt:
+        return run.finish("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        raise  # the reader of the dry run's output left: main ends quietly
+    except StateFileError as error:
+        reporter.error(str(error))
+        return EXIT_USAGE
+    except (SourceError, *_SYNC_ERRORS) as error:
+        message = error.message if isinstance(error, AirbyteTracedException) else None
+        message = message or str(error) or type(error).__name__
+        reporter.error(message)
+        return run.finish("failed", EXIT_FAILED, message)
+    return run.finish("succeeded", EXIT_OK)
+
+
+class _Sync:
+    def __init__(self, job: SyncJob, options: SyncOptions, reporter: Reporter) -> None:
+        self.job = job
+        self.options = options
+        self.reporter = reporter
+        self.state = StateFile(job.state_path)
+        self.progress = SyncProgress(WriteStats(), reporter.clock(), dry_run=options.dry_run)
+        self._source_error: str | None = None
+
+    def execute(self, out: TextIO) -> None:
+        saved = [] if self.options.full_refresh else self.state.load()
+        cursor = (self.state.cursor("issues") or {}).get("updated")
+        jira = _resolve_site(self.job.jira)
+        self.progress.expected_issues = estimate_issues(jira, cursor, logger)
+        self.reporter.start(self.progress, self._description(jira, cursor))
+        catalog = default_catalog(full_refresh=self.options.full_refresh)
+        source = SourceJiraPort(catalog, jira, saved)
+        messages = self._observe(source.read(logger, jira, catalog, saved))
+        if self.options.dry_run:
+            mapper = EntityMapper(load_app_config(self.job.port.mapping))
+            DryRun(mapper, self.progress, out, self.options.dry_run_format).run(messages)
+            return
+        settings = self.job.port
+        if self.options.full_refresh:
+            settings = dataclasses.replace(settings, delete_missing_entities=True)
+        with open_writer(settings, catalog, logger, self.progress.stats) as writer:
+            for confirmed in writer.write(messages):
+                if confirmed.state is not None and confirmed.state.stream is not None:
+                    self.state.save(confirmed.state)
+                    stream = confirmed.state.stream
+                    value = dict(stream.stream_state.__dict__)
+                    self.reporter.checkpoint(stream.stream_descriptor.name, value)
+
+    def finish(self, status: str, exit_code: int, error: str | None = None) -> int:
+        duration = self.reporter.clock() - self.progress.started
+        summary = Summary(status, exit_code, duration, self.progress, self.job.state_path, error)
+        self.reporter.finish(summary)
+        return exit_code
+
+    def _observe(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
+        """Count records, log the source's LOG messages and keep its first error."""
+        try:
+            for message in messages:
+                if message.type == Type.RECORD and message.record is not None:
+                    self.progress.add_record(message.record.stream, self.reporter.clock())
+                    self.reporter.tick()
+                elif message.type == Type.LOG and message.log is not None:
+                    level = _LOG_LEVELS.get(message.log.level.value, logging.INFO)
+                    logger.log(level, message.log.message)
+                    continue
+                elif message.type == Type.TRACE and message.trace and message.trace.error:
+                    self._source_error = self._source_error or message.trace.error.message
+                yield message
+        except AirbyteTracedException as error:
+            raise SourceError(self._source_error or error.message or str(error)) from error
+
+    def _description(self, jira: Mapping[str, Any], cursor: str | None) -> str:
+        if self.options.dry_run:
+            kind = "Dry run"
+        elif self.options.full_refresh:
+            kind = "Full refresh"
+        else:
+            kind = "Incremental sync" if cursor else "First sync"
+        text = (
+            f"{kind} from Jira {jira['deployment']} at {api_base(jira)} into Port at "
+            f"{self.job.port.base_url}"
+        )
+        if cursor:
+            text += f", issues updated since {cursor}"
+        expected = self.progress.expected_issues
+        if expected is None:
+            return f"{text}."
+        return f"{text}; Jira counts {expected:,} issue{'' if expected == 1 else 's'} to read."
+
+
+def _resolve_site(jira: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the config with `deployment` decided once (`auto` asks Jira)."""
+    return {**jira, "deployment": resolve_deployment(jira, api_base(jira))}

@@ -1,0 +1,34 @@
+"""Counts of what a PortWriter did in Port, per blueprint, for progress and summaries."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass
+class BlueprintCounts:
+    """Entities of one blueprint: upserts that created or updated one, deletions, failures."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    failed: int = 0
+
+
+class WriteStats:
+    """Per-blueprint counts, updated by the writer as Port confirms each bulk request.
+
+    An entity written twice in one sync (changed again, or re-read at the cursor) counts twice.
+    """
+
+    def __init__(self) -> None:
+        self.blueprints: dict[str, BlueprintCounts] = {}
+
+    def of(self, blueprint: str) -> BlueprintCounts:
+        """Return the counts of `blueprint`, starting at zero."""
+        return self.blueprints.setdefault(blueprint, BlueprintCounts())
+
+    @property
+    def written(self) -> int:
+        """Entities Port accepted so far (created plus updated), over all blueprints."""
+        return sum(counts.created + counts.updated for counts in self.blueprints.values())

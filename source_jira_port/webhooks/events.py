@@ -1,0 +1,153 @@
+"""Parse a Jira webhook delivery into an `Event`: what to do in Port, for which key, when.
+
+Deliveries carry the REST v2 representation, also on Cloud. Issue events become records of
+the `issues` stream (the issue plus top-level `updated`, `created`, `projectKey`, `projectId`),
+project events records of the `projects` stream, so the sync's mapping applies unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeGuard
+
+ISSUES = "issues"
+PROJECTS = "projects"
+_JIRA_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_MS = 2**63  # SQLite's INTEGER range
+
+
+class Action(StrEnum):
+    """What an event does to the entities of its record."""
+
+    UPSERT = "upsert"
+    DELETE = "delete"
+
+
+# webhookEvent -> (stream, action). Archived and trashed projects leave the projects stream too.
+_EVENTS: dict[str, tuple[str, Action]] = {
+    "jira:issue_created": (ISSUES, Action.UPSERT),
+    "jira:issue_updated": (ISSUES, Action.UPSERT),
+    "jira:issue_deleted": (ISSUES, Action.DELETE),
+    "project_created": (PROJECTS, Action.UPSERT),
+    "project_updated": (PROJECTS, Action.UPSERT),
+    "project_restored_deleted": (PROJECTS, Action.UPSERT),
+    "project_restored_archived": (PROJECTS, Action.UPSERT),
+    "project_deleted": (PROJECTS, Action.DELETE),
+    "project_soft_deleted": (PROJECTS, Action.DELETE),
+    "project_archived": (PROJECTS, Action.DELETE),
+}
+WEBHOOK_EVENTS = tuple(_EVENTS)
+
+
+class DeliveryError(ValueError):
+    """The delivery is not JSON, or not the shape of a Jira webhook event it claims to be."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One change to apply in Port.
+
+    `version` orders events of one key (epoch ms): the issue's `fields.updated` for issue
+    upserts, else the delivery's `timestamp`.
+    """
+
+    name: str
+    kind: str
+    key: str
+    action: Action
+    version: int
+    record: dict[str, Any]
+
+    @property
+    def partial(self) -> bool:
+        """Project deliveries lack fields the projects stream has (e.g. `projectTypeKey`)."""
+        return self.kind == PROJECTS
+
+
+def parse_delivery(body: bytes) -> Event | None:
+    """Parse a raw delivery; None for events this receiver does not handle.
+
+    Raises `DeliveryError` for malformed JSON or a known event with an unexpected shape.
+    """
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise DeliveryError(f"body is not JSON: {type(error).__name__}") from error
+    if not isinstance(payload, dict):
+        raise DeliveryError("body is not a JSON object")
+    name = payload.get("webhookEvent")
+    if not isinstance(name, str):
+        raise DeliveryError("webhookEvent is missing")
+    if name not in _EVENTS:
+        return None
+    kind, action = _EVENTS[name]
+    timestamp = payload.get("timestamp")
+    if not _epoch_number(timestamp):
+        raise DeliveryError(f"{name}: timestamp is not epoch milliseconds")
+    if kind == ISSUES:
+        record = issue_record(_object(payload, "issue", name))
+        updated = _epoch_ms(record["updated"]) if action == Action.UPSERT else None
+        version = timestamp if updated is None else updated
+    else:
+        record = project_record(_object(payload, "project", name))
+        version = timestamp
+    return Event(name, kind, record["key"], action, version, record)
+
+
+def issue_record(issue: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the `issues` stream record for a v2 issue (the manifest's AddFields)."""
+    fields = issue.get("fields")
+    if not isinstance(fields, dict) or not _text(issue.get("key")):
+        raise DeliveryError("issue has no key or no fields")
+    project = fields.get("project")
+    if not isinstance(project, dict):
+        project = {}
+    return {
+        **issue,
+        "updated": fields.get("updated"),
+        "created": fields.get("created"),
+        "projectKey": project.get("key"),
+        "projectId": _id(project.get("id")),
+    }
+
+
+def project_record(project: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the `projects` stream record for a webhook project (whose `id` is a number)."""
+    if not _text(project.get("key")):
+        raise DeliveryError("project has no key")
+    return {**project, "id": _id(project.get("id"))}
+
+
+def _object(payload: Mapping[str, Any], name: str, event: str) -> Mapping[str, Any]:
+    value = payload.get(name)
+    if not isinstance(value, dict):
+        raise DeliveryError(f"{event}: {name} is missing")
+    return value
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _epoch_number(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MAX_MS
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _epoch_ms(value: Any) -> int | None:
+    """Jira's `2023-12-19T13:27:35.853+0000` as epoch ms; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.strptime(value, _JIRA_TIME_FORMAT)
+    except ValueError:
+        return None
+    return (moment - _EPOCH) // timedelta(milliseconds=1)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from source_jira_port.cli.dryrun import DryRun
+from source_jira_port.cli.progress import SyncProgress
+from source_jira_port.port.mapping import EntityMapper, load_app_config
+from source_jira_port.port.stats import WriteStats
+from unit_tests.port.messages import record, state
+from unit_tests.port.records import make_issue, make_project
+
+_MESSAGES = [
+    record("projects", make_project("ACME")),
+    state("projects", {}),
+    record("issues", make_issue("ACME-1", summary="A fairly long summary " * 4)),
+    record("issues", make_issue("BAD KEY")),
+    record("issues", {"fields": {}}),
+    record("comments", {"id": "1"}),
+]
+
+
+def _dry_run(output: str) -> tuple[str, SyncProgress]:
+    out = io.StringIO()
+    progress = SyncProgress(WriteStats(), started=0.0, dry_run=True)
+    DryRun(EntityMapper(load_app_config()), progress, out, output).run(_MESSAGES)  # type: ignore[arg-type]
+    return out.getvalue(), progress
+
+
+def test_json_lines_hold_the_mapped_entities(caplog: pytest.LogCaptureFixture) -> None:
+    text, progress = _dry_run("jsonl")
+
+    entities = [json.loads(line) for line in text.splitlines()]
+    assert [(e["blueprint"], e["identifier"]) for e in entities] == [
+        ("jiraProject", "ACME"),
+        ("jiraIssue", "ACME-1"),
+    ]
+    assert entities[1]["properties"]["url"] == "https://acme.atlassian.net/browse/ACME-1"
+    assert progress.mapped == {"jiraProject": 1, "jiraIssue": 1}
+    assert progress.stats.of("jiraIssue").failed == 2
+    assert "Record BAD KEY of stream issues would fail: identifier" in caplog.text
+
+
+def test_the_table_has_a_row_per_entity_with_a_shortened_title() -> None:
+    text, _ = _dry_run("table")
+
+    assert text.splitlines() == [
+        "BLUEPRINT    IDENTIFIER        TITLE",
+        "jiraProject  ACME              Project ACME",
+        "jiraIssue    ACME-1            " + ("A fairly long summary " * 4)[:59] + "…",
+    ]
