@@ -12,29 +12,10 @@ from typing import Any
 import pytest
 
 from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import (
-    CLOUD_API_TOKEN,
-    CLOUD_EMAIL,
-    SERVER_PASSWORD,
-    SERVER_USERNAME,
-    FakeJira,
-)
+from source_jira_port.sandbox.jira_server import FakeJira
 
 # The console script installed next to this interpreter, as users run it.
 SOURCE_COMMAND = [str(Path(sys.executable).with_name("source-jira-port"))]
-
-
-def jira_config(fake: FakeJira, **overrides: Any) -> dict[str, Any]:
-    """A config for `fake` with the flavour's basic credentials; `deployment` is auto."""
-    if fake.flavour == "cloud":
-        credentials = {"auth_type": "api_token", "email": CLOUD_EMAIL, "api_token": CLOUD_API_TOKEN}
-    else:
-        credentials = {
-            "auth_type": "basic",
-            "username": SERVER_USERNAME,
-            "password": SERVER_PASSWORD,
-        }
-    return {"jira_url": fake.base_url, "credentials": credentials} | overrides
 
 
 @pytest.fixture(params=["cloud", "server"])

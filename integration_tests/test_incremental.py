@@ -15,7 +15,6 @@ from integration_tests.conftest import (
     SourceCli,
     configured_catalog,
     final_state,
-    jira_config,
     of_type,
     records,
 )
@@ -37,7 +36,7 @@ def _cursor(state: list[dict[str, Any]]) -> datetime:
 def _read(
     cli: SourceCli, fake: FakeJira, state: list[dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
-    code, messages, stderr = cli.run("read", jira_config(fake), _CATALOG, state)
+    code, messages, stderr = cli.run("read", fake.source_config(), _CATALOG, state)
     assert code == 0, stderr
     return messages
 
@@ -97,7 +96,7 @@ def test_second_read_returns_exactly_the_changes_and_the_boundary(
 def test_interrupted_read_resumes_from_its_last_state_without_loss(
     source_cli: SourceCli, fake_jira: FakeJira, tmp_path: Path
 ) -> None:
-    config = jira_config(fake_jira, num_workers=1, page_size=10)
+    config = fake_jira.source_config(num_workers=1, page_size=10)
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "catalog.json").write_text(json.dumps(_CATALOG))
     process = subprocess.Popen(

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from integration_tests.conftest import SOURCE_COMMAND, configured_catalog, final_state, jira_config
+from integration_tests.conftest import SOURCE_COMMAND, configured_catalog, final_state
 from source_jira_port.sandbox.jira_server import FakeJira
 from source_jira_port.sandbox.port_server import FakePort
 
@@ -45,7 +45,7 @@ def _pipe(
 ) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
     """Run the pipe; return the destination's exit code, and both sides' messages."""
     files = {
-        "source.json": jira_config(fake),
+        "source.json": fake.source_config(),
         "destination.json": _port_config(port),
         "catalog.json": catalog,
         "state.json": state or [],

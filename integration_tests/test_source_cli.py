@@ -11,7 +11,6 @@ import pytest
 from integration_tests.conftest import (
     SourceCli,
     configured_catalog,
-    jira_config,
     of_type,
     records,
 )
@@ -41,7 +40,7 @@ def test_check_succeeds_with_good_credentials_and_projects(
     source_cli: SourceCli, fake_jira: FakeJira
 ) -> None:
     keys = [project.key for project in fake_jira.dataset.projects]
-    code, messages, _ = source_cli.run("check", jira_config(fake_jira, projects=keys))
+    code, messages, _ = source_cli.run("check", fake_jira.source_config(projects=keys))
     assert code == 0
     assert of_type(messages, "CONNECTION_STATUS")[0]["connectionStatus"]["status"] == "SUCCEEDED"
 
@@ -57,7 +56,7 @@ def test_check_succeeds_with_good_credentials_and_projects(
 def test_check_says_what_is_wrong(
     source_cli: SourceCli, fake_jira: FakeJira, overrides: dict[str, object], expected: str
 ) -> None:
-    _, messages, _ = source_cli.run("check", jira_config(fake_jira, **overrides))
+    _, messages, _ = source_cli.run("check", fake_jira.source_config(**overrides))
     status = of_type(messages, "CONNECTION_STATUS")[0]["connectionStatus"]
     assert status["status"] == "FAILED"
     assert expected in status["message"]
@@ -66,7 +65,7 @@ def test_check_says_what_is_wrong(
 def test_check_rejects_a_wrong_secret_without_printing_it(
     source_cli: SourceCli, fake_jira: FakeJira
 ) -> None:
-    config = jira_config(fake_jira)
+    config = fake_jira.source_config()
     wrong = "wrong-secret-value"
     secret_key = "api_token" if fake_jira.flavour == "cloud" else "password"
     config["credentials"][secret_key] = wrong
@@ -83,7 +82,7 @@ def test_check_rejects_a_wrong_secret_without_printing_it(
 
 def test_check_explains_disabled_basic_auth(source_cli: SourceCli) -> None:
     with FakeJira("server", basic_auth_disabled=True) as fake:
-        _, messages, _ = source_cli.run("check", jira_config(fake))
+        _, messages, _ = source_cli.run("check", fake.source_config())
     status = of_type(messages, "CONNECTION_STATUS")[0]["connectionStatus"]
     assert status["status"] == "FAILED"
     assert "personal access token" in status["message"]
@@ -92,7 +91,7 @@ def test_check_explains_disabled_basic_auth(source_cli: SourceCli) -> None:
 def test_discover_lists_both_streams_with_keys_and_cursor(
     source_cli: SourceCli, fake_jira: FakeJira
 ) -> None:
-    code, messages, _ = source_cli.run("discover", jira_config(fake_jira))
+    code, messages, _ = source_cli.run("discover", fake_jira.source_config())
     assert code == 0
     streams = {s["name"]: s for s in of_type(messages, "CATALOG")[0]["catalog"]["streams"]}
     assert set(streams) == {"projects", "issues"}
@@ -104,7 +103,7 @@ def test_discover_lists_both_streams_with_keys_and_cursor(
 
 def test_read_returns_every_project_and_issue(source_cli: SourceCli, fake_jira: FakeJira) -> None:
     code, messages, _ = source_cli.run(
-        "read", jira_config(fake_jira), configured_catalog("projects", "issues")
+        "read", fake_jira.source_config(), configured_catalog("projects", "issues")
     )
     assert code == 0
     assert sorted(p["key"] for p in records(messages, "projects")) == sorted(
@@ -119,7 +118,7 @@ def test_records_validate_against_the_shipped_schemas(
     source_cli: SourceCli, fake_jira: FakeJira
 ) -> None:
     _, messages, _ = source_cli.run(
-        "read", jira_config(fake_jira), configured_catalog("projects", "issues")
+        "read", fake_jira.source_config(), configured_catalog("projects", "issues")
     )
     for stream in ("projects", "issues"):
         schema = json.loads((ROOT / "schemas" / f"{stream}.json").read_text())
@@ -140,7 +139,7 @@ def test_read_limits_to_configured_projects_and_jql(
     source_cli: SourceCli, fake_jira: FakeJira
 ) -> None:
     project = fake_jira.dataset.projects[0].key
-    config = jira_config(fake_jira, projects=[project], jql="status != Done")
+    config = fake_jira.source_config(projects=[project], jql="status != Done")
     code, messages, _ = source_cli.run("read", config, configured_catalog("projects", "issues"))
     assert code == 0
     assert [p["key"] for p in records(messages, "projects")] == [project]
@@ -156,7 +155,7 @@ def test_read_limits_to_configured_projects_and_jql(
 
 def test_read_fails_loudly_on_bad_jql(source_cli: SourceCli, fake_jira: FakeJira) -> None:
     code, messages, _ = source_cli.run(
-        "read", jira_config(fake_jira, jql="status = = Done"), configured_catalog("issues")
+        "read", fake_jira.source_config(jql="status = = Done"), configured_catalog("issues")
     )
     assert code != 0
     errors = [
@@ -172,7 +171,7 @@ def test_read_waits_out_rate_limits(
 ) -> None:
     fake_jira.inject_failure(status, times=2, retry_after="1")
     code, messages, _ = source_cli.run(
-        "read", jira_config(fake_jira), configured_catalog("projects")
+        "read", fake_jira.source_config(), configured_catalog("projects")
     )
     assert code == 0
     assert len(records(messages, "projects")) == len(fake_jira.dataset.projects)

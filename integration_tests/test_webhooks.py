@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import requests
 
-from integration_tests.conftest import jira_config
 from source_jira_port.cli.main import main as jira_port
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
@@ -75,7 +74,9 @@ class Setup:
         return receiver
 
     def register(self, jql: str | None = None) -> None:
-        register_webhook(jira_config(self.jira), self.receiver.webhook_url, secret=_SECRET, jql=jql)
+        register_webhook(
+            self.jira.source_config(), self.receiver.webhook_url, secret=_SECRET, jql=jql
+        )
 
     def deliver(self, delivery: Delivery, **options: Any) -> list[int]:
         return self.jira.webhooks.deliver(delivery, **options)
@@ -302,8 +303,8 @@ def test_registration_is_idempotent_and_signs_deliveries(
         if version:
             jira.server_version = version
 
-        first = register_webhook(jira_config(jira), url, secret=_SECRET)
-        again = register_webhook(jira_config(jira), url, secret=_SECRET)
+        first = register_webhook(jira.source_config(), url, secret=_SECRET)
+        again = register_webhook(jira.source_config(), url, secret=_SECRET)
 
         assert (first.created, again.created, first.api_path) == (True, False, api)
         [webhook] = jira.webhooks.registered
@@ -316,7 +317,7 @@ def test_register_command_passes_the_jql_filter(server_setup: Setup, capsys: Any
     setup = server_setup
     jira, url = setup.jira, setup.receiver.webhook_url + "?filtered"
     [first, second] = jira.dataset.projects[:2]
-    credentials = jira_config(jira)["credentials"]
+    credentials = jira.source_config()["credentials"]
     config = setup.folder / "sync.yaml"
     config.write_text(
         json.dumps(

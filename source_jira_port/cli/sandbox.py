@@ -26,10 +26,6 @@ from source_jira_port.cli.sync import EXIT_OK, SyncOptions, sync
 from source_jira_port.port.mapping import EntityMapper, load_app_config
 from source_jira_port.sandbox.jira_data import DEFAULT_START, Flavour, Issue, generate_dataset
 from source_jira_port.sandbox.jira_server import (
-    CLOUD_API_TOKEN,
-    CLOUD_EMAIL,
-    SERVER_PASSWORD,
-    SERVER_USERNAME,
     FakeJira,
 )
 from source_jira_port.sandbox.port_server import FakePort
@@ -77,20 +73,8 @@ def run_sandbox(options: SandboxOptions, reporter: Reporter, out: TextIO) -> int
 
 def write_sync_yaml(folder: Path, jira: FakeJira, port: FakePort) -> Path:
     """Write a sync.yaml for the two fakes (and drop any state left from an earlier sandbox)."""
-    if jira.flavour == "cloud":
-        credentials = {"auth_type": "api_token", "email": CLOUD_EMAIL, "api_token": CLOUD_API_TOKEN}
-    else:
-        credentials = {
-            "auth_type": "basic",
-            "username": SERVER_USERNAME,
-            "password": SERVER_PASSWORD,
-        }
     document = {
-        "jira": {
-            "jira_url": jira.base_url,
-            "credentials": credentials,
-            "start_date": f"{DEFAULT_START:%Y-%m-%dT%H:%M:%SZ}",
-        },
+        "jira": jira.source_config(start_date=f"{DEFAULT_START:%Y-%m-%dT%H:%M:%SZ}"),
         "port": {
             "port_client_id": port.client_id,
             "port_client_secret": port.client_secret,

@@ -241,6 +241,22 @@ class FakeJira:
         """Webhook registrations (both admin APIs) and signed deliveries."""
         return JiraWebhooks(self)
 
+    def source_config(self, **overrides: Any) -> dict[str, Any]:
+        """Return a source config for this fake, with its flavour's basic credentials."""
+        if self.flavour == "cloud":
+            credentials = {
+                "auth_type": "api_token",
+                "email": CLOUD_EMAIL,
+                "api_token": CLOUD_API_TOKEN,
+            }
+        else:
+            credentials = {
+                "auth_type": "basic",
+                "username": SERVER_USERNAME,
+                "password": SERVER_PASSWORD,
+            }
+        return {"jira_url": self.base_url, "credentials": credentials, **overrides}
+
     @property
     def oauth_base_url(self) -> str:
         """Where OAuth 2.0 calls go (Cloud): `<base_url>/ex/jira/<CLOUD_ID>`."""
