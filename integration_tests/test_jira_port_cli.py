@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import CLOUD_API_TOKEN, CLOUD_EMAIL, FakeJira
+from source_jira_port.sandbox.jira_server import CLOUD_API_TOKEN, FakeJira
 from source_jira_port.sandbox.port_server import FakePort
 
 pytestmark = pytest.mark.integration
@@ -40,16 +40,7 @@ def port() -> Iterator[FakePort]:
 
 def write_config(folder: Path, jira: FakeJira, port: FakePort, **jira_extra: Any) -> Path:
     document = {
-        "jira": {
-            "jira_url": jira.base_url,
-            "credentials": {
-                "auth_type": "api_token",
-                "email": CLOUD_EMAIL,
-                "api_token": CLOUD_API_TOKEN,
-            },
-            "start_date": "2023-01-01T00:00:00Z",
-            **jira_extra,
-        },
+        "jira": jira.source_config(start_date="2023-01-01T00:00:00Z", **jira_extra),
         "port": {
             "port_client_id": "port-client",
             "port_client_secret": _PORT_SECRET,

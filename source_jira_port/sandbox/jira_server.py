@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
@@ -181,6 +182,7 @@ class FakeJira:
         user_time_zone: str = "Europe/Berlin",
         max_results_cap: int | None = None,
         basic_auth_disabled: bool = False,
+        index_delay_ms: int = 0,
         port: int = 0,
     ) -> None:
         if flavour not in ("cloud", "server"):
@@ -191,6 +193,10 @@ class FakeJira:
         self.zone = ZoneInfo(user_time_zone)
         self.max_results_cap = 1000 if max_results_cap is None else max_results_cap
         self.basic_auth_disabled = basic_auth_disabled
+        # Like Cloud's eventually consistent search: issues updated this recently are not found.
+        self.index_delay_ms = index_delay_ms
+        self._scheduled: list[tuple[int, Callable[[FakeJira], None]]] = []
+        self._searches = 0
         self.base_url = ""
         self.requests_log: list[RecordedRequest] = []
         self._port = port
@@ -255,7 +261,14 @@ class FakeJira:
                 "username": SERVER_USERNAME,
                 "password": SERVER_PASSWORD,
             }
-        return {"jira_url": self.base_url, "credentials": credentials, **overrides}
+        # The sync leaves to the next run what this fake's search has not indexed yet.
+        delay = -(-self.index_delay_ms // 1000)
+        return {
+            "jira_url": self.base_url,
+            "credentials": credentials,
+            "search_index_delay_seconds": delay,
+            **overrides,
+        }
 
     @property
     def oauth_base_url(self) -> str:
@@ -285,6 +298,23 @@ class FakeJira:
         """Delete an issue (and its sub-tasks); it vanishes from searches and 404s."""
         with self._lock:
             self.dataset.delete_issue(key)
+
+    def after_searches(self, count: int, action: Callable[[FakeJira], None]) -> None:
+        """Run `action(self)` when the `count`-th search request from now arrives.
+
+        It runs before that search is answered, so data can change in the middle of a
+        paginated read (`update_issue`, `add_issue`, `delete_issue` inside `action`).
+        """
+        with self._lock:
+            self._scheduled.append((self._searches + count, action))
+
+    def _count_search(self) -> None:
+        with self._lock:
+            self._searches += 1
+            due = [action for at, action in self._scheduled if at == self._searches]
+            self._scheduled = [(at, a) for at, a in self._scheduled if at > self._searches]
+        for action in due:
+            action(self)
 
     def inject_failure(
         self,
@@ -601,6 +631,7 @@ class FakeJira:
         if not 1 <= max_results <= 5000:
             raise _errors(400, "The max results parameter has to be between 1 and 5,000.")
         offset = _decode_token(args.text("nextPageToken"))
+        self._count_search()
         fields = self._select_fields(args.list("fields"), "id")
         page_size = min(max_results, 100) if "*all" in args.list("fields") else max_results
         with self._lock:
@@ -636,6 +667,7 @@ class FakeJira:
         args = _SearchArgs.read(call)
         start_at = max(0, args.number("startAt", 0))
         max_results = min(max(0, args.number("maxResults", 50)), self.max_results_cap)
+        self._count_search()
         fields = self._select_fields(args.list("fields"), "*navigable")
         with self._lock:
             _, found = self._run_query(args.text("jql"), call.caller)
@@ -664,7 +696,11 @@ class FakeJira:
                 self._cache.clear()
             query = parse_jql(jql, projects=self.dataset.projects, zone=self.zone)
             self._cache[jql] = query, query.run(self._in_key_order)
-        return self._cache[jql]
+        query, found = self._cache[jql]
+        if self.index_delay_ms:
+            indexed_until = int(time.time() * 1000) - self.index_delay_ms
+            found = [issue for issue in found if issue.updated <= indexed_until]
+        return query, found
 
     def _select_fields(self, tokens: list[str], default: str) -> list[str]:
         """Resolve `fields` (`*all`, `*navigable`, names, `-name`) to field ids in Jira's order."""

@@ -1,7 +1,8 @@
 """A small JQL parser and evaluator: the clauses, dates and ordering connectors send.
 
 Supported: `project`, `key`/`issuekey`, `id`, `status`, `statusCategory`/`category`,
-`issuetype`/`type` with `= != IN NOT IN`; `updated`/`created` (also `…Date`) with
+`issuetype`/`type` with `= != IN NOT IN` (`id` also `> >= < <=`); `updated`/`created`
+(also `…Date`) with
 `= != > >= < <=` against epoch milliseconds (zone-free), quoted date literals in the user's zone
 (minute precision) or periods (`-5d`, `4w 2d`); `AND`, `OR`, `NOT`, parentheses;
 `ORDER BY updated|created|key|id [ASC|DESC], …`. Errors carry Jira's messages.
@@ -330,13 +331,16 @@ def _compile_clause(parser: _Parser, written: str, op: str, values: list[str]) -
     field = _FIELD_ALIASES.get(written.lower())
     if field is None:
         raise _field_error(written)
-    allowed = _COMPARISON if field in _DATE_FIELDS else _EQUALITY
+    allowed = _COMPARISON if field in (*_DATE_FIELDS, "id") else _EQUALITY
     if op not in allowed:
         raise JqlError(f"The operator '{op.upper()}' is not supported by the '{written}' field.")
     if field in _DATE_FIELDS:
         compare, instant = _OPERATORS[op], parser.instant(written, values[0])
         get_time = operator.attrgetter(field)
         return lambda i: compare(get_time(i), instant)
+    if field == "id" and op in _OPERATORS and op not in ("=", "!="):
+        compare, bound = _OPERATORS[op], _resolve(parser.projects, field, written, values[0])
+        return lambda i: isinstance(bound, int) and compare(i.id, bound)
     wanted = frozenset(_resolve(parser.projects, field, written, v) for v in values)
     negate = op in ("!=", "not in")
     get = _MEMBER_GETTERS[field]
