@@ -50,8 +50,12 @@ def test_check_succeeds_with_good_credentials_and_projects(
     [
         ({"projects": ["NOPE"]}, "No project could be found with key 'NOPE'"),
         ({"jira_url": "http://127.0.0.1:9"}, "Cannot reach Jira at http://127.0.0.1:9"),
+        (
+            {"jira_url": "http://127.0.0.1:9", "deployment": "server"},
+            "Cannot reach Jira at http://127.0.0.1:9",
+        ),
     ],
-    ids=["unknown-project", "unreachable-host"],
+    ids=["unknown-project", "unreachable-host", "unreachable-host-explicit-deployment"],
 )
 def test_check_says_what_is_wrong(
     source_cli: SourceCli, fake_jira: FakeJira, overrides: dict[str, object], expected: str

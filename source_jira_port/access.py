@@ -14,6 +14,8 @@ from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import (
 )
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 
+from source_jira_port.site import probe_server_info
+
 _API_VERSIONS = {"cloud": "3", "server": "2"}
 
 
@@ -22,9 +24,12 @@ def verify_access(
 ) -> None:
     """Raise the manifest's error for `/myself` or for the first project Jira does not show.
 
-    Requests go through the manifest's own requester, so auth and error messages are the
-    ones a sync would use.
+    First the site must answer as Jira at all, so an unreachable host fails at once instead of
+    in the requester's retries. Then requests go through the manifest's own requester, so auth
+    and error messages are the ones a sync would use.
     """
+    if config["credentials"]["auth_type"] != "oauth2":
+        probe_server_info(config["api_base"])
     _request(manifest, config, factory, "myself")
     for key in config.get("projects") or ():
         _request(manifest, config, factory, f"project/{quote(key, safe='')}")

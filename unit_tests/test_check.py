@@ -1,6 +1,8 @@
 import logging
 from typing import Any
 
+import pytest
+import requests
 from airbyte_cdk.models import Status
 
 from source_jira_port.source import SourceJiraPort
@@ -11,6 +13,12 @@ _LOGGER = logging.getLogger("test")
 
 def _check(config: dict[str, Any]) -> Any:
     return SourceJiraPort(config=config).check(_LOGGER, config)
+
+
+@pytest.fixture(autouse=True)
+def _server_info(requests_mock: Any) -> None:
+    for site, kind in ((CLOUD_URL, "Cloud"), (SERVER_URL, "Server")):
+        requests_mock.get(f"{site}/rest/api/2/serverInfo", json={"deploymentType": kind})
 
 
 def _serve_projects(requests_mock: Any) -> None:
@@ -59,3 +67,14 @@ def test_check_names_an_unknown_project(requests_mock: Any) -> None:
 
     assert status.status == Status.FAILED
     assert "No project could be found with key 'NOPE'." in status.message
+
+
+def test_check_fails_fast_when_jira_cannot_be_reached(requests_mock: Any) -> None:
+    requests_mock.get(f"{SERVER_URL}/rest/api/2/serverInfo", exc=requests.ConnectionError)
+    myself = requests_mock.get(f"{SERVER_URL}/rest/api/2/myself", json={"name": "bot"})
+
+    status = _check(server_config())
+
+    assert status.status == Status.FAILED
+    assert f"Cannot reach Jira at {SERVER_URL}" in status.message
+    assert myself.call_count == 0

@@ -3,15 +3,22 @@
 Implements the token, blueprint and entity endpoints the Port destination uses, with Port's
 limits (20 entities per bulk, 1 MiB bodies, 1..100 ids per bulk delete), identifier pattern,
 property and relation validation, 207 partial results, merge semantics, and injectable faults.
+
+Run standalone with `python -m source_jira_port.sandbox.port_server`; it prints one JSON line with
+the base URL and credentials, serves until SIGINT/SIGTERM, then prints the entity count of each
+blueprint as a last JSON line.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import re
 import secrets
+import signal
 import sqlite3
+import sys
 import threading
 import time
 import unicodedata
@@ -145,6 +152,12 @@ class FakePort:
                 "SELECT id, body FROM entities WHERE bp = ? ORDER BY id", (blueprint,)
             )
             return {identifier: json.loads(body) for identifier, body in rows}
+
+    def entity_counts(self) -> dict[str, int]:
+        """Return the number of entities of each blueprint that has any."""
+        with self._lock:
+            rows = self._db.execute("SELECT bp, COUNT(*) FROM entities GROUP BY bp ORDER BY bp")
+            return dict(rows)
 
     def expire_tokens(self) -> None:
         with self._lock:
@@ -494,3 +507,28 @@ def _check_property(bp: str, name: str, schema: dict[str, Any] | None, value: An
         raise PortError(
             422, "invalid_request", f"Property {name} items must be of type {item_type}"
         )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """CLI: print `{"base_url", "client_id", "client_secret"}`, serve, print entity counts."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--client-id", default="port-client")
+    parser.add_argument("--client-secret", default="port-secret")
+    args = parser.parse_args(argv)
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    with FakePort(args.client_id, args.client_secret) as fake:
+        line = {
+            "base_url": fake.base_url,
+            "client_id": fake.client_id,
+            "client_secret": fake.client_secret,
+        }
+        print(json.dumps(line), flush=True)
+        while not stopped.wait(0.5):
+            pass
+        print(json.dumps({"entities": fake.entity_counts()}), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
