@@ -20,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -40,6 +39,7 @@ from source_jira_port.sandbox.jira_data import (
 )
 from source_jira_port.sandbox.jira_webhooks import JiraWebhooks
 from source_jira_port.sandbox.jql import JqlError, Query, issue_order, parse_jql
+from source_jira_port.sandbox.local_server import LocalServer
 
 CLOUD_EMAIL = "jira-bot@example.com"
 CLOUD_API_TOKEN = "cloud-api-token"
@@ -167,7 +167,7 @@ _API_PATH = re.compile(r"/rest/api/(?P<version>2|3|latest)/(?P<rest>.+?)/?")
 _GATEWAY_PATH = re.compile(r"/ex/jira/(?P<cloud_id>[^/]+)(?P<rest>/.*)")
 
 
-class FakeJira:
+class FakeJira(LocalServer):
     """A fake Jira Cloud (`cloud`) or Server/Data Center (`server`) on 127.0.0.1.
 
     `dataset` is live: change it with :meth:`update_issue`, :meth:`add_issue` and
@@ -197,50 +197,30 @@ class FakeJira:
         self.index_delay_ms = index_delay_ms
         self._scheduled: list[tuple[int, Callable[[FakeJira], None]]] = []
         self._searches = 0
-        self.base_url = ""
+        super().__init__(port)
         self.requests_log: list[RecordedRequest] = []
-        self._port = port
         self._lock = threading.Lock()
         self._failures: list[_Failure] = []
         self._cache: dict[str, tuple[Query, list[Issue]]] = {}
         self._cache_version = -1
         self._in_key_order: list[Issue] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self.server_version = (9, 12, 2)  # what serverInfo reports on `server`
 
-    # lifecycle ---------------------------------------------------------------------------
+    # serving -----------------------------------------------------------------------------
 
-    def start(self) -> FakeJira:
-        """Start serving on an ephemeral port (or the one given); sets `base_url`."""
-        self._server = _Server(("127.0.0.1", self._port), _Handler, self)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    def respond(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
+        """Answer one request (called by the HTTP handler thread)."""
+        reply = self._handle(
+            request.command, request.path, request.headers.get("Authorization"), body
         )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> FakeJira:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        payload = reply.encode()
+        request.send_response(reply.status)
+        request.send_header("Content-Type", reply.content_type)
+        request.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(payload)
 
     @functools.cached_property
     def webhooks(self) -> JiraWebhooks:
@@ -830,46 +810,6 @@ def _decode_token(token: str) -> int:
     except (binascii.Error, UnicodeDecodeError):
         pass
     raise _errors(400, "The provided next page token is invalid or expired.")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], fake: FakeJira
-    ) -> None:
-        super().__init__(address, handler)
-        self.fake = fake
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Ignore clients that hang up mid-response; report anything else."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        reply = self.server.fake._handle(
-            self.command, self.path, self.headers.get("Authorization"), raw
-        )
-        payload = reply.encode()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815 (http.server's names)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: no per-request logging to stderr."""
 
 
 def _credentials(fake: FakeJira) -> dict[str, str]:

@@ -23,9 +23,11 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from source_jira_port.sandbox.local_server import LocalServer
 
 MAX_BODY_BYTES = 1024 * 1024
 _IDENTIFIER_SYMBOLS = set("0123456789@_.+:\\/=-")
@@ -66,8 +68,8 @@ class LoggedRequest:
     status: int
 
 
-class FakePort:
-    """The fake server; `start()`/`stop()` or use as a context manager."""
+class FakePort(LocalServer):
+    """The fake Port API; `start()`/`stop()` or use as a context manager (`LocalServer`)."""
 
     def __init__(
         self,
@@ -75,6 +77,7 @@ class FakePort:
         client_secret: str = "port-secret",
         token_ttl: int = 10800,
     ) -> None:
+        super().__init__()
         self.client_id, self.client_secret, self.token_ttl = client_id, client_secret, token_ttl
         self.requests: list[LoggedRequest] = []
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
@@ -85,7 +88,6 @@ class FakePort:
         self._lock = threading.RLock()
         self._tokens: dict[str, float] = {}
         self._faults: list[Fault] = []
-        self._server: ThreadingHTTPServer | None = None
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Reply]]] = [
             ("GET", re.compile(r"^/v1/blueprints$"), self._list_blueprints),
             ("POST", re.compile(r"^/v1/blueprints$"), self._create_blueprint),
@@ -98,41 +100,6 @@ class FakePort:
             ("DELETE", re.compile(_BP + "/entities/(?P<entity_id>[^/]+)$"), self._delete_entity),
             ("POST", re.compile(_BP + "/bulk/entities/delete$"), self._bulk_delete),
         ]
-
-    # -- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> FakePort:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                fake._serve(self, self.command, self.rfile.read(length))
-
-            do_GET = do_POST = do_PATCH = do_DELETE = _handle  # noqa: N815
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakePort:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "call start() first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # -- test helpers --------------------------------------------------------------------------
     def add_blueprint(self, blueprint: dict[str, Any]) -> None:
@@ -188,7 +155,9 @@ class FakePort:
         ]
 
     # -- HTTP plumbing -------------------------------------------------------------------------
-    def _serve(self, handler: BaseHTTPRequestHandler, method: str, raw: bytes) -> None:
+    def respond(self, handler: BaseHTTPRequestHandler, raw: bytes) -> None:
+        """Answer one request: log it, dispatch it, write Port's JSON reply."""
+        method = handler.command
         url = urlsplit(handler.path)
         query = parse_qs(url.query)
         try:
