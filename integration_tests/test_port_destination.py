@@ -20,7 +20,7 @@ from source_jira_port.port.client import PortClient
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.sandbox.port_server import FakePort
 from unit_tests.port.messages import catalog_json, record, serialize, state, status
-from unit_tests.port.records import load_fixture, make_issue, make_project
+from unit_tests.port.records import bsd6_expected_entity, load_fixture, make_issue, make_project
 
 pytestmark = pytest.mark.integration
 
@@ -119,19 +119,11 @@ def test_write_creates_blueprints_and_maps_jira_records_field_by_field(
     ]
     assert port.blueprint("jiraIssue")["relations"]["subtasks"]["target"] == "jiraIssue"  # type: ignore[index]
     issues = port.entities("jiraIssue")
+    expected = bsd6_expected_entity()
     bsd6 = issues["BSD-6"]
-    assert bsd6["title"] == "As a user, I want to login"
-    assert bsd6["properties"] == {
-        "url": "https://jira.example.com/browse/BSD-6",
-        "status": "To Do",
-        "issueType": "Story",
-        "components": [],
-        "assignee": "janedoe",
-        "reporter": "johndoe",
-        "creator": "youruser",
-        "priority": "Medium",
-    }
-    assert bsd6["relations"] == {"project": "BSD", "parentIssue": None, "subtasks": []}
+    assert bsd6["title"] == expected["title"]
+    assert bsd6["properties"] == expected["properties"]
+    assert bsd6["relations"] == expected["relations"]
     cloud = issues["ACME-2"]
     assert cloud["properties"]["issueType"] == "Sub-task"
     assert cloud["properties"]["components"] == ["Backend", "Payments"]

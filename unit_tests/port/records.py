@@ -1,4 +1,4 @@
-"""Jira records for the tests: the fixtures and small builders."""
+"""Jira records for the tests: the fixtures, small builders, and the seed's expected entity."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import copy
 import json
 from pathlib import Path
 from typing import Any
+
+from source_jira_port.port.blueprints import default_blueprints
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -32,3 +34,19 @@ def make_project(key: str) -> dict[str, Any]:
         "self": "https://acme.atlassian.net/rest/api/3/project/10000",
         "projectTypeKey": "software",
     }
+
+
+def bsd6_expected_entity() -> dict[str, Any]:
+    """The entity the seed's webhook mapping gives for its sample issue BSD-6 (plus the URL)."""
+    return load_fixture("bsd6_expected_entity.json")
+
+
+def mock_port_api(requests_mock: Any, base: str) -> Any:
+    """Answer Port's token call and the default blueprints at `base` (requests-mock)."""
+    requests_mock.post(
+        f"{base}/v1/auth/access_token",
+        json={"ok": True, "accessToken": "t", "expiresIn": 10800, "tokenType": "Bearer"},
+    )
+    for identifier, blueprint in default_blueprints().items():
+        requests_mock.get(f"{base}/v1/blueprints/{identifier}", json={"blueprint": blueprint})
+    return requests_mock

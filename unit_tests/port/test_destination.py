@@ -7,8 +7,8 @@ import pytest
 import requests_mock as rm
 from airbyte_cdk.models import DestinationSyncMode, Status
 
-from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.destination import DestinationPort
+from unit_tests.port.records import mock_port_api
 
 _BASE = "https://port.test"
 _SECRET = "very-secret-value"
@@ -18,13 +18,7 @@ _LOGGER = logging.getLogger("airbyte")
 
 @pytest.fixture
 def port(requests_mock: rm.Mocker) -> rm.Mocker:
-    requests_mock.post(
-        f"{_BASE}/v1/auth/access_token",
-        json={"ok": True, "accessToken": "t", "expiresIn": 10800, "tokenType": "Bearer"},
-    )
-    for identifier, blueprint in default_blueprints().items():
-        requests_mock.get(f"{_BASE}/v1/blueprints/{identifier}", json={"blueprint": blueprint})
-    return requests_mock
+    return mock_port_api(requests_mock, _BASE)
 
 
 def _check(config: dict[str, Any]) -> tuple[Status, str]:

@@ -15,6 +15,7 @@ from source_jira_port.webhooks.events import (
     DeliveryError,
     parse_delivery,
 )
+from unit_tests.port.records import bsd6_expected_entity
 
 _FIXTURES = Path(__file__).parent / "fixtures"
 # 2023-12-19T13:27:35.853+0000
@@ -64,20 +65,7 @@ def test_seed_delivery_maps_like_the_seed_result_with_the_default_mapping(
 ) -> None:
     [entity] = EntityMapper(load_app_config()).map_record(ISSUES, _parse(bsd6).record)
 
-    assert entity["identifier"] == "BSD-6"
-    assert entity["title"] == "As a user, I want to login"
-    assert entity["blueprint"] == "jiraIssue"
-    assert entity["properties"] == {
-        "url": "https://jira.example.com/browse/BSD-6",
-        "status": "To Do",
-        "issueType": "Story",
-        "components": [],
-        "assignee": "janedoe",
-        "reporter": "johndoe",
-        "creator": "youruser",
-        "priority": "Medium",
-    }
-    assert entity["relations"] == {"project": "BSD", "parentIssue": None, "subtasks": []}
+    assert entity == bsd6_expected_entity()
 
 
 def test_numeric_project_ids_in_an_issue_become_strings(bsd6: dict[str, Any]) -> None:

@@ -9,7 +9,6 @@ import pytest
 import requests
 import requests_mock as rm
 
-from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
 from source_jira_port.port.mapping import EntityMapper, load_app_config
@@ -17,6 +16,7 @@ from source_jira_port.webhooks.events import ISSUES, PROJECTS, Action, Event
 from source_jira_port.webhooks.metrics import Metrics
 from source_jira_port.webhooks.queue import EventQueue
 from source_jira_port.webhooks.worker import PortWorker
+from unit_tests.port.records import mock_port_api
 
 _BASE = "https://port.test"
 _ISSUES_BULK = f"{_BASE}/v1/blueprints/jiraIssue/entities/bulk"
@@ -37,13 +37,7 @@ def _issue(key: str, version: int, action: Action = Action.UPSERT, **fields: Any
 
 @pytest.fixture
 def port(requests_mock: rm.Mocker) -> rm.Mocker:
-    requests_mock.post(
-        f"{_BASE}/v1/auth/access_token",
-        json={"ok": True, "accessToken": "t", "expiresIn": 3600, "tokenType": "Bearer"},
-    )
-    for identifier, blueprint in default_blueprints().items():
-        requests_mock.get(f"{_BASE}/v1/blueprints/{identifier}", json={"blueprint": blueprint})
-    return requests_mock
+    return mock_port_api(requests_mock, _BASE)
 
 
 @pytest.fixture
