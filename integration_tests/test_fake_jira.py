@@ -601,3 +601,22 @@ def test_cli_prints_connection_line_and_stops_on_sigterm() -> None:
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == 0
+
+
+def test_cloud_can_serve_the_classic_search_it_had_before_2025_for_benchmarks() -> None:
+    with FakeJira("cloud", classic_search=True) as fake:
+        page = requests.get(
+            f"{fake.base_url}/rest/api/3/search",
+            params={"jql": "updated >= 0 ORDER BY key", "maxResults": 500, "startAt": 100},
+            auth=CLOUD_AUTH,
+            timeout=10,
+        ).json()
+    assert (page["startAt"], page["maxResults"], page["total"]) == (100, 100, 200)
+    assert len(page["issues"]) == 100
+
+
+def test_latency_delays_every_answer() -> None:
+    with FakeJira("cloud", latency_ms=200) as fake:
+        started = time.monotonic()
+        requests.get(f"{fake.base_url}/rest/api/2/serverInfo", timeout=10)
+        assert time.monotonic() - started >= 0.2

@@ -183,6 +183,8 @@ class FakeJira(LocalServer):
         max_results_cap: int | None = None,
         basic_auth_disabled: bool = False,
         index_delay_ms: int = 0,
+        latency_ms: int = 0,
+        classic_search: bool = False,
         port: int = 0,
     ) -> None:
         if flavour not in ("cloud", "server"):
@@ -195,6 +197,11 @@ class FakeJira(LocalServer):
         self.basic_auth_disabled = basic_auth_disabled
         # Like Cloud's eventually consistent search: issues updated this recently are not found.
         self.index_delay_ms = index_delay_ms
+        # Benchmarks: a pause before each answer, and Cloud's pre-2025 `/search` (max 100).
+        self.latency_ms = latency_ms
+        self.classic_search = classic_search
+        if classic_search and flavour == "cloud" and max_results_cap is None:
+            self.max_results_cap = 100
         self._scheduled: list[tuple[int, Callable[[FakeJira], None]]] = []
         self._searches = 0
         super().__init__(port)
@@ -210,6 +217,8 @@ class FakeJira(LocalServer):
 
     def respond(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
         """Answer one request (called by the HTTP handler thread)."""
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
         reply = self._handle(
             request.command, request.path, request.headers.get("Authorization"), body
         )
@@ -390,6 +399,8 @@ class FakeJira(LocalServer):
         if api is None or (self.flavour == "server" and api.group("version") == "3"):
             raise _errors(404, f"null for uri: {site}{path}")
         route, (handler_name, access) = self._find_route(method, api.group("rest"))
+        if handler_name == "_search_removed" and self.classic_search:
+            handler_name, access = "_search", "public"
         caller = _Caller(None, False)
         if access != "open":
             caller = self._authenticate(authorization, gateway)
