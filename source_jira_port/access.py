@@ -28,7 +28,9 @@ def verify_access(
     in the requester's retries. Then requests go through the manifest's own requester, so auth
     and error messages are the ones a sync would use.
     """
-    if config["credentials"]["auth_type"] != "oauth2":
+    # `deployment: auto` has probed already, while the source was built (ResolveJiraSite).
+    already_probed = (config.get("deployment") or "auto") == "auto"
+    if config["credentials"]["auth_type"] != "oauth2" and not already_probed:
         probe_server_info(config["api_base"])
     _request(manifest, config, factory, "myself")
     for key in config.get("projects") or ():

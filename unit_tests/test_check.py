@@ -78,3 +78,14 @@ def test_check_fails_fast_when_jira_cannot_be_reached(requests_mock: Any) -> Non
     assert status.status == Status.FAILED
     assert f"Cannot reach Jira at {SERVER_URL}" in status.message
     assert myself.call_count == 0
+
+
+def test_check_asks_server_info_once_when_the_deployment_is_auto(requests_mock: Any) -> None:
+    requests_mock.get(f"{SERVER_URL}/rest/api/2/myself", json={"name": "bot"})
+    requests_mock.get(f"{SERVER_URL}/rest/api/2/project", json=[])
+
+    status = _check(server_config(deployment="auto"))
+
+    assert status.status == Status.SUCCEEDED
+    probes = [r for r in requests_mock.request_history if r.path.endswith("/serverinfo")]
+    assert len(probes) == 1
