@@ -61,9 +61,10 @@ def fresh_cloud() -> Iterator[FakeJira]:
 def search_jql(
     fake: FakeJira, jql: str, auth: Any = CLOUD_AUTH, **params: Any
 ) -> requests.Response:
+    """Search with `fields=key` unless told otherwise (Cloud's default is ids alone)."""
     return requests.get(
         f"{fake.base_url}/rest/api/3/search/jql",
-        params={"jql": jql, **params},
+        params={"jql": jql, "fields": "key", **params},
         auth=auth,
         timeout=10,
     )
@@ -139,6 +140,20 @@ def test_order_by_updated_then_key(cloud: FakeJira) -> None:
     updated = [datetime.fromisoformat(i["fields"]["updated"]) for i in response.json()["issues"]]
     assert len(updated) > 10
     assert updated == sorted(updated, reverse=True)
+
+
+def test_cloud_search_sends_ids_alone_unless_fields_are_asked(cloud: FakeJira) -> None:
+    bare = requests.get(
+        f"{cloud.base_url}/rest/api/3/search/jql",
+        params={"jql": "project = PLAT", "maxResults": 2},
+        auth=CLOUD_AUTH,
+        timeout=10,
+    ).json()
+    keyed = search_jql(cloud, "project = PLAT", maxResults=2).json()
+
+    assert [set(issue) for issue in bare["issues"]] == [{"id"}, {"id"}]
+    assert [issue["id"] for issue in keyed["issues"]] == [issue["id"] for issue in bare["issues"]]
+    assert all(issue["key"].startswith("PLAT-") for issue in keyed["issues"])
 
 
 def test_order_by_key_is_numeric_per_project(cloud: FakeJira) -> None:
@@ -454,7 +469,7 @@ def test_cloud_oauth_gateway(cloud: FakeJira) -> None:
         f"{base}/search/jql",
         headers=bearer,
         timeout=10,
-        params={"jql": "project = PLAT", "maxResults": 1},
+        params={"jql": "project = PLAT", "maxResults": 1, "fields": "key"},
     ).json()
     assert page["issues"][0]["self"].startswith(f"{cloud.base_url}/ex/jira/{CLOUD_ID}/rest/api/3/")
     assert requests.get(f"{base}/myself", auth=CLOUD_AUTH, timeout=10).status_code == 401

@@ -326,6 +326,15 @@ class Dataset:
         self._apply(issue, at_ms, fields)
         return issue
 
+    def delete_project(self, key: str) -> None:
+        """Delete a project and every issue in it, as Jira does (Cloud: after the trash)."""
+        project = self.project(key)
+        if project is None:
+            raise KeyError(key)
+        self.projects.remove(project)
+        self.issues = {k: i for k, i in self.issues.items() if i.project_key != project.key}
+        self.version += 1
+
     def delete_issue(self, key: str) -> None:
         """Delete an issue and its sub-tasks, as Jira does; an epic's children lose their parent."""
         issue = self.issues.pop(key.upper())

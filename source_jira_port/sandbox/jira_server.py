@@ -288,6 +288,11 @@ class FakeJira(LocalServer):
         with self._lock:
             self.dataset.delete_issue(key)
 
+    def delete_project(self, key: str) -> None:
+        """Delete a project with its issues; it leaves the project list and every search."""
+        with self._lock:
+            self.dataset.delete_project(key)
+
     def after_searches(self, count: int, action: Callable[[FakeJira], None]) -> None:
         """Run `action(self)` when the `count`-th search request from now arrives.
 
@@ -634,6 +639,8 @@ class FakeJira(LocalServer):
                     "search restriction to your query.",
                 )
             issues = [call.renderer.issue(i, fields) for i in found[offset : offset + page_size]]
+            if not args.list("fields"):  # the default is ids alone, not even the key
+                issues = [{"id": issue["id"]} for issue in issues]
             more = offset + page_size < len(found)
         out: dict[str, Any] = {"issues": issues}
         if more:
