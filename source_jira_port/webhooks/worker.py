@@ -233,8 +233,6 @@ class PortWorker:
                 delete_dependents=self._mapper.app_config.delete_dependent_entities,
             )
         except PortApiError as error:
-            if error.status_code == 404:
-                return  # nothing left to delete
             if len(items) > 1 and error.status_code in _BAD_REQUEST:
                 for item in items:
                     self._delete(blueprint, [item], out)

@@ -235,6 +235,30 @@ def test_delete_entities_sends_at_most_100_ids_per_request(requests_mock: rm.Moc
     assert delete.request_history[0].qs == {"delete_dependents": ["true"]}
 
 
+def test_a_bulk_delete_port_answers_404_is_retried_one_by_one_missing_ones_skipped(
+    requests_mock: rm.Mocker,
+) -> None:
+    requests_mock.post(_TOKEN_URL, **_token("t"))
+    not_found = {"status_code": 404, "json": {"ok": False, "error": "not_found"}}
+    requests_mock.post(f"{_BASE}/v1/blueprints/jiraIssue/bulk/entities/delete", **not_found)
+    gone = requests_mock.delete(f"{_BASE}/v1/blueprints/jiraIssue/entities/A-1", **not_found)
+    there = requests_mock.delete(f"{_BASE}/v1/blueprints/jiraIssue/entities/A-2", json={"ok": True})
+
+    _client().delete_entities("jiraIssue", ["A-1", "A-2"], delete_dependents=False)
+
+    assert gone.called and there.called
+    assert there.last_request.qs == {"delete_dependents": ["false"]}
+
+
+def test_a_failing_single_delete_is_raised(requests_mock: rm.Mocker) -> None:
+    requests_mock.post(_TOKEN_URL, **_token("t"))
+    requests_mock.post(f"{_BASE}/v1/blueprints/jiraIssue/bulk/entities/delete", status_code=404)
+    requests_mock.delete(f"{_BASE}/v1/blueprints/jiraIssue/entities/A-1", status_code=422)
+
+    with pytest.raises(PortApiError, match="422"):
+        _client().delete_entities("jiraIssue", ["A-1"], delete_dependents=True)
+
+
 def test_identifiers_are_url_encoded_in_paths(requests_mock: rm.Mocker) -> None:
     requests_mock.post(_TOKEN_URL, **_token("t"))
     lookup = requests_mock.get(f"{_BASE}/v1/blueprints/a%2Fb", status_code=404, json={})

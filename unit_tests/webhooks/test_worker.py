@@ -217,10 +217,13 @@ def test_a_delete_is_not_undone_by_an_older_update(
 def test_deleting_what_port_does_not_have_counts_as_applied(
     port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
 ) -> None:
-    port.post(_ISSUES_DELETE, status_code=404, json={"ok": False, "error": "not_found"})
+    not_found = {"status_code": 404, "json": {"ok": False, "error": "not_found"}}
+    port.post(_ISSUES_DELETE, **not_found)
+    one = port.delete(f"{_BASE}/v1/blueprints/jiraIssue/entities/A-1", **not_found)
     queue.enqueue(_issue("A-1", 500, Action.DELETE), "d1")
 
     assert worker.drain_once() == (1, False)
+    assert one.called  # the bulk 404 is retried entity by entity, where 404 means gone
     assert _counts(metrics, "applied", "retried") == (1, 0)
 
 
