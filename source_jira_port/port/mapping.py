@@ -7,6 +7,7 @@ so a record costs one jq call per resource (compiling per field or per record is
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping
 from importlib import resources
@@ -204,6 +205,36 @@ class EntityMapper:
             if output is not None:
                 entities.append(_finish(output, resource.blueprint))
         return entities
+
+    @functools.cached_property
+    def _identifier_programs(self) -> list[tuple[ResourceMapping, Any]]:
+        return [(r, jq.compile(r.fields["identifier"])) for r in self.app_config.resources]
+
+    def identify(self, kind: str, record: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Return (blueprint, identifier) for each resource of `kind`, selector not applied.
+
+        For deletion records, which carry only id and key: the entity to delete is whatever the
+        identifier expression names. Raises `RecordMappingError` when it names nothing.
+        """
+        found = []
+        for resource, program in self._identifier_programs:
+            if resource.kind != kind:
+                continue
+            try:
+                identifier = program.input_value(record).first()
+            except (ValueError, StopIteration) as error:
+                raise RecordMappingError(
+                    f"identifier jq failed for blueprint {resource.blueprint}: {error}",
+                    resource.blueprint,
+                ) from error
+            if not isinstance(identifier, str) or not identifier:
+                raise RecordMappingError(
+                    f"the identifier of blueprint {resource.blueprint} is {identifier!r} on a "
+                    "deletion record (it carries only id and key)",
+                    resource.blueprint,
+                )
+            found.append((resource.blueprint, identifier))
+        return found
 
 
 def _resource(index: int, item: Mapping[str, Any]) -> ResourceMapping:

@@ -1,7 +1,8 @@
 """PortWriter: Airbyte messages in, Port bulk upserts out.
 
 A STATE is echoed only after every record before it is in Port (the Airbyte checkpoint rule),
-so a crash loses nothing: the next sync resumes from the last echoed state.
+so a crash loses nothing: the next sync resumes from the last echoed state. Records with
+`_ab_cdc_deleted_at` set (Airbyte's CDC convention) delete the entity they identify.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from source_jira_port.port.config import InvalidRecordPolicy, PortSettings
 from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.validation import EntityValidator
+
+CDC_DELETED_AT = "_ab_cdc_deleted_at"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +80,7 @@ class PortWriter:
         self._flush_at = settings.batch_size * settings.concurrency
         # Keyed by identifier: a record seen twice before a flush is written once, latest wins.
         self._pending: dict[str, dict[str, _Item]] = defaultdict(dict)
+        self._pending_deletes: dict[str, set[str]] = defaultdict(set)
         # Entities whose relation targets were missing, by (blueprint, identifier).
         self._deferred: dict[tuple[str, str], tuple[_Item, EntityError]] = {}
         self._written: dict[str, set[str]] = defaultdict(set)
@@ -130,6 +134,9 @@ class PortWriter:
                 )
             return
         key = _record_key(record.data)
+        if record.data.get(CDC_DELETED_AT):
+            self._add_deletion(stream, key, record.data)
+            return
         try:
             entities = self._mapper.map_record(stream, record.data)
         except RecordMappingError as error:
@@ -143,8 +150,25 @@ class PortWriter:
         for entity in entities:
             item = _Item(stream, key, entity)
             self._pending[entity["blueprint"]][item.identifier] = item
+            self._pending_deletes[entity["blueprint"]].discard(item.identifier)
             self._deferred.pop((entity["blueprint"], item.identifier), None)
-        if sum(len(items) for items in self._pending.values()) >= self._flush_at:
+        self._flush_when_full()
+
+    def _add_deletion(self, stream: str, key: str, data: Mapping[str, Any]) -> None:
+        try:
+            targets = self._mapper.identify(stream, data)
+        except RecordMappingError as error:
+            self._reject(stream, key, error.blueprint, str(error), FailureType.config_error)
+            return
+        for blueprint, identifier in targets:
+            self._pending[blueprint].pop(identifier, None)
+            self._deferred.pop((blueprint, identifier), None)
+            self._pending_deletes[blueprint].add(identifier)
+        self._flush_when_full()
+
+    def _flush_when_full(self) -> None:
+        pending = sum(len(items) for items in self._pending.values())
+        if pending + sum(len(ids) for ids in self._pending_deletes.values()) >= self._flush_at:
             self._flush()
 
     def _commit(self) -> None:
@@ -164,6 +188,7 @@ class PortWriter:
                 self._deferred = {}
 
     def _flush(self) -> None:
+        self._delete_pending()
         jobs: list[tuple[str, list[_Item]]] = []
         for blueprint, pending in self._pending.items():
             items = list(pending.values())
@@ -187,6 +212,17 @@ class PortWriter:
                     self._deferred[blueprint, item.identifier] = (item, error)
                 else:
                     self._reject_by_port(item, error)
+
+    def _delete_pending(self) -> None:
+        """Delete what deletion records named; entities Port does not have are skipped."""
+        deletes = {bp: sorted(ids) for bp, ids in self._pending_deletes.items() if ids}
+        self._pending_deletes.clear()
+        dependents = self._mapper.app_config.delete_dependent_entities
+        for blueprint, identifiers in deletes.items():
+            self._client.delete_entities(blueprint, identifiers, delete_dependents=dependents)
+            self._written[blueprint].difference_update(identifiers)
+            self.stats.of(blueprint).deleted += len(identifiers)
+            self._logger.info("Deleted %d %s entities deleted in Jira", len(identifiers), blueprint)
 
     def _upsert(self, job: tuple[str, list[_Item]]) -> BulkResult:
         blueprint, items = job

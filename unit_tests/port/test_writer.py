@@ -62,7 +62,7 @@ class StubPort:
     def delete_entities(self, blueprint: str, identifiers: list[str], **_: bool) -> None:
         self.deleted.append((blueprint, list(identifiers)))
         for identifier in identifiers:
-            self.entities[blueprint].pop(identifier)
+            self.entities[blueprint].pop(identifier, None)  # like PortClient: missing = gone
 
 
 def _writer(
@@ -413,3 +413,62 @@ def test_a_failing_record_is_counted_before_the_sync_stops() -> None:
         list(writer.write([record("issues", make_issue("BAD KEY")), state("issues", {})]))
 
     assert _counts(writer) == {"jiraIssue": (0, 0, 0, 1)}
+
+
+def _deletion(stream: str, record_id: str, key: str) -> AirbyteMessage:
+    at = "2026-11-22T10:00:00.000+00:00"
+    return record(
+        stream, {"id": record_id, "key": key, "_ab_cdc_deleted_at": at, "_ab_cdc_updated_at": at}
+    )
+
+
+def test_deletion_records_delete_the_entities_they_identify_before_the_state() -> None:
+    port = StubPort()
+    setup = [record("projects", make_project("ACME")), record("issues", make_issue("ACME-1"))]
+    list(_writer(port).write([*setup, record("issues", make_issue("ACME-2"))]))
+
+    output = _writer(port).write(
+        [
+            _deletion("issues", "10001", "ACME-1"),
+            _deletion("projects", "1", "ACME"),
+            state("issues", {"u": 1}),
+        ]
+    )
+
+    assert state_value(next(output)) == {"u": 1}
+    assert sorted(port.deleted) == [("jiraIssue", ["ACME-1"]), ("jiraProject", ["ACME"])]
+    assert set(port.entities["jiraIssue"]) == {"ACME-2"}
+
+
+def test_the_later_of_an_upsert_and_a_deletion_of_one_entity_wins() -> None:
+    port = StubPort()
+
+    list(
+        _writer(port).write(
+            [
+                record("issues", make_issue("ACME-1")),
+                _deletion("issues", "10001", "ACME-1"),
+                _deletion("issues", "10002", "ACME-2"),
+                record("issues", make_issue("ACME-2")),
+            ]
+        )
+    )
+
+    assert port.deleted == [("jiraIssue", ["ACME-1"])]
+    assert [identifiers for _, identifiers, _ in port.bulk_calls] == [["ACME-2"]]
+
+
+def test_deletions_are_counted_per_blueprint() -> None:
+    writer = _writer(StubPort())
+
+    list(writer.write([_deletion("issues", "1", "A-1"), _deletion("issues", "2", "A-2")]))
+
+    assert writer.stats.of("jiraIssue").deleted == 2
+
+
+def test_a_deletion_record_the_mapping_cannot_identify_fails_with_its_reason() -> None:
+    mapping = resources.files("source_jira_port.port") / "defaults" / "port-app-config.yaml"
+    custom = mapping.read_text().replace("identifier: .key", "identifier: .fields.summary", 2)
+
+    with pytest.raises(AirbyteTracedException, match="on a deletion record"):
+        list(_writer(StubPort(), custom).write([_deletion("issues", "1", "A-1")]))
