@@ -168,7 +168,11 @@ def test_incremental_sync_rereads_exactly_the_changed_issues(
     assert "DATA-1" not in port.entities("jiraIssue")
     log = jira.requests_log
     [count_at] = [n for n, r in enumerate(log) if r.path.endswith("approximate-count")][-1:]
-    searches = [r.query["jql"][0] for r in log[count_at:] if r.path.endswith("search/jql")]
+    searches = [
+        r.query["jql"][0]
+        for r in log[count_at:]
+        if r.path.endswith("search/jql") and "updated >= " in r.query["jql"][0]
+    ]  # the issue read, not the deletion sweep after it
     earliest = min(searches, key=lambda jql: int(jql.split("updated >= ")[1].split()[0]))
     count_jql = log[count_at].json["jql"]
     assert earliest.startswith(count_jql + " AND updated <= ")  # the sync's own lower bound

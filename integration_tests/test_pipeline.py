@@ -42,10 +42,12 @@ def _pipe(
     port: FakePort,
     catalog: dict[str, Any],
     state: list[dict[str, Any]] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
-    """Run the pipe; return the destination's exit code, and both sides' messages."""
+    """Run the pipe (`config` overrides source options); return the destination's exit code,
+    and both sides' messages."""
     files = {
-        "source.json": fake.source_config(),
+        "source.json": fake.source_config(**(config or {})),
         "destination.json": _port_config(port),
         "catalog.json": catalog,
         "state.json": state or [],
@@ -220,3 +222,100 @@ def test_full_refresh_removes_what_jira_deleted(
     assert code == 0
     assert gone not in fake_port.entities("jiraIssue")
     _assert_port_equals_jira(fake_jira, fake_port, _served(second_read))
+
+
+def _standalone(fake: FakeJira, count: int, skip: int = 0) -> list[str]:
+    """Keys of issues that are nobody's parent or sub-task: deleting them changes no other."""
+    linked = {i.parent_key for i in fake.dataset.issues.values()}
+    keys = [
+        key
+        for key, issue in fake.dataset.issues.items()
+        if not issue.subtask_keys and issue.parent_key is None and key not in linked
+    ]
+    return keys[skip : skip + count]
+
+
+def _deletions(messages: list[dict[str, Any]], stream: str) -> set[str]:
+    return {
+        m["record"]["data"]["key"]
+        for m in messages
+        if m["type"] == "RECORD"
+        and m["record"]["stream"] == stream
+        and m["record"]["data"].get("_ab_cdc_deleted_at")
+    }
+
+
+def test_deletions_while_and_between_syncs_leave_port_equal_to_jira(
+    tmp_path: Path, fake_jira: FakeJira, fake_port: FakePort
+) -> None:
+    catalog = configured_catalog("projects", "issues", incremental=True)
+    mid_read, between = _standalone(fake_jira, 2), _standalone(fake_jira, 3, skip=2)
+    doomed_project = fake_jira.dataset.projects[-1].key
+
+    def change_mid_read(fake: FakeJira) -> None:
+        for key in mid_read:
+            fake.delete_issue(key)
+        fake.update_issue(between[0], summary="updated mid-read")
+        fake.add_issue(fake.dataset.projects[0].key, summary="added mid-read")
+
+    fake_jira.after_searches(2, change_mid_read)
+    code, first_read, first_echoed = _pipe(tmp_path, fake_jira, fake_port, catalog)
+    assert code == 0
+    # Whatever the read saw of the deleted issues is gone again once the sweep ran.
+    assert not set(mid_read) & set(fake_port.entities("jiraIssue"))
+
+    for key in between:
+        fake_jira.delete_issue(key)
+    fake_jira.delete_project(doomed_project)
+    code, second_read, echoed = _pipe(
+        tmp_path, fake_jira, fake_port, catalog, final_state(first_echoed)
+    )
+
+    assert code == 0
+    assert set(between) <= _deletions(second_read, "issues")
+    assert _deletions(second_read, "projects") == {doomed_project}
+    _assert_port_equals_jira(fake_jira, fake_port, _served(first_read) | _served(second_read))
+    assert _states(echoed) == _states(second_read)
+
+    code, third_read, _ = _pipe(tmp_path, fake_jira, fake_port, catalog, final_state(echoed))
+
+    assert code == 0
+    assert _deletions(third_read, "issues") == _deletions(third_read, "projects") == set()
+    _assert_port_equals_jira(
+        fake_jira, fake_port, _served(first_read) | _served(second_read) | _served(third_read)
+    )
+
+
+@pytest.mark.parametrize("every", [0, 2])
+def test_the_sweep_runs_every_nth_sync_or_never(
+    tmp_path: Path, fake_jira: FakeJira, fake_port: FakePort, every: int
+) -> None:
+    catalog = configured_catalog("projects", "issues", incremental=True)
+    overrides = {"deletion_sweep_every": every}
+    code, _, echoed = _pipe(tmp_path, fake_jira, fake_port, catalog, config=overrides)
+    assert code == 0
+    [gone] = _standalone(fake_jira, 1)
+    fake_jira.delete_issue(gone)
+
+    found = []
+    for _ in range(2):
+        sweeps_before = _sweeps(fake_jira)
+        code, read, echoed = _pipe(
+            tmp_path, fake_jira, fake_port, catalog, final_state(echoed), config=overrides
+        )
+        assert code == 0
+        found.append((_sweeps(fake_jira) > sweeps_before, gone in _deletions(read, "issues")))
+
+    # every=2: the first sync skipped the sweep, so the second sweep finds the deletion.
+    assert found == (
+        [(False, False), (False, False)] if every == 0 else [(True, True), (False, False)]
+    )
+    assert (gone in fake_port.entities("jiraIssue")) is (every == 0)
+
+
+def _sweeps(fake: FakeJira) -> int:
+    return sum(
+        1
+        for request in fake.requests_log
+        if "ORDER BY id ASC" in (request.query.get("jql") or [""])[0]
+    )

@@ -16,6 +16,7 @@ from airbyte_cdk.sources.declarative.transformations.config_transformations.conf
     ConfigTransformation,
 )
 
+from source_jira_port.scope import issue_scope_jql
 from source_jira_port.site import api_base, resolve_deployment
 
 _RATE_LIMIT_STATUSES = (429, 503)
@@ -23,9 +24,10 @@ _RATE_LIMIT_STATUSES = (429, 503)
 
 @dataclass
 class ResolveJiraSite(ConfigTransformation):
-    """Add `api_base` and `resolved_deployment` (`cloud` or `server`) to the config.
+    """Add `api_base`, `resolved_deployment` (`cloud` or `server`) and `issue_scope` to the config.
 
-    `deployment: auto` is decided by the site's `/rest/api/2/serverInfo`.
+    `deployment: auto` is decided by the site's `/rest/api/2/serverInfo`. `issue_scope` is the
+    JQL condition of the `projects` and `jql` options, shared by the issue read and the sweep.
     """
 
     parameters: InitVar[Mapping[str, Any] | None] = None
@@ -35,6 +37,7 @@ class ResolveJiraSite(ConfigTransformation):
         base = api_base(config)
         config["api_base"] = base
         config["resolved_deployment"] = resolve_deployment(config, base)
+        config["issue_scope"] = issue_scope_jql(config)
 
 
 @dataclass

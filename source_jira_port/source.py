@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
+    AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
     Status,
@@ -17,6 +19,8 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.access import verify_access
+from source_jira_port.deletions.sweep import list_issue_ids
+from source_jira_port.deletions.tracker import DeletionTracker, split_state
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
 
@@ -24,7 +28,8 @@ MANIFEST = Path(__file__).with_name("manifest.yaml")
 class SourceJiraPort(YamlDeclarativeSource):
     """Airbyte source for Jira Cloud and Jira Server / Data Center.
 
-    Config, catalog and state go to the constructor: the concurrent CDK reads them there.
+    Config, catalog and state go to the constructor: the concurrent CDK reads them there. The
+    deletion detection part of the issues state is taken out there and handled by `read`.
     """
 
     def __init__(
@@ -33,6 +38,7 @@ class SourceJiraPort(YamlDeclarativeSource):
         config: Mapping[str, Any] | None = None,
         state: list[AirbyteStateMessage] | None = None,
     ) -> None:
+        state, self._known = split_state(state)
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
@@ -46,3 +52,24 @@ class SourceJiraPort(YamlDeclarativeSource):
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         return super().check(logger, config)
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        """Read the catalog's streams, plus deletion records when deletion detection is on."""
+        messages = super().read(logger, config, catalog, state)
+        every = self._config.get("deletion_sweep_every", 1)
+        if not DeletionTracker.applies_to(catalog, every):
+            yield from messages
+            return
+        tracker = DeletionTracker(
+            self._known,
+            every=every,
+            sweep=functools.partial(list_issue_ids, self.resolved_manifest, self._config),
+            logger=logger,
+        )
+        yield from tracker.track(messages)

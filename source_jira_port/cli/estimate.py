@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 
+from source_jira_port.scope import issue_scope_jql
 from source_jira_port.site import api_base, authorization_header
 
 _TIMEOUT_SECONDS = 15
@@ -44,11 +45,8 @@ def issues_jql(config: Mapping[str, Any], cursor: str | None) -> str:
 
     The bound is the saved cursor minus the lookback window, but not before `start_date`.
     """
-    clauses = []
-    if config.get("projects"):
-        clauses.append("project in (" + ", ".join(f'"{key}"' for key in config["projects"]) + ")")
-    if config.get("jql"):
-        clauses.append(f"({config['jql']})")
+    scope = issue_scope_jql(config)
+    clauses = [scope] if scope else []
     start = _DEFAULT_START
     if config.get("start_date"):
         start = datetime.strptime(config["start_date"], _START_DATE_FORMAT).replace(tzinfo=UTC)

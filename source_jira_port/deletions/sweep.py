@@ -1,0 +1,34 @@
+"""The deletion sweep: the id (and key) of every issue in scope, as Jira has them now.
+
+The request, auth, paging and error handling are the manifest's `<deployment>_issue_ids_stream`
+definition; this module only runs it. Cost: one search request per 5000 issues on Jira Cloud,
+per `jira.search.views.default.max` (1000 by default) on Server and Data Center.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
+    DeclarativeStream as DeclarativeStreamModel,
+)
+from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import (
+    ModelToComponentFactory,
+)
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+
+
+def list_issue_ids(manifest: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, str | None]:
+    """Return id -> key (None when Jira sent only the id) of every issue in the sync's scope.
+
+    Raises the manifest's errors (`AirbyteTracedException`) when Jira refuses.
+    """
+    definition = manifest["definitions"][f"{config['resolved_deployment']}_issue_ids_stream"]
+    stream = ModelToComponentFactory().create_component(DeclarativeStreamModel, definition, config)
+    assert isinstance(stream, AbstractStream)
+    found: dict[str, str | None] = {}
+    for partition in stream.generate_partitions():
+        for record in partition.read():
+            found[str(record["id"])] = record.get("key")
+    return found

@@ -1,0 +1,261 @@
+"""Deletion detection: Jira's deletions as Airbyte CDC deletion records.
+
+Jira's search never mentions deleted issues, so the source remembers what it has emitted (the
+`KnownSet`, kept in the issues stream's state under `deletion_detection`) and compares it with
+what Jira has now:
+
+- issues: when the `issues` stream completes, every Nth sync, a sweep lists the ids in scope;
+  each known id missing from it becomes a deletion record;
+- projects: the `projects` stream reads every project in scope each sync, so each known project
+  it did not read becomes a deletion record when it completes.
+
+A deletion record carries the id, the last key read and `_ab_cdc_deleted_at` (Airbyte's CDC
+convention; `updated` is the detection time, so deduplicating destinations keep the deletion).
+The known set is updated in the state message that follows the deletion records, so a sync
+that dies before that state is committed detects the same deletions again: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteRecordMessage,
+    AirbyteStateBlob,
+    AirbyteStateMessage,
+    AirbyteStateStats,
+    AirbyteStateType,
+    AirbyteStreamStatus,
+    ConfiguredAirbyteCatalog,
+    SyncMode,
+    TraceType,
+    Type,
+)
+
+from source_jira_port.deletions.known import KnownSet
+
+STATE_KEY = "deletion_detection"
+DELETED_AT = "_ab_cdc_deleted_at"
+UPDATED_AT = "_ab_cdc_updated_at"
+ISSUES, PROJECTS = "issues", "projects"
+# Re-encoding the known set costs about 2 s per million issues; between checkpoints that come
+# faster than ten times that, only the latest checkpoint is passed on.
+_ENCODE_COST_FACTOR = 10
+
+Sweep = Callable[[], Mapping[str, str | None]]
+
+
+def split_state(
+    state: list[AirbyteStateMessage] | None,
+) -> tuple[list[AirbyteStateMessage] | None, KnownSet | None]:
+    """Take the known set out of the incoming state; the CDK gets the rest unchanged.
+
+    An unreadable known set is dropped with a warning: detection starts again from what this
+    sync reads (deletions of issues not read since then are found by a full refresh only).
+    """
+    if not state:
+        return state, None
+    known = None
+    cleaned = []
+    for message in state:
+        blob = _issues_blob(message)
+        if blob is not None and STATE_KEY in blob.__dict__:
+            values = dict(blob.__dict__)
+            try:
+                known = KnownSet.from_state(values.pop(STATE_KEY))
+            except (ValueError, KeyError, TypeError) as error:
+                logging.getLogger("airbyte").warning(
+                    "Ignoring the saved deletion detection state (%s): deletions of issues not "
+                    "read again are only found by a full refresh",
+                    error,
+                )
+            cleaned.append(_with_blob(message, AirbyteStateBlob(values)))
+        else:
+            cleaned.append(message)
+    return cleaned, known
+
+
+class DeletionTracker:
+    """Passes a sync's messages through, adding deletion records and the known set to the state.
+
+    `every` is the sweep interval in syncs (1 = every sync). `sweep` lists the issue ids in
+    scope now; it raises the manifest's errors, which fail the sync after the last checkpoint.
+    """
+
+    def __init__(
+        self,
+        known: KnownSet | None,
+        *,
+        every: int,
+        sweep: Sweep,
+        logger: logging.Logger,
+    ) -> None:
+        self._known = known if known is not None else KnownSet()
+        self._every = every
+        self._sweep = sweep
+        self._logger = logger
+        self._projects_read: dict[str, str] = {}
+        self._cursor_state: AirbyteStateMessage | None = None
+        self._unsent_records = 0.0
+        self._held = False
+        self._encoded: dict[str, Any] | None = None
+        self._next_encode_at = 0.0
+        self._encode_cost = 0.0
+
+    @staticmethod
+    def applies_to(catalog: ConfiguredAirbyteCatalog, every: int) -> bool:
+        """Whether a sync of `catalog` can track deletions: issues read incrementally, on."""
+        return every > 0 and any(
+            s.stream.name == ISSUES and s.sync_mode == SyncMode.incremental for s in catalog.streams
+        )
+
+    def track(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
+        """Yield `messages` with deletion records before each stream's COMPLETE status."""
+        for message in messages:
+            if message.type == Type.RECORD and message.record is not None:
+                self._remember(message.record)
+                yield message
+            elif message.type == Type.STATE and _issues_blob(message.state) is not None:
+                assert message.state is not None
+                self._take_checkpoint(message.state)
+                if self._encode_is_affordable():
+                    yield self._checkpoint()
+            elif self._completes(message, ISSUES):
+                if self._cursor_state is not None:
+                    if self._held:
+                        yield self._checkpoint()  # the read is safe before the sweep starts
+                    yield from self._issue_deletions()
+                    yield self._checkpoint()
+                yield message
+            elif self._completes(message, PROJECTS):
+                yield from self._project_deletions()
+                yield message
+            else:
+                yield message
+        if self._held and self._cursor_state is not None:
+            yield self._checkpoint()
+
+    def _remember(self, record: AirbyteRecordMessage) -> None:
+        data = record.data
+        if data.get(DELETED_AT):
+            return
+        if record.stream == ISSUES:
+            self._known.issues[str(data["id"])] = str(data["key"])
+            self._encoded = None
+        elif record.stream == PROJECTS:
+            self._projects_read[str(data["id"])] = str(data["key"])
+
+    def _take_checkpoint(self, state: AirbyteStateMessage) -> None:
+        counted = state.sourceStats.recordCount if state.sourceStats else None
+        self._unsent_records += counted or 0
+        self._cursor_state = state
+        self._held = True
+
+    def _encode_is_affordable(self) -> bool:
+        return self._encoded is not None or time.monotonic() >= self._next_encode_at
+
+    def _checkpoint(self) -> AirbyteMessage:
+        """Return the latest issues state with the known set and the records it covers."""
+        assert self._cursor_state is not None
+        if self._encoded is None:
+            started = time.monotonic()
+            self._encoded = self._known.to_state()
+            self._encode_cost = time.monotonic() - started
+            self._next_encode_at = time.monotonic() + _ENCODE_COST_FACTOR * self._encode_cost
+        blob = _issues_blob(self._cursor_state)
+        assert blob is not None
+        values = {**blob.__dict__, STATE_KEY: self._encoded}
+        state = _with_blob(self._cursor_state, AirbyteStateBlob(values))
+        state = dataclasses.replace(
+            state, sourceStats=AirbyteStateStats(recordCount=self._unsent_records)
+        )
+        self._unsent_records = 0
+        self._held = False
+        return AirbyteMessage(type=Type.STATE, state=state)
+
+    def _issue_deletions(self) -> Iterator[AirbyteMessage]:
+        self._known.syncs_since_sweep += 1
+        if self._known.syncs_since_sweep < self._every:
+            self._encoded = None
+            return
+        current = self._sweep()
+        deleted = sorted(set(self._known.issues) - set(current), key=int)
+        for issue_id in deleted:
+            yield self._deletion(ISSUES, issue_id, self._known.issues[issue_id])
+        keys = self._known.issues
+        # Cloud may list ids alone: keep the key last read for those.
+        self._known.issues = {
+            issue_id: key
+            for issue_id, key in ((i, k or keys.get(i)) for i, k in current.items())
+            if key
+        }
+        self._known.syncs_since_sweep = 0
+        self._encoded = None
+        self._logger.info(
+            "Deletion sweep: %d issues in scope, %d deleted since the last sweep",
+            len(current),
+            len(deleted),
+        )
+
+    def _project_deletions(self) -> Iterator[AirbyteMessage]:
+        known = self._known.projects or {}
+        for project_id in sorted(set(known) - set(self._projects_read), key=int):
+            yield self._deletion(PROJECTS, project_id, known[project_id])
+        if self._known.projects != self._projects_read:
+            self._known.projects = dict(self._projects_read)
+            self._encoded = None
+            self._held = True
+
+    def _deletion(self, stream: str, record_id: str, key: str) -> AirbyteMessage:
+        now = datetime.now(UTC)
+        at = now.isoformat(timespec="milliseconds")
+        data = {
+            "id": record_id,
+            "key": key,
+            DELETED_AT: at,
+            UPDATED_AT: at,
+        }
+        if stream == ISSUES:
+            data["updated"] = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+        self._unsent_records += 1
+        self._held = True
+        return AirbyteMessage(
+            type=Type.RECORD,
+            record=AirbyteRecordMessage(
+                stream=stream, data=data, emitted_at=int(now.timestamp() * 1000)
+            ),
+        )
+
+    @staticmethod
+    def _completes(message: AirbyteMessage, stream: str) -> bool:
+        trace = message.trace
+        return (
+            message.type == Type.TRACE
+            and trace is not None
+            and trace.type == TraceType.STREAM_STATUS
+            and trace.stream_status is not None
+            and trace.stream_status.stream_descriptor.name == stream
+            and trace.stream_status.status == AirbyteStreamStatus.COMPLETE
+        )
+
+
+def _issues_blob(state: AirbyteStateMessage | None) -> AirbyteStateBlob | None:
+    if (
+        state is None
+        or state.type != AirbyteStateType.STREAM
+        or state.stream is None
+        or state.stream.stream_descriptor.name != ISSUES
+    ):
+        return None
+    return state.stream.stream_state or AirbyteStateBlob()
+
+
+def _with_blob(state: AirbyteStateMessage, blob: AirbyteStateBlob) -> AirbyteStateMessage:
+    assert state.stream is not None
+    return dataclasses.replace(state, stream=dataclasses.replace(state.stream, stream_state=blob))
