@@ -331,10 +331,12 @@ def test_sandbox_syncs_changes_and_shows_what_changed(tmp_path: Path) -> None:
     changes = done.stdout.split("2/4 Changing issues in the fake Jira:\n")[1].split("\n\n")[0]
     keys = [line.split(":")[0].strip() for line in changes.splitlines()]
     report = done.stdout.split("4/4 What changed in Port:\n")[1]
-    for key in keys[:-1]:
+    *changed, added, deleted = keys
+    for key in changed:
         assert f"~ jiraIssue {key}: " in report
-    assert f"+ jiraIssue {keys[-1]} created" in report
-    assert "5 changed, 1 created, 0 deleted, 299 unchanged." in report
+    assert f"+ jiraIssue {added} created" in report
+    assert f"- jiraIssue {deleted} deleted" in report
+    assert "5 changed, 1 created, 1 deleted, 298 unchanged." in report
     assert done.stderr.count("Sync finished in") == 2
     assert (tmp_path / "sync.yaml").exists() and (tmp_path / "sync.state.json").exists()
 

@@ -27,9 +27,10 @@ from source_jira_port.sandbox.jira_server import FakeJira
 _SOURCE = str(Path(sys.executable).with_name("source-jira-port"))
 
 
-def _read(
+def read_issues(
     folder: Path, config: dict[str, Any], state: list[dict[str, Any]] | None
 ) -> list[dict[str, Any]]:
+    """Run `source-jira-port read` of the issues stream (incremental); return its messages."""
     files = {"config": config, "catalog": configured_catalog("issues", incremental=True)}
     if state:
         files["state"] = state
@@ -71,8 +72,8 @@ def measure(flavour: str, issues: int, changes: int) -> dict[str, int]:
     ):  # type: ignore[arg-type]
         _churn(fake, changes)
         config = fake.source_config(page_size=100, num_workers=1, start_date="2023-01-01T00:00:00Z")
-        first = _read(Path(tmp), config, None)
-        second = _read(Path(tmp), config, final_state(first))
+        first = read_issues(Path(tmp), config, None)
+        second = read_issues(Path(tmp), config, final_state(first))
         jira, synced = jira_now(fake), latest(first, second)
         figures["sync 1: records read"] = len(records(first, "issues"))
         figures["sync 2: records read"] = len(records(second, "issues"))

@@ -92,7 +92,7 @@ def write_sync_yaml(folder: Path, jira: FakeJira, port: FakePort) -> Path:
 
 
 def change_issues(jira: FakeJira, count: int = 5) -> list[str]:
-    """Edit `count` issues spread over the dataset and add one; describe each change."""
+    """Edit `count` issues spread over the dataset, add one, delete one; describe each change."""
     issues = sorted(jira.dataset.issues.values(), key=lambda issue: issue.id)
     picks = [issues[(2 * n + 1) * len(issues) // (2 * count)] for n in range(count)]
     lines = []
@@ -105,6 +105,14 @@ def change_issues(jira: FakeJira, count: int = 5) -> list[str]:
     project = jira.dataset.projects[0].key
     added = jira.add_issue(project, summary="Created in the sandbox", issuetype="Bug")
     lines.append(f"{added['key']}: new issue in {project}")
+    chosen = {issue.key for issue in picks}
+    gone = next(
+        issue.key
+        for issue in reversed(issues)
+        if issue.key not in chosen and not issue.subtask_keys and issue.parent_key is None
+    )
+    jira.delete_issue(gone)
+    lines.append(f"{gone}: deleted")
     return lines
 
 
@@ -138,7 +146,11 @@ def _tour(config: Path, jira: FakeJira, port: FakePort, reporter: Reporter, out:
         return code
     before = _snapshot(port, blueprints)
     _say(out, "\n2/4 Changing issues in the fake Jira:\n  " + "\n  ".join(change_issues(jira)))
-    _say(out, "\n3/4 Incremental sync: only the issues updated since the saved state")
+    _say(
+        out,
+        "\n3/4 Incremental sync: the issues updated since the saved state, and a sweep of "
+        "issue ids for deletions",
+    )
     code = sync(job, SyncOptions(), reporter, out)
     if code != EXIT_OK:
         return code
