@@ -11,7 +11,7 @@ from source_jira_port.sandbox.jira_server import FakeJira
 from source_jira_port.sandbox.port_server import FakePort
 
 
-def test_change_issues_edits_spread_issues_and_adds_one() -> None:
+def test_change_issues_edits_spread_issues_adds_one_and_deletes_one() -> None:
     jira = FakeJira("cloud", generate_dataset(issues=50))
     before = {key: issue.updated for key, issue in jira.dataset.issues.items()}
 
@@ -20,11 +20,13 @@ def test_change_issues_edits_spread_issues_and_adds_one() -> None:
     changed = {
         key for key, issue in jira.dataset.issues.items() if issue.updated != before.get(key)
     }
-    assert len(lines) == 6 and len(changed) == 6
-    assert [line.split(":")[0] for line in lines] == sorted(
+    [deleted] = set(before) - set(jira.dataset.issues)
+    assert len(lines) == 7 and len(changed) == 6
+    assert [line.split(":")[0] for line in lines[:-1]] == sorted(
         changed, key=lambda key: jira.dataset.issues[key].id
     )
-    assert lines[-1].endswith("new issue in PLAT")
+    assert lines[-2].endswith("new issue in PLAT")
+    assert lines[-1] == f"{deleted}: deleted"
 
 
 def test_describe_changes_names_entities_and_fields() -> None:
