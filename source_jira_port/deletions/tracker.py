@@ -117,6 +117,16 @@ class DeletionTracker:
 
     def track(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
         """Yield `messages` with deletion records before each stream's COMPLETE status."""
+        try:
+            yield from self._track(messages)
+        except Exception:
+            if self._held and self._cursor_state is not None:
+                yield self._checkpoint()  # a checkpoint held back is still safe; then fail
+            raise
+        if self._held and self._cursor_state is not None:
+            yield self._checkpoint()
+
+    def _track(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
         for message in messages:
             if message.type == Type.RECORD and message.record is not None:
                 self._remember(message.record)
@@ -138,8 +148,6 @@ class DeletionTracker:
                 yield message
             else:
                 yield message
-        if self._held and self._cursor_state is not None:
-            yield self._checkpoint()
 
     def _remember(self, record: AirbyteRecordMessage) -> None:
         data = record.data

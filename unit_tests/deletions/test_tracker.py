@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import pytest
 from airbyte_cdk.models import AirbyteMessage, AirbyteStateStats, AirbyteStreamStatus, Type
@@ -218,3 +218,20 @@ def test_tracking_needs_an_incremental_issues_stream(
     modes: tuple[tuple[str, str], ...], every: int, applies: bool
 ) -> None:
     assert DeletionTracker.applies_to(catalog(*modes), every) is applies
+
+
+def test_a_checkpoint_held_back_is_passed_on_before_a_read_error() -> None:
+    def failing_read() -> Iterator[AirbyteMessage]:
+        yield _issue("1", "A-1")
+        yield state("issues", {"u": 1})
+        yield state("issues", {"u": 2})  # comes too soon after the first: held back
+        raise RuntimeError("Jira went away")
+
+    tracker = DeletionTracker(None, every=1, sweep=Jira({}).sweep, logger=logging.getLogger())
+    tracker._next_encode_at = float("inf")  # every re-encode is unaffordable from here on
+    output = tracker.track(failing_read())
+
+    assert next(output).type == Type.RECORD
+    assert state_value(next(output))["u"] == 2
+    with pytest.raises(RuntimeError):
+        next(output)
