@@ -266,13 +266,16 @@ def test_deletions_while_and_between_syncs_leave_port_equal_to_jira(
 
     for key in between:
         fake_jira.delete_issue(key)
+    [moving] = _standalone(fake_jira, 1, skip=5)
+    moved = fake_jira.move_issue(moving, fake_jira.dataset.projects[0].key)
     fake_jira.delete_project(doomed_project)
     code, second_read, echoed = _pipe(
         tmp_path, fake_jira, fake_port, catalog, final_state(first_echoed)
     )
 
     assert code == 0
-    assert set(between) <= _deletions(second_read, "issues")
+    assert set(between) | {moving} <= _deletions(second_read, "issues")
+    assert moved in fake_port.entities("jiraIssue")
     assert _deletions(second_read, "projects") == {doomed_project}
     _assert_port_equals_jira(fake_jira, fake_port, _served(first_read) | _served(second_read))
     assert _states(echoed) == _states(second_read)

@@ -7,7 +7,9 @@ what Jira has now:
 - issues: when the `issues` stream completes, every Nth sync, a sweep lists the ids in scope;
   each known id missing from it becomes a deletion record;
 - projects: the `projects` stream reads every project in scope each sync, so each known project
-  it did not read becomes a deletion record when it completes.
+  it did not read becomes a deletion record when it completes;
+- moves: a record whose id is known under another key (an issue moved to another project)
+  is preceded by a deletion record of the old key.
 
 A deletion record carries the id, the last key read and `_ab_cdc_deleted_at` (Airbyte's CDC
 convention; `updated` is the detection time, so deduplicating destinations keep the deletion).
@@ -21,7 +23,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -44,6 +46,7 @@ STATE_KEY = "deletion_detection"
 DELETED_AT = "_ab_cdc_deleted_at"
 UPDATED_AT = "_ab_cdc_updated_at"
 ISSUES, PROJECTS = "issues", "projects"
+_JIRA_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 # Re-encoding the known set costs about 2 s per million issues; between checkpoints that come
 # faster than ten times that, only the latest checkpoint is passed on.
 _ENCODE_COST_FACTOR = 10
@@ -129,6 +132,7 @@ class DeletionTracker:
     def _track(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
         for message in messages:
             if message.type == Type.RECORD and message.record is not None:
+                yield from self._old_key_deletion(message.record)
                 self._remember(message.record)
                 yield message
             elif message.type == Type.STATE and _issues_blob(message.state) is not None:
@@ -148,6 +152,24 @@ class DeletionTracker:
                 yield message
             else:
                 yield message
+
+    def _old_key_deletion(self, record: AirbyteRecordMessage) -> Iterator[AirbyteMessage]:
+        """Delete the old key of an id read under a new one, just before the new one.
+
+        An issue moved to another project keeps its id and gets a new key (so does a project
+        whose key is changed). The deletion is timed a millisecond before the record's
+        `updated`, so destinations that deduplicate by id keep the record.
+        """
+        data = record.data
+        if data.get(DELETED_AT):
+            return
+        known = {ISSUES: self._known.issues, PROJECTS: self._known.projects or {}}
+        old_key = known.get(record.stream, {}).get(str(data["id"]))
+        if old_key is not None and old_key != data["key"]:
+            at = None
+            if data.get("updated"):
+                at = datetime.strptime(data["updated"], _JIRA_TIME) - timedelta(milliseconds=1)
+            yield self._deletion(record.stream, str(data["id"]), old_key, at)
 
     def _remember(self, record: AirbyteRecordMessage) -> None:
         data = record.data
@@ -197,12 +219,20 @@ class DeletionTracker:
         for issue_id in deleted:
             yield self._deletion(ISSUES, issue_id, self._known.issues[issue_id])
         keys = self._known.issues
-        # Cloud may list ids alone: keep the key last read for those.
+        # The key last read wins: an old key must stay known until the issue is read under its
+        # new one (then `_old_key_deletion` removes it from Port). Cloud may list ids alone.
         self._known.issues = {
             issue_id: key
-            for issue_id, key in ((i, k or keys.get(i)) for i, k in current.items())
+            for issue_id, key in ((i, keys.get(i) or k) for i, k in current.items())
             if key
         }
+        rekeyed = sum(1 for i, k in current.items() if k and keys.get(i, k) != k)
+        if rekeyed:
+            self._logger.warning(
+                "%d issues have new keys that no sync has read yet (a project key renamed?): "
+                "their old keys leave Port when they are next updated, or with a full refresh",
+                rekeyed,
+            )
         self._known.syncs_since_sweep = 0
         self._encoded = None
         self._logger.info(
@@ -220,23 +250,21 @@ class DeletionTracker:
             self._encoded = None
             self._held = True
 
-    def _deletion(self, stream: str, record_id: str, key: str) -> AirbyteMessage:
-        now = datetime.now(UTC)
-        at = now.isoformat(timespec="milliseconds")
-        data = {
-            "id": record_id,
-            "key": key,
-            DELETED_AT: at,
-            UPDATED_AT: at,
-        }
+    def _deletion(
+        self, stream: str, record_id: str, key: str, at: datetime | None = None
+    ) -> AirbyteMessage:
+        """Return a deletion record, at `at` or now."""
+        at = at or datetime.now(UTC)
+        iso = at.isoformat(timespec="milliseconds")
+        data = {"id": record_id, "key": key, DELETED_AT: iso, UPDATED_AT: iso}
         if stream == ISSUES:
-            data["updated"] = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+            data["updated"] = at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + at.strftime("%z")
         self._unsent_records += 1
         self._held = True
         return AirbyteMessage(
             type=Type.RECORD,
             record=AirbyteRecordMessage(
-                stream=stream, data=data, emitted_at=int(now.timestamp() * 1000)
+                stream=stream, data=data, emitted_at=int(time.time() * 1000)
             ),
         )
 

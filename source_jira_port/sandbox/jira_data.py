@@ -326,6 +326,27 @@ class Dataset:
         self._apply(issue, at_ms, fields)
         return issue
 
+    def move_issue(self, key: str, project_key: str, at_ms: int) -> Issue:
+        """Move an issue to another project: same id, the project's next key, updated `at_ms`.
+
+        Only issues without parent or sub-tasks (Jira would move sub-tasks along).
+        """
+        issue = self.issues[key.upper()]
+        project = self.project(project_key)
+        if project is None:
+            raise KeyError(project_key)
+        children = any(other.parent_key == issue.key for other in self.issues.values())
+        if issue.parent_key or issue.subtask_keys or children:
+            raise ValueError("the fake moves issues without parent or sub-tasks only")
+        del self.issues[issue.key]
+        number = self._next_number.get(project.key, 0) + 1
+        self._next_number[project.key] = number
+        issue.project_key, issue.number, issue.key = project.key, number, f"{project.key}-{number}"
+        self.issues[issue.key] = issue
+        issue.updated = at_ms
+        self.version += 1
+        return issue
+
     def delete_project(self, key: str) -> None:
         """Delete a project and every issue in it, as Jira does (Cloud: after the trash)."""
         project = self.project(key)

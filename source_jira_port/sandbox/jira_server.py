@@ -288,6 +288,11 @@ class FakeJira(LocalServer):
         with self._lock:
             self.dataset.delete_issue(key)
 
+    def move_issue(self, key: str, project_key: str, *, at: datetime | None = None) -> str:
+        """Move an issue (without parent or sub-tasks) to another project; return its new key."""
+        with self._lock:
+            return self.dataset.move_issue(key, project_key, _ms(at)).key
+
     def delete_project(self, key: str) -> None:
         """Delete a project with its issues; it leaves the project list and every search."""
         with self._lock:

@@ -235,3 +235,41 @@ def test_a_checkpoint_held_back_is_passed_on_before_a_read_error() -> None:
     assert state_value(next(output))["u"] == 2
     with pytest.raises(RuntimeError):
         next(output)
+
+
+def test_an_issue_read_under_a_new_key_first_deletes_its_old_key_a_millisecond_earlier() -> None:
+    moved = record("issues", {"id": "1", "key": "B-9", "updated": "2026-03-01T10:00:00.000+0100"})
+
+    output = _sync([moved, state("issues", {"u": 1})], Jira({}), KnownSet({"1": "A-1"}))
+
+    deletion, new = (m.record for m in output[:2])
+    assert deletion is not None and new is not None
+    assert (deletion.data["key"], new.data["key"]) == ("A-1", "B-9")
+    assert deletion.data["updated"] == "2026-03-01T09:59:59.999+0100"
+    assert deletion.data["_ab_cdc_deleted_at"] == "2026-03-01T09:59:59.999+01:00"
+    assert _known_after(output).issues == {"1": "B-9"}
+
+
+def test_a_project_read_under_a_new_key_deletes_its_old_key() -> None:
+    output = _sync(
+        [_project("10", "NEW"), status("projects", COMPLETE), state("issues", {"u": 1})],
+        Jira({}),
+        KnownSet(projects={"10": "OLD"}),
+    )
+
+    assert _deleted(output, "projects") == [("10", "OLD")]
+    assert _known_after(output).projects == {"10": "NEW"}
+
+
+def test_a_new_key_only_the_sweep_saw_keeps_the_old_one_known_until_it_is_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    output = _sync(
+        [state("issues", {"u": 1}), status("issues", COMPLETE)],
+        Jira({"1": "NEW-1"}),
+        KnownSet({"1": "OLD-1"}),
+    )
+
+    assert _deleted(output, "issues") == []
+    assert _known_after(output).issues == {"1": "OLD-1"}
+    assert "1 issues have new keys" in caplog.text
