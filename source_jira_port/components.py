@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, MutableMapping
-from dataclasses import InitVar, dataclass
+from collections.abc import Generator, Iterable, Mapping, MutableMapping
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 import requests
+from airbyte_cdk.sources.declarative.decoders.decoder import Decoder
+from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import (
     BackoffStrategy,
+)
+from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import (
+    DefaultErrorHandler,
+)
+from airbyte_cdk.sources.declarative.requesters.error_handlers.http_response_filter import (
+    HttpResponseFilter,
 )
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (  # noqa: E501
     ConfigTransformation,
 )
+from airbyte_cdk.sources.declarative.transformations.transformation import RecordTransformation
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution
+from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
 from source_jira_port.scope import issue_scope_jql
 from source_jira_port.site import api_base, resolve_deployment
 
 _RATE_LIMIT_STATUSES = (429, 503)
+# Where `response_json` keeps a response's parsed body (or the error parsing it raised).
+_PARSED_BODY = "_source_jira_port_parsed_body"
+_MISSING = object()
 
 
 @dataclass
@@ -67,3 +83,164 @@ class RateLimitResetBackoff(BackoffStrategy):
             return None
         wait = reset.timestamp() - time.time()
         return wait if wait > 0 else None
+
+
+def response_json(response: requests.Response) -> Any:
+    """Return the response body parsed as JSON, parsing it only once per response.
+
+    A search page is ~700 KB of JSON. Without this the error handler's filters (each calling
+    `response.json()`), the record extractor and the paginator each parse it again. orjson parses
+    UTF-8 bytes directly; anything it rejects goes to `requests`' own `json()`, which guesses the
+    encoding and raises `requests.exceptions.JSONDecodeError` as callers expect.
+    """
+    cached = response.__dict__.get(_PARSED_BODY, _MISSING)
+    if cached is _MISSING:
+        try:
+            cached = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            try:
+                cached = requests.Response.json(response)
+            except ValueError as error:  # requests' JSONDecodeError is a ValueError
+                cached = error
+        response.__dict__[_PARSED_BODY] = cached
+    if isinstance(cached, ValueError):
+        raise cached
+    return cached
+
+
+class _ParsedBody:
+    """A stand-in for `Response.json` that returns a body parsed before.
+
+    It holds the body, not the response: a closure over the response would make a reference
+    cycle that keeps every page (raw and parsed) alive until the garbage collector runs.
+    """
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def __call__(self, **_: Any) -> Any:
+        return self._body
+
+
+def _share_parsed_body(response: requests.Response) -> None:
+    """Make `response.json()` return the body `response_json` parsed, if it is JSON."""
+    try:
+        body = response_json(response)
+    except ValueError:
+        return  # callers get requests' own error from `json()`, as without this handler
+    response.__dict__["json"] = _ParsedBody(body)
+
+
+@dataclass
+class JiraErrorHandler(DefaultErrorHandler):
+    """The manifest's `DefaultErrorHandler`, with one JSON parse per response for all filters.
+
+    Every filter with a `predicate` or `error_message_contains` parses the body again, even for a
+    200 answer that no filter matches; this handler lets them share `response_json`'s parse, which
+    the decoder reuses for the records. Like the factory's `DefaultErrorHandler`, it ends its
+    filters with the CDK's default one (`HttpResponseFilter` with no condition).
+    """
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        default = HttpResponseFilter(config=self.config, parameters=parameters or {})
+        self.response_filters = [*(self.response_filters or []), default]
+
+    def interpret_response(
+        self, response_or_exception: requests.Response | Exception | None
+    ) -> ErrorResolution:
+        """Decide as `DefaultErrorHandler` does, the body parsed once for all filters."""
+        if isinstance(response_or_exception, requests.Response):
+            _share_parsed_body(response_or_exception)
+        return super().interpret_response(response_or_exception)
+
+
+class SharedJsonDecoder(JsonDecoder):
+    """`JsonDecoder` that reuses `response_json`'s parse, so a page is parsed once in all.
+
+    The record extractor and the paginator's conditions both decode each page. Like
+    `JsonDecoder`, a top-level list yields its items, and a body that is not JSON, or is empty,
+    yields one empty mapping.
+    """
+
+    def __init__(self, parameters: Mapping[str, Any] | None = None) -> None:
+        super().__init__(parameters or {})
+
+    def is_stream_response(self) -> bool:
+        """Say no: the whole body is read before it is decoded."""
+        return False
+
+    def decode(
+        self, response: requests.Response
+    ) -> Generator[MutableMapping[str, Any], None, None]:
+        """Yield the body (or each item of a top-level list); `{}` when there is none."""
+        try:
+            body = response_json(response) if response.content else None
+        except ValueError:
+            body = None
+        items = body if isinstance(body, list) else [body] if body is not None else []
+        if not items:
+            yield {}
+        yield from items
+
+
+@dataclass
+class FieldPathExtractor(RecordExtractor):
+    """`DpathExtractor` for a fixed path of keys, without dpath's walk over the whole page.
+
+    `dpath.get` visits every node of the decoded body to find one key, which cost more CPU than
+    everything else done per issue. Same results: a list at the path yields its items, a
+    non-empty mapping yields itself, anything else (or a missing key) yields nothing.
+    """
+
+    field_path: list[str]
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    decoder: Decoder = field(default_factory=SharedJsonDecoder)
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        """Yield the records found at `field_path` in each decoded body."""
+        for body in self.decoder.decode(response):
+            extracted: Any = body
+            for key in self.field_path:
+                extracted = extracted.get(key) if isinstance(extracted, Mapping) else None
+            if isinstance(extracted, list):
+                yield from extracted
+            elif isinstance(extracted, MutableMapping) and extracted:
+                yield extracted
+
+
+# Issue fields copied to the top level of each issue record: (record key, path under `fields`).
+_ISSUE_TOP_LEVEL = (
+    ("updated", ("updated",)),
+    ("created", ("created",)),
+    ("projectKey", ("project", "key")),
+    ("projectId", ("project", "id")),
+)
+
+
+@dataclass
+class IssueTopLevelFields(RecordTransformation):
+    """Copy `updated`, `created` and the project's key and id out of an issue's `fields`.
+
+    What four `AddFields` with `value_type: string` did with one Jinja template per field and
+    record, with the same results: each value as Jinja renders it (`str()`, so null is `"None"`),
+    and `""` where the key is missing.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+
+    def transform(
+        self,
+        record: dict[str, Any],
+        config: Config | None = None,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> None:
+        """Add the four top-level fields to `record` in place."""
+        fields = record.get("fields", _MISSING)
+        for name, path in _ISSUE_TOP_LEVEL:
+            value: Any = fields
+            for key in path:
+                value = value.get(key, _MISSING) if isinstance(value, Mapping) else _MISSING
+            record[name] = "" if value is _MISSING else str(value)

@@ -1,9 +1,28 @@
+import copy
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
+from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
+from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategies import (
+    WaitTimeFromHeaderBackoffStrategy,
+)
+from airbyte_cdk.sources.declarative.transformations.add_fields import (
+    AddedFieldDefinition,
+    AddFields,
+)
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 
-from source_jira_port.components import RateLimitResetBackoff
+from source_jira_port.components import (
+    FieldPathExtractor,
+    IssueTopLevelFields,
+    JiraErrorHandler,
+    RateLimitResetBackoff,
+    SharedJsonDecoder,
+    response_json,
+)
 
 
 def _response(status: int, headers: dict[str, str]) -> requests.Response:
@@ -37,3 +56,99 @@ def test_defers_to_other_strategies_when_reset_is_unusable(
     status: int, header: dict[str, str]
 ) -> None:
     assert _strategy().backoff_time(_response(status, header), 1) is None
+
+
+# --- one parse per page, extraction, top-level issue fields ------------------------------------
+
+
+def _json_response(body: bytes, status: int = 200) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = body
+    response.headers["Content-Type"] = "application/json"
+    return response
+
+
+def _handler() -> JiraErrorHandler:
+    return JiraErrorHandler(
+        parameters={},
+        config={},
+        backoff_strategies=[
+            WaitTimeFromHeaderBackoffStrategy(header="Retry-After", parameters={}, config={})
+        ],
+    )
+
+
+def test_error_handler_decoder_and_json_share_one_parse() -> None:
+    response = _json_response(b'{"issues": [{"id": "1"}], "isLast": true}')
+    assert _handler().interpret_response(response).response_action == ResponseAction.SUCCESS
+    body = response_json(response)
+    assert response.json() is body
+    assert next(SharedJsonDecoder().decode(response)) is body
+
+
+def test_a_body_that_is_not_json_keeps_requests_own_error() -> None:
+    response = _json_response(b"<html>busy</html>", status=503)
+    _handler().interpret_response(response)
+    with pytest.raises(requests.exceptions.JSONDecodeError):
+        response.json()
+    assert list(SharedJsonDecoder().decode(response)) == [{}]
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "records"),
+    [
+        (b'{"issues": [{"id": "1"}, {"id": "2"}]}', ["issues"], [{"id": "1"}, {"id": "2"}]),
+        (b'{"issues": {"id": "1"}}', ["issues"], [{"id": "1"}]),
+        (b'{"issues": {}}', ["issues"], []),
+        (b'{"issues": null}', ["issues"], []),
+        (b'{"other": []}', ["issues"], []),
+        (b'{"a": {"b": [{"id": "1"}]}}', ["a", "b"], [{"id": "1"}]),
+        (b'[{"id": "1"}, {"id": "2"}]', [], [{"id": "1"}, {"id": "2"}]),
+        (b"", ["issues"], []),
+    ],
+)
+def test_field_path_extractor_finds_what_dpath_does(
+    body: bytes, path: list[str], records: list[dict[str, Any]]
+) -> None:
+    response = _json_response(body)
+    dpath_records = list(
+        DpathExtractor(field_path=path, config={}, parameters={}).extract_records(response)
+    )
+    ours = list(
+        FieldPathExtractor(field_path=path, config={}, parameters={}).extract_records(response)
+    )
+    assert ours == dpath_records == records
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {
+            "updated": "2024-06-05T10:00:00.123+0200",
+            "created": "2024-01-01T00:00:00.000+0000",
+            "project": {"id": "10000", "key": "PROJ"},
+        },
+        {"updated": None, "created": "", "project": {"id": 10000, "key": " spaced "}},
+        {"project": {}},
+        {"project": None},
+    ],
+)
+def test_issue_top_level_fields_match_the_add_fields_they_replace(fields: dict[str, Any]) -> None:
+    add_fields = AddFields(
+        fields=[
+            AddedFieldDefinition(path=[name], value=template, value_type=str, parameters={})
+            for name, template in (
+                ("updated", "{{ record['fields']['updated'] }}"),
+                ("created", "{{ record['fields']['created'] }}"),
+                ("projectKey", "{{ record['fields']['project']['key'] }}"),
+                ("projectId", "{{ record['fields']['project']['id'] }}"),
+            )
+        ],
+        parameters={},
+    )
+    expected: dict[str, Any] = {"id": "1", "fields": copy.deepcopy(fields)}
+    add_fields.transform(expected)
+    ours: dict[str, Any] = {"id": "1", "fields": copy.deepcopy(fields)}
+    IssueTopLevelFields(parameters={}).transform(ours)
+    assert json.dumps(ours) == json.dumps(expected)  # same values in the same key order
