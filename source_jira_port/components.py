@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Generator, Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field
@@ -33,6 +34,8 @@ from source_jira_port.scope import issue_scope_jql
 from source_jira_port.site import api_base, resolve_deployment
 
 _RATE_LIMIT_STATUSES = (429, 503)
+# The CDK sleeps a strategy's backoff plus one second (`user_defined_backoff_handler`).
+_CDK_EXTRA_BACKOFF_SECONDS = 1.0
 # Where `response_json` keeps a response's parsed body (or the error parsing it raised).
 _PARSED_BODY = "_source_jira_port_parsed_body"
 _MISSING = object()
@@ -131,25 +134,95 @@ def _share_parsed_body(response: requests.Response) -> None:
     response.__dict__["json"] = _ParsedBody(body)
 
 
+class RateLimitPause:
+    """When the workers sharing a requester may send again after Jira said 429 (or 503).
+
+    The CDK backs off in the thread that got the 429 only; the other workers would go on
+    sending into the rate limit. The backoff a strategy computes for a rate-limited response is
+    recorded here (plus the second the CDK adds to it), and every worker waits it out before it
+    handles its next response, so before its next request.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until = 0.0
+        self._owner: int | None = None
+
+    def extend(self, seconds: float) -> None:
+        """Hold the other workers for `seconds` from now (a later pause already set stays).
+
+        The calling worker sleeps its own backoff in the CDK, so it does not wait again.
+        """
+        with self._lock:
+            until = time.monotonic() + seconds
+            if until > self._until:
+                self._until, self._owner = until, threading.get_ident()
+
+    def remaining(self) -> float:
+        """Seconds until the pause ends for the calling worker (0 when it has none)."""
+        with self._lock:
+            if self._owner == threading.get_ident():
+                return 0.0
+            return max(0.0, self._until - time.monotonic())
+
+    def wait(self) -> None:
+        """Sleep until the pause ends, unless the calling worker set it."""
+        delay = self.remaining()
+        if delay > 0:
+            time.sleep(delay)
+
+
+@dataclass
+class _PausingBackoff(BackoffStrategy):
+    """The handler's strategies, tried in order; a rate limit's wait also pauses every worker."""
+
+    strategies: list[BackoffStrategy]
+    pause: RateLimitPause
+
+    def backoff_time(
+        self,
+        response_or_exception: requests.Response | requests.RequestException | None,
+        attempt_count: int,
+    ) -> float | None:
+        """Return the first strategy's wait; on 429 or 503 every worker waits it too."""
+        for strategy in self.strategies:
+            wait = strategy.backoff_time(response_or_exception, attempt_count)
+            if wait:
+                if (
+                    isinstance(response_or_exception, requests.Response)
+                    and response_or_exception.status_code in _RATE_LIMIT_STATUSES
+                ):
+                    self.pause.extend(wait + _CDK_EXTRA_BACKOFF_SECONDS)
+                return wait
+        return None
+
+
 @dataclass
 class JiraErrorHandler(DefaultErrorHandler):
-    """The manifest's `DefaultErrorHandler`, with one JSON parse per response for all filters.
+    """The manifest's `DefaultErrorHandler`, with one JSON parse per response and global backoff.
 
     Every filter with a `predicate` or `error_message_contains` parses the body again, even for a
     200 answer that no filter matches; this handler lets them share `response_json`'s parse, which
     the decoder reuses for the records. Like the factory's `DefaultErrorHandler`, it ends its
     filters with the CDK's default one (`HttpResponseFilter` with no condition).
+
+    One handler serves every worker of its stream (all issue windows). A 429 or 503 backoff
+    pauses them all (`RateLimitPause`): each waits before handling its next response.
     """
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         default = HttpResponseFilter(config=self.config, parameters=parameters or {})
         self.response_filters = [*(self.response_filters or []), default]
+        self.pause = RateLimitPause()
+        if self.backoff_strategies:
+            self.backoff_strategies = [_PausingBackoff(self.backoff_strategies, self.pause)]
 
     def interpret_response(
         self, response_or_exception: requests.Response | Exception | None
     ) -> ErrorResolution:
-        """Decide as `DefaultErrorHandler` does, the body parsed once for all filters."""
+        """Wait out a rate-limit pause, then decide as `DefaultErrorHandler` does."""
+        self.pause.wait()
         if isinstance(response_or_exception, requests.Response):
             _share_parsed_body(response_or_exception)
         return super().interpret_response(response_or_exception)

@@ -1,5 +1,6 @@
 import copy
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -152,3 +153,40 @@ def test_issue_top_level_fields_match_the_add_fields_they_replace(fields: dict[s
     ours: dict[str, Any] = {"id": "1", "fields": copy.deepcopy(fields)}
     IssueTopLevelFields(parameters={}).transform(ours)
     assert json.dumps(ours) == json.dumps(expected)  # same values in the same key order
+
+
+# --- rate limits pause every worker ------------------------------------------------------------
+
+
+def _other_worker(action: Any) -> None:
+    worker = threading.Thread(target=action)
+    worker.start()
+    worker.join()
+
+
+def test_a_rate_limit_pauses_the_other_workers_not_the_one_that_waits_already(
+    backoff_waits: list[float],
+) -> None:
+    handler = _handler()
+    [strategy] = handler.backoff_strategies or []
+    limited = _json_response(b"{}", status=429)
+    limited.headers["Retry-After"] = "30"
+
+    assert strategy.backoff_time(limited, 1) == 30  # what the CDK sleeps in this worker
+    handler.interpret_response(_json_response(b"{}"))
+    assert backoff_waits == []  # this worker's own retry is not held twice
+
+    _other_worker(lambda: handler.interpret_response(_json_response(b"{}")))
+    assert len(backoff_waits) == 1
+    assert 30 < backoff_waits[0] <= 31  # the CDK's wait, with the second it adds
+
+
+def test_server_errors_back_off_in_their_own_worker_only(backoff_waits: list[float]) -> None:
+    handler = _handler()
+    [strategy] = handler.backoff_strategies or []
+    failed = _json_response(b"{}", status=500)
+    failed.headers["Retry-After"] = "30"
+
+    assert strategy.backoff_time(failed, 1) == 30
+    _other_worker(lambda: handler.interpret_response(_json_response(b"{}")))
+    assert backoff_waits == []
