@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_jira_port.access import verify_access
 from source_jira_port.deletions.sweep import list_issue_ids
 from source_jira_port.deletions.tracker import DeletionTracker, split_state
+from source_jira_port.windows import plan_issue_windows
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
 
@@ -40,6 +41,8 @@ class SourceJiraPort(YamlDeclarativeSource):
     ) -> None:
         state, self._known = split_state(state)
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state)
+        if catalog is not None and isinstance(self._config, MutableMapping):
+            plan_issue_windows(self._config, catalog, state)  # before the streams are built
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove the credentials (`/myself`) and each configured project, then read projects.

@@ -1,0 +1,145 @@
+"""Time windows for a first issue sync, planned so that concurrent workers share the work.
+
+Issues are paged by key set on (updated, id) inside each `updated` window, so one window is read
+page after page: the only concurrency is between windows. The manifest's default windows start
+at `start_date` (or 2000) and are a fixed step long, which on a typical site makes most windows
+empty and leaves a few full ones to a few workers. Before a read without saved state, three
+small requests find the oldest and newest `updated` in the sync's scope and Jira's count of its
+issues; the windows then start at the oldest issue (no issue can later be updated before it) and
+are cut so that each worker gets a few of them:
+
+- `_issues_start`: the oldest issue's `updated`, rounded down to the second;
+- `_issues_step`: the window length, about (newest - oldest) / windows, where windows is the
+  issue count / (2 pages), at most 4 per worker, and at least a minute.
+
+Nothing is planned (the manifest's defaults apply) with one worker, with saved state (an
+incremental sync reads from its cursor, usually a short range), for a range shorter than a
+month, or when a probe fails: planning only ever costs speed, never a record.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog, SyncMode
+
+from source_jira_port.cli.estimate import count_issues, issues_jql
+from source_jira_port.site import authorization_header
+
+_LOGGER = logging.getLogger("airbyte")
+_STREAM = "issues"
+_TIMEOUT_SECONDS = 15
+_UPDATED_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
+_START_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The manifest's defaults: `num_workers`, `page_size`, and the start without `start_date`.
+_DEFAULT_WORKERS = 3
+_DEFAULT_PAGE_SIZE = 100
+_DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
+_MIN_RANGE = timedelta(days=30)
+_MIN_STEP = timedelta(minutes=1)
+_PAGES_PER_WINDOW = 2
+_WINDOWS_PER_WORKER = 4
+# Windows after the newest issue (up to now) may add at most this many empty windows per window.
+_TAIL_FACTOR = 2
+
+
+def plan_issue_windows(
+    config: MutableMapping[str, Any],
+    catalog: ConfiguredAirbyteCatalog | None,
+    state: list[AirbyteStateMessage] | None,
+    now: datetime | None = None,
+) -> None:
+    """Add `_issues_start` and `_issues_step` to `config` when a plan helps (module docstring).
+
+    `config` is the resolved config (`api_base`, `resolved_deployment`); errors are logged and
+    leave it as it was.
+    """
+    workers = int(config.get("num_workers") or _DEFAULT_WORKERS)
+    if workers < 2 or "api_base" not in config or not _reads_issues_from_scratch(catalog, state):
+        return
+    now = now or datetime.now(UTC)
+    lower = _DEFAULT_START
+    if config.get("start_date"):
+        lower = datetime.strptime(config["start_date"], _START_FORMAT).replace(tzinfo=UTC)
+    upper = now - timedelta(seconds=int(config.get("search_index_delay_seconds", 60)))
+    if upper - lower < _MIN_RANGE:
+        return
+    try:
+        plan = _plan(config, upper, workers)
+    except (requests.RequestException, ValueError, KeyError, TypeError, IndexError) as error:
+        _LOGGER.info("Issue windows not planned, the default ones are read (%s)", error)
+        return
+    if plan is not None:
+        config["_issues_start"], config["_issues_step"] = plan
+
+
+def _reads_issues_from_scratch(
+    catalog: ConfiguredAirbyteCatalog | None, state: list[AirbyteStateMessage] | None
+) -> bool:
+    """Whether the catalog reads issues, in full refresh or incrementally without a state."""
+    streams = [s for s in (catalog.streams if catalog else []) if s.stream.name == _STREAM]
+    if not streams:
+        return False
+    if streams[0].sync_mode != SyncMode.incremental:
+        return True
+    for message in state or []:
+        stream = getattr(message, "stream", None)
+        if stream is not None and stream.stream_descriptor.name == _STREAM:
+            return not stream.stream_state
+    return True
+
+
+def _plan(config: Mapping[str, Any], upper: datetime, workers: int) -> tuple[str, str] | None:
+    """Probe Jira (three requests at once) and return (start, step), or None if no issue."""
+    scope = issues_jql(config, None) + f" AND updated <= {_ms(upper)}"
+    count_config = {**config, "deployment": config["resolved_deployment"]}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        oldest = pool.submit(_edge, config, scope, "ASC")
+        newest = pool.submit(_edge, config, scope, "DESC")
+        count = pool.submit(count_issues, count_config, scope)
+        first, last = oldest.result(), newest.result()
+        if first is None or last is None:
+            return None
+        try:
+            issues: int | None = count.result()
+        except (requests.RequestException, ValueError, KeyError, TypeError):
+            issues = None
+    page_size = int(config.get("page_size") or _DEFAULT_PAGE_SIZE)
+    most = _WINDOWS_PER_WORKER * workers
+    windows = most if issues is None else math.ceil(issues / (_PAGES_PER_WINDOW * page_size))
+    windows = min(max(windows, 1), most)
+    start = first.replace(microsecond=0)
+    step = max(
+        (last - start) / windows, (upper - start) / (windows * (_TAIL_FACTOR + 1)), _MIN_STEP
+    )
+    return start.astimezone(UTC).strftime(_START_FORMAT), f"PT{math.ceil(step.total_seconds())}S"
+
+
+def _edge(config: Mapping[str, Any], scope: str, order: str) -> datetime | None:
+    """Return the `updated` of the first issue of `scope` by `updated` `order`, or None."""
+    version = "3/search/jql" if config["resolved_deployment"] == "cloud" else "2/search"
+    response = requests.get(
+        f"{config['api_base']}/rest/api/{version}",
+        params={"jql": f"{scope} ORDER BY updated {order}", "maxResults": "1", "fields": "updated"},
+        headers={
+            "Accept": "application/json",
+            "Authorization": authorization_header(config["credentials"]),
+        },
+        timeout=_TIMEOUT_SECONDS,
+    )
+    response.raise_for_status()
+    issues = response.json().get("issues") or []
+    if not issues:
+        return None
+    return datetime.strptime(issues[0]["fields"]["updated"], _UPDATED_FORMAT)
+
+
+def _ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
