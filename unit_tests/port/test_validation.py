@@ -94,3 +94,49 @@ def test_null_properties_are_accepted() -> None:
     entity = _issue(properties={"status": None, "components": None, "assignee": None})
 
     assert EntityValidator(default_blueprints()).problem(entity) is None
+
+
+_TYPED_BLUEPRINT = {
+    "identifier": "typed",
+    "schema": {
+        "properties": {
+            "text": {"type": "string"},
+            "amount": {"type": "number"},
+            "count": {"type": "integer"},
+            "flag": {"type": "boolean"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "meta": {"type": "object"},
+            "level": {"type": "string", "enum": ["low", "high"]},
+        }
+    },
+    "relations": {},
+}
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {},
+        {"text": "x", "amount": 1.5, "count": 3, "flag": True, "tags": ["a"], "meta": {}},
+        {"text": None, "level": "low", "amount": 2, "tags": []},
+        {"count": 2.0},  # an integer to JSON Schema, left to the validator
+        {"amount": True},
+        {"count": False},
+        {"flag": 1},
+        {"text": 5},
+        {"tags": ["a", None]},
+        {"tags": "a"},
+        {"level": "medium"},
+        {"level": 1},
+        {"unknown": "x"},
+    ],
+)
+def test_the_fast_property_check_agrees_with_the_schema_validator(
+    properties: dict[str, Any],
+) -> None:
+    """Valid entities skip jsonschema; whatever the fast check doubts gets its message."""
+    validator = EntityValidator({"typed": _TYPED_BLUEPRINT})
+    entity = {"identifier": "T-1", "blueprint": "typed", "properties": properties}
+    schema_validator = validator._property_validators["typed"]
+    expected_valid = schema_validator.is_valid(properties)
+    assert (validator.problem(entity) is None) == expected_valid
