@@ -24,6 +24,10 @@ from source_jira_port.deletions.tracker import DeletionTracker, split_state
 from source_jira_port.windows import plan_issue_windows
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
+# Records read but not yet written: the CDK's queue holds up to 10,000, ~40 KB each as Python
+# objects for an issue, whenever stdout is slower than the workers (a slow destination). About
+# ten pages keep every worker busy and the memory flat in the number of issues.
+QUEUE_SIZE = 1_000
 
 
 class SourceJiraPort(YamlDeclarativeSource):
@@ -41,6 +45,7 @@ class SourceJiraPort(YamlDeclarativeSource):
     ) -> None:
         state, self._known = split_state(state)
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state)
+        self._concurrent_source._queue.maxsize = QUEUE_SIZE  # one queue: records, partitions, logs
         if catalog is not None and isinstance(self._config, MutableMapping):
             plan_issue_windows(self._config, catalog, state)  # before the streams are built
 
