@@ -267,7 +267,8 @@ def test_port_equals_jira_after_the_sync_that_follows_any_change(
         fake.update_issue(between[0], summary="updated mid-read")
         fake.add_issue(fake.dataset.projects[0].key, summary="added mid-read")
 
-    fake_jira.after_searches(2, change_mid_read)
+    # The 5th search: past the first sync's planning probes (oldest, newest), into the read.
+    fake_jira.after_searches(5, change_mid_read)
     code, first_read, first_echoed = _pipe(tmp_path, fake_jira, fake_port, catalog, config=options)
     assert code == 0
     # Whatever the read saw of the deleted issues is gone again once the sweep ran.
@@ -284,7 +285,9 @@ def test_port_equals_jira_after_the_sync_that_follows_any_change(
     )
 
     assert code == 0
-    assert set(between) | {moving} <= _deletions(second_read, "issues")
+    deleted = _deletions(second_read, "issues")
+    assert {*between, moving} & set(_served(first_read)) <= deleted  # all that reached Port
+    assert not deleted & set(fake_jira.dataset.issues)
     assert moved in fake_port.entities("jiraIssue")
     assert _deletions(second_read, "projects") == {doomed_project}
     _assert_port_equals_jira(fake_jira, fake_port, _served(first_read) | _served(second_read))
