@@ -195,8 +195,11 @@ def test_crash_mid_write_then_resume_from_the_last_echoed_state(
 ) -> None:
     catalog = configured_catalog("projects", "issues", incremental=True)
     fake_port.fail(500, times=None, path="/entities/bulk$", after=4, headers={"Retry-After": "0"})
+    small_windows = {"page_size": 10}  # windows of a few pages: checkpoints before the crash
 
-    code, crashed_read, echoed = _pipe(tmp_path, fake_jira, fake_port, catalog)
+    code, crashed_read, echoed = _pipe(
+        tmp_path, fake_jira, fake_port, catalog, config=small_windows
+    )
 
     assert code != 0
     assert len(fake_port.entities("jiraIssue")) < len(fake_jira.dataset.issues)
@@ -205,7 +208,9 @@ def test_crash_mid_write_then_resume_from_the_last_echoed_state(
     assert any(state["stream"] == "issues" for state in echoed_states)
 
     fake_port.clear_faults()
-    code, resumed_read, _ = _pipe(tmp_path, fake_jira, fake_port, catalog, final_state(echoed))
+    code, resumed_read, _ = _pipe(
+        tmp_path, fake_jira, fake_port, catalog, final_state(echoed), small_windows
+    )
 
     assert code == 0
     _assert_port_equals_jira(fake_jira, fake_port, _served(crashed_read) | _served(resumed_read))
