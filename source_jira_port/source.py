@@ -25,9 +25,9 @@ from source_jira_port.windows import plan_issue_windows
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
 # Records read but not yet written: the CDK's queue holds up to 10,000, ~40 KB each as Python
-# objects for an issue, whenever stdout is slower than the workers (a slow destination). About
-# ten pages keep every worker busy and the memory flat in the number of issues.
-QUEUE_SIZE = 1_000
+# objects for an issue, whenever stdout is slower than the workers (a slow destination). A few
+# pages are enough to keep the writing thread busy.
+QUEUE_SIZE = 250
 
 
 class SourceJiraPort(YamlDeclarativeSource):
