@@ -1,9 +1,18 @@
-"""The issues a sync covers, as a JQL condition built from the config."""
+"""The issues a sync covers: the JQL condition and the time bound built from the config.
+
+The formats and the default start are the manifest's `issues_incremental_sync`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+JIRA_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
+START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def issue_scope_jql(config: Mapping[str, Any]) -> str:
@@ -14,3 +23,19 @@ def issue_scope_jql(config: Mapping[str, Any]) -> str:
     if config.get("jql"):
         clauses.append(f"({config['jql']})")
     return " AND ".join(clauses)
+
+
+def sync_start(config: Mapping[str, Any], cursor: str | None) -> datetime:
+    """Return the read's lower bound: the cursor minus the lookback, not before `start_date`."""
+    start = DEFAULT_START
+    if config.get("start_date"):
+        start = datetime.strptime(config["start_date"], START_DATE_FORMAT).replace(tzinfo=UTC)
+    if cursor:
+        lookback = timedelta(minutes=config.get("lookback_window_minutes", 0))
+        start = max(start, datetime.strptime(cursor, JIRA_TIME_FORMAT) - lookback)
+    return start
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Return `moment` as epoch milliseconds, the zone-free form JQL bounds use."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)

@@ -29,19 +29,15 @@ from typing import Any
 import requests
 from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog, SyncMode
 
-from source_jira_port.cli.estimate import count_issues, issues_jql
+from source_jira_port.cli.estimate import TIMEOUT_SECONDS, count_issues, issues_jql
+from source_jira_port.scope import JIRA_TIME_FORMAT, START_DATE_FORMAT, epoch_ms, sync_start
 from source_jira_port.site import authorization_header
 
 _LOGGER = logging.getLogger("airbyte")
 _STREAM = "issues"
-_TIMEOUT_SECONDS = 15
-_UPDATED_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
-_START_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# The manifest's defaults: `num_workers`, `page_size`, and the start without `start_date`.
+# The manifest's defaults for `num_workers` and `page_size`.
 _DEFAULT_WORKERS = 3
 _DEFAULT_PAGE_SIZE = 100
-_DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
 _MIN_RANGE = timedelta(days=30)
 _MIN_STEP = timedelta(minutes=1)
 _PAGES_PER_WINDOW = 2
@@ -65,9 +61,7 @@ def plan_issue_windows(
     if workers < 2 or "api_base" not in config or not _reads_issues_from_scratch(catalog, state):
         return
     now = now or datetime.now(UTC)
-    lower = _DEFAULT_START
-    if config.get("start_date"):
-        lower = datetime.strptime(config["start_date"], _START_FORMAT).replace(tzinfo=UTC)
+    lower = sync_start(config, None)
     upper = now - timedelta(seconds=int(config.get("search_index_delay_seconds", 60)))
     if upper - lower < _MIN_RANGE:
         return
@@ -98,7 +92,7 @@ def _reads_issues_from_scratch(
 
 def _plan(config: Mapping[str, Any], upper: datetime, workers: int) -> tuple[str, str] | None:
     """Probe Jira (three requests at once) and return (start, step), or None if no issue."""
-    scope = issues_jql(config, None) + f" AND updated <= {_ms(upper)}"
+    scope = issues_jql(config, None) + f" AND updated <= {epoch_ms(upper)}"
     count_config = {**config, "deployment": config["resolved_deployment"]}
     with ThreadPoolExecutor(max_workers=3) as pool:
         oldest = pool.submit(_edge, config, scope, "ASC")
@@ -119,7 +113,8 @@ def _plan(config: Mapping[str, Any], upper: datetime, workers: int) -> tuple[str
     step = max(
         (last - start) / windows, (upper - start) / (windows * (_TAIL_FACTOR + 1)), _MIN_STEP
     )
-    return start.astimezone(UTC).strftime(_START_FORMAT), f"PT{math.ceil(step.total_seconds())}S"
+    first_window = start.astimezone(UTC).strftime(START_DATE_FORMAT)
+    return first_window, f"PT{math.ceil(step.total_seconds())}S"
 
 
 def _edge(config: Mapping[str, Any], scope: str, order: str) -> datetime | None:
@@ -132,14 +127,10 @@ def _edge(config: Mapping[str, Any], scope: str, order: str) -> datetime | None:
             "Accept": "application/json",
             "Authorization": authorization_header(config["credentials"]),
         },
-        timeout=_TIMEOUT_SECONDS,
+        timeout=TIMEOUT_SECONDS,
     )
     response.raise_for_status()
     issues = response.json().get("issues") or []
     if not issues:
         return None
-    return datetime.strptime(issues[0]["fields"]["updated"], _UPDATED_FORMAT)
-
-
-def _ms(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+    return datetime.strptime(issues[0]["fields"]["updated"], JIRA_TIME_FORMAT)

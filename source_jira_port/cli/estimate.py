@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 
-from source_jira_port.scope import issue_scope_jql
+from source_jira_port.scope import epoch_ms, issue_scope_jql, sync_start
 from source_jira_port.site import api_base, authorization_header
 
-_TIMEOUT_SECONDS = 15
-# The manifest's issues_incremental_sync: its formats and its start when no start_date is set.
-_CURSOR_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
-_START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TIMEOUT_SECONDS = 15
 
 
 def estimate_issues(
@@ -47,13 +41,7 @@ def issues_jql(config: Mapping[str, Any], cursor: str | None) -> str:
     """
     scope = issue_scope_jql(config)
     clauses = [scope] if scope else []
-    start = _DEFAULT_START
-    if config.get("start_date"):
-        start = datetime.strptime(config["start_date"], _START_DATE_FORMAT).replace(tzinfo=UTC)
-    if cursor:
-        lookback = timedelta(minutes=config.get("lookback_window_minutes", 0))
-        start = max(start, datetime.strptime(cursor, _CURSOR_FORMAT) - lookback)
-    clauses.append(f"updated >= {(start - _EPOCH) // timedelta(milliseconds=1)}")
+    clauses.append(f"updated >= {epoch_ms(sync_start(config, cursor))}")
     return " AND ".join(clauses)
 
 
@@ -69,7 +57,7 @@ def count_issues(config: Mapping[str, Any], jql: str) -> int:
             f"{base}/rest/api/3/search/approximate-count",
             json={"jql": jql},
             headers=headers,
-            timeout=_TIMEOUT_SECONDS,
+            timeout=TIMEOUT_SECONDS,
         )
         field = "count"
     else:
@@ -77,7 +65,7 @@ def count_issues(config: Mapping[str, Any], jql: str) -> int:
             f"{base}/rest/api/2/search",
             params={"jql": jql, "maxResults": "0", "fields": "id"},
             headers=headers,
-            timeout=_TIMEOUT_SECONDS,
+            timeout=TIMEOUT_SECONDS,
         )
         field = "total"
     response.raise_for_status()

@@ -41,12 +41,12 @@ from airbyte_cdk.models import (
 )
 
 from source_jira_port.deletions.known import KnownSet
+from source_jira_port.scope import JIRA_TIME_FORMAT
 
 STATE_KEY = "deletion_detection"
 DELETED_AT = "_ab_cdc_deleted_at"
 UPDATED_AT = "_ab_cdc_updated_at"
 ISSUES, PROJECTS = "issues", "projects"
-_JIRA_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 # Re-encoding the known set costs about 2 s per million issues; between checkpoints that come
 # faster than ten times that, only the latest checkpoint is passed on.
 _ENCODE_COST_FACTOR = 10
@@ -109,7 +109,6 @@ class DeletionTracker:
         self._held = False
         self._encoded: dict[str, Any] | None = None
         self._next_encode_at = 0.0
-        self._encode_cost = 0.0
 
     @staticmethod
     def applies_to(catalog: ConfiguredAirbyteCatalog, every: int) -> bool:
@@ -168,7 +167,8 @@ class DeletionTracker:
         if old_key is not None and old_key != data["key"]:
             at = None
             if data.get("updated"):
-                at = datetime.strptime(data["updated"], _JIRA_TIME) - timedelta(milliseconds=1)
+                updated = datetime.strptime(data["updated"], JIRA_TIME_FORMAT)
+                at = updated - timedelta(milliseconds=1)
             yield self._deletion(record.stream, str(data["id"]), old_key, at)
 
     def _remember(self, record: AirbyteRecordMessage) -> None:
@@ -196,8 +196,8 @@ class DeletionTracker:
         if self._encoded is None:
             started = time.monotonic()
             self._encoded = self._known.to_state()
-            self._encode_cost = time.monotonic() - started
-            self._next_encode_at = time.monotonic() + _ENCODE_COST_FACTOR * self._encode_cost
+            cost = time.monotonic() - started
+            self._next_encode_at = time.monotonic() + _ENCODE_COST_FACTOR * cost
         blob = _issues_blob(self._cursor_state)
         assert blob is not None
         values = {**blob.__dict__, STATE_KEY: self._encoded}
