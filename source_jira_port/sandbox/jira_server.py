@@ -38,7 +38,7 @@ from source_jira_port.sandbox.jira_data import (
     to_epoch_ms,
 )
 from source_jira_port.sandbox.jira_webhooks import JiraWebhooks
-from source_jira_port.sandbox.jql import JqlError, Query, issue_order, parse_jql
+from source_jira_port.sandbox.jql import IssueIndex, JqlError, Query, parse_jql
 from source_jira_port.sandbox.local_server import LocalServer
 
 CLOUD_EMAIL = "jira-bot@example.com"
@@ -210,7 +210,7 @@ class FakeJira(LocalServer):
         self._failures: list[_Failure] = []
         self._cache: dict[str, tuple[Query, list[Issue]]] = {}
         self._cache_version = -1
-        self._in_key_order: list[Issue] = []
+        self._index = IssueIndex([])
         self.server_version = (9, 12, 2)  # what serverInfo reports on `server`
 
     # serving -----------------------------------------------------------------------------
@@ -693,12 +693,12 @@ class FakeJira(LocalServer):
         if self._cache_version != self.dataset.version:
             self._cache.clear()
             self._cache_version = self.dataset.version
-            self._in_key_order = sorted(self.dataset.issues.values(), key=issue_order)
+            self._index = IssueIndex(self.dataset.issues.values())
         if jql not in self._cache:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
             query = parse_jql(jql, projects=self.dataset.projects, zone=self.zone)
-            self._cache[jql] = query, query.run(self._in_key_order)
+            self._cache[jql] = query, self._index.search(query)
         query, found = self._cache[jql]
         if self.index_delay_ms:
             indexed_until = int(time.time() * 1000) - self.index_delay_ms

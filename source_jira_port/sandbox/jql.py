@@ -10,6 +10,7 @@ Supported: `project`, `key`/`issuekey`, `id`, `status`, `statusCategory`/`catego
 
 from __future__ import annotations
 
+import bisect
 import operator
 import re
 import time
@@ -22,6 +23,9 @@ from zoneinfo import ZoneInfo
 from source_jira_port.sandbox.jira_data import ISSUE_TYPES, STATUSES, Issue, Project, to_epoch_ms
 
 Predicate = Callable[[Issue], bool]
+# The `updated` values (epoch ms) a predicate can accept, inclusive; None is open.
+Bounds = tuple[int | None, int | None]
+_OPEN: Bounds = (None, None)
 
 
 class JqlError(ValueError):
@@ -34,6 +38,7 @@ class Query:
 
     where: Predicate | None
     order_by: tuple[tuple[str, bool], ...]  # (field, descending)
+    updated_bounds: Bounds = _OPEN
 
     def run(self, issues_in_key_order: Iterable[Issue]) -> list[Issue]:
         """Filter and sort; without ORDER BY the key order is kept."""
@@ -47,6 +52,28 @@ class Query:
 def issue_order(issue: Issue) -> tuple[str, int]:
     """Jira's key order: project, then issue number numerically."""
     return issue.project_key, issue.number
+
+
+class IssueIndex:
+    """Issues in key order with an index on `updated`, as Jira indexes them for search.
+
+    A query bounded on `updated` (a sync's window or cursor) looks only at the issues in its
+    bounds, so paging through N issues does not cost N evaluations per page.
+    """
+
+    def __init__(self, issues: Iterable[Issue]) -> None:
+        self.in_key_order = sorted(issues, key=issue_order)
+        self._by_updated = sorted(self.in_key_order, key=_SORT_KEYS["updated"])
+        self._updated = [issue.updated for issue in self._by_updated]
+
+    def search(self, query: Query) -> list[Issue]:
+        """Run `query` on the issues its `updated` bounds admit."""
+        low, high = query.updated_bounds
+        if low is None and high is None:
+            return query.run(self.in_key_order)
+        start = 0 if low is None else bisect.bisect_left(self._updated, low)
+        stop = len(self._updated) if high is None else bisect.bisect_right(self._updated, high)
+        return query.run(sorted(self._by_updated[start:stop], key=issue_order))
 
 
 _SORT_KEYS: dict[str, Callable[[Issue], Any]] = {
@@ -199,9 +226,9 @@ class _Parser:
         return self.token.is_word("ORDER") and self.tokens[self.at + 1].is_word("BY")
 
     def query(self) -> Query:
-        where = None
+        where, bounds = None, _OPEN
         if self.token.kind != "end" and not self.at_order_by():
-            where = self.or_expr()
+            where, bounds = self.or_expr()
         order: list[tuple[str, bool]] = []
         if self.at_order_by():
             self.at += 2
@@ -213,7 +240,7 @@ class _Parser:
             raise self.unexpected("either 'OR' or 'AND'" if where else "a field name")
         if self.semantic_error:
             raise self.semantic_error
-        return Query(where, tuple(order))
+        return Query(where, tuple(order), bounds)
 
     def sort_key(self) -> tuple[str, bool]:
         token = self.take()
@@ -227,33 +254,45 @@ class _Parser:
             self.at += 1
         return name, descending
 
-    def or_expr(self) -> Predicate:
+    def or_expr(self) -> tuple[Predicate, Bounds]:
         parts = [self.and_expr()]
         while self.token.is_word("OR", "||"):
             self.at += 1
             parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else lambda i: any(p(i) for p in parts)
+        if len(parts) == 1:
+            return parts[0]
+        predicates = [predicate for predicate, _ in parts]
+        lows, highs = zip(*(bounds for _, bounds in parts), strict=True)
+        low = None if None in lows else min(lows)
+        high = None if None in highs else max(highs)
+        return lambda i: any(p(i) for p in predicates), (low, high)
 
-    def and_expr(self) -> Predicate:
+    def and_expr(self) -> tuple[Predicate, Bounds]:
         parts = [self.not_expr()]
         while self.token.is_word("AND", "&&"):
             self.at += 1
             parts.append(self.not_expr())
-        return parts[0] if len(parts) == 1 else lambda i: all(p(i) for p in parts)
+        if len(parts) == 1:
+            return parts[0]
+        predicates = [predicate for predicate, _ in parts]
+        lows = [low for _, (low, _) in parts if low is not None]
+        highs = [high for _, (_, high) in parts if high is not None]
+        bounds = (max(lows, default=None), min(highs, default=None))
+        return lambda i: all(p(i) for p in predicates), bounds
 
-    def not_expr(self) -> Predicate:
+    def not_expr(self) -> tuple[Predicate, Bounds]:
         if self.token.is_word("NOT"):
             self.at += 1
-            inner = self.not_expr()
-            return lambda i: not inner(i)
+            inner, _ = self.not_expr()
+            return lambda i: not inner(i), _OPEN
         if self.token.kind == "op" and self.token.text == "(":
             self.at += 1
-            inner = self.or_expr()
+            grouped = self.or_expr()
             self.expect_op(")")
-            return inner
+            return grouped
         return self.clause()
 
-    def clause(self) -> Predicate:
+    def clause(self) -> tuple[Predicate, Bounds]:
         token = self.take()
         if token.kind not in ("word", "string"):
             raise _syntax_error(f"Expecting a field name but got '{token.text}'.", token)
@@ -263,7 +302,7 @@ class _Parser:
             return _compile_clause(self, token.value, op, values)
         except JqlError as error:
             self.semantic_error = self.semantic_error or error
-            return lambda _: False
+            return lambda _: False, _OPEN
 
     def operator(self) -> str:
         token = self.take()
@@ -327,7 +366,9 @@ def _field_error(written: str, *, known: bool = False) -> JqlError:
     return JqlError(f"Field '{written}' does not exist or you do not have permission to view it.")
 
 
-def _compile_clause(parser: _Parser, written: str, op: str, values: list[str]) -> Predicate:
+def _compile_clause(
+    parser: _Parser, written: str, op: str, values: list[str]
+) -> tuple[Predicate, Bounds]:
     field = _FIELD_ALIASES.get(written.lower())
     if field is None:
         raise _field_error(written)
@@ -337,14 +378,26 @@ def _compile_clause(parser: _Parser, written: str, op: str, values: list[str]) -
     if field in _DATE_FIELDS:
         compare, instant = _OPERATORS[op], parser.instant(written, values[0])
         get_time = operator.attrgetter(field)
-        return lambda i: compare(get_time(i), instant)
+        bounds = _time_bounds(op, instant) if field == "updated" else _OPEN
+        return lambda i: compare(get_time(i), instant), bounds
     if field == "id" and op in _OPERATORS and op not in ("=", "!="):
         compare, bound = _OPERATORS[op], _resolve(parser.projects, field, written, values[0])
-        return lambda i: isinstance(bound, int) and compare(i.id, bound)
+        return lambda i: isinstance(bound, int) and compare(i.id, bound), _OPEN
     wanted = frozenset(_resolve(parser.projects, field, written, v) for v in values)
     negate = op in ("!=", "not in")
     get = _MEMBER_GETTERS[field]
-    return lambda i: (get(i) in wanted) != negate
+    return lambda i: (get(i) in wanted) != negate, _OPEN
+
+
+def _time_bounds(op: str, instant: int) -> Bounds:
+    """The epoch-ms range `updated <op> instant` admits."""
+    return {
+        "=": (instant, instant),
+        ">": (instant + 1, None),
+        ">=": (instant, None),
+        "<": (None, instant - 1),
+        "<=": (None, instant),
+    }.get(op, _OPEN)
 
 
 _OPERATORS: dict[str, Callable[[int, int], bool]] = {
