@@ -113,10 +113,14 @@ class FakePort(LocalServer):
         body = {"properties": {}, "relations": {}, **entity, "blueprint": blueprint}
         self._put("entities", entity["identifier"], body, blueprint)
 
-    def entities(self, blueprint: str) -> dict[str, dict[str, Any]]:
+    def entities(
+        self, blueprint: str, *, offset: int = 0, limit: int = -1
+    ) -> dict[str, dict[str, Any]]:
+        """Return `blueprint`'s entities by identifier, in identifier order (or a page of them)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, body FROM entities WHERE bp = ? ORDER BY id", (blueprint,)
+                "SELECT id, body FROM entities WHERE bp = ? ORDER BY id LIMIT ? OFFSET ?",
+                (blueprint, limit, offset),
             )
             return {identifier: json.loads(body) for identifier, body in rows}
 
@@ -393,13 +397,14 @@ class FakePort(LocalServer):
         limit, start = body.get("limit", 200), int(body.get("from") or 0)
         if not 1 <= limit <= 1000:
             raise PortError(422, "invalid_request", "limit must be 1..1000")
-        entities = list(self.entities(bp).values())
-        page = entities[start : start + limit]
+        # One row past the page tells whether there is a next page.
+        page = list(self.entities(bp, offset=start, limit=limit + 1).values())
+        entities = page[:limit]
         include = body.get("include")
         if include:
-            page = [{k.lstrip("$"): e.get(k.lstrip("$")) for k in include} for e in page]
-        reply: dict[str, Any] = {"ok": True, "entities": page}
-        if start + limit < len(entities):
+            entities = [{k.lstrip("$"): e.get(k.lstrip("$")) for k in include} for e in entities]
+        reply: dict[str, Any] = {"ok": True, "entities": entities}
+        if len(page) > limit:
             reply["next"] = str(start + limit)
         return 200, reply, {}
 
