@@ -3,6 +3,10 @@
 A STATE is echoed only after every record before it is in Port (the Airbyte checkpoint rule),
 so a crash loses nothing: the next sync resumes from the last echoed state. Records with
 `_ab_cdc_deleted_at` set (Airbyte's CDC convention) delete the entity they identify.
+
+A bulk upsert starts as soon as a blueprint has `batch_size` entities, and records keep being
+mapped while up to `concurrency` of them run; an entity is never sent while an older version of
+it is still in flight, so the latest version is the one Port keeps.
 """
 
 from __future__ import annotations
@@ -31,8 +35,15 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_jira_port.port.client import BulkResult, EntityError, PortClient, bulk_chunks
+from source_jira_port.port.client import (
+    MAX_DELETE_IDS,
+    BulkResult,
+    EntityError,
+    PortClient,
+    bulk_chunks,
+)
 from source_jira_port.port.config import InvalidRecordPolicy, PortSettings
+from source_jira_port.port.inflight import InFlight
 from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.validation import EntityValidator
@@ -51,8 +62,11 @@ class _Item:
         return str(self.entity["identifier"])
 
 
+_Batch = tuple[str, list[_Item]]
+
+
 class PortWriter:
-    """Writes one sync: batches entities per blueprint, flushes on STATE, then reconciles.
+    """Writes one sync: upserts entities in concurrent batches, settles them on STATE, reconciles.
 
     `stats` (given or new) counts created, updated, deleted and failed entities per blueprint.
     """
@@ -77,9 +91,9 @@ class PortWriter:
         self._sync_modes = {s.stream.name: s.destination_sync_mode for s in catalog.streams}
         app = mapper.app_config
         self._threshold = min(settings.entity_deletion_threshold, app.entity_deletion_threshold)
-        self._flush_at = settings.batch_size * settings.concurrency
-        # Keyed by identifier: a record seen twice before a flush is written once, latest wins.
+        # Keyed by identifier: a record seen twice before its batch starts is written once.
         self._pending: dict[str, dict[str, _Item]] = defaultdict(dict)
+        self._in_flight_ids: dict[str, set[str]] = defaultdict(set)
         self._pending_deletes: dict[str, set[str]] = defaultdict(set)
         # Entities whose relation targets were missing, by (blueprint, identifier).
         self._deferred: dict[tuple[str, str], tuple[_Item, EntityError]] = {}
@@ -90,6 +104,9 @@ class PortWriter:
         self._since_state: Counter[str] = Counter()
         self._skipped = 0
         self._executor = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="port")
+        self._upserts: InFlight[_Batch, BulkResult] = InFlight(
+            self._executor, settings.concurrency, self._upsert, self._record_result
+        )
 
     def write(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
         """Consume the input messages; yield each STATE once its records are in Port."""
@@ -149,10 +166,13 @@ class PortWriter:
                 return
         for entity in entities:
             item = _Item(stream, key, entity)
-            self._pending[entity["blueprint"]][item.identifier] = item
-            self._pending_deletes[entity["blueprint"]].discard(item.identifier)
-            self._deferred.pop((entity["blueprint"], item.identifier), None)
-        self._flush_when_full()
+            blueprint = entity["blueprint"]
+            pending = self._pending[blueprint]
+            pending[item.identifier] = item
+            self._pending_deletes[blueprint].discard(item.identifier)
+            self._deferred.pop((blueprint, item.identifier), None)
+            if len(pending) >= self._settings.batch_size:
+                self._submit(blueprint)
 
     def _add_deletion(self, stream: str, key: str, data: Mapping[str, Any]) -> None:
         try:
@@ -164,12 +184,8 @@ class PortWriter:
             self._pending[blueprint].pop(identifier, None)
             self._deferred.pop((blueprint, identifier), None)
             self._pending_deletes[blueprint].add(identifier)
-        self._flush_when_full()
-
-    def _flush_when_full(self) -> None:
-        pending = sum(len(items) for items in self._pending.values())
-        if pending + sum(len(ids) for ids in self._pending_deletes.values()) >= self._flush_at:
-            self._flush()
+            if len(self._pending_deletes[blueprint]) >= MAX_DELETE_IDS:
+                self._delete_pending()
 
     def _commit(self) -> None:
         """Write everything pending, then retry entities whose relation targets were missing."""
@@ -188,34 +204,52 @@ class PortWriter:
                 self._deferred = {}
 
     def _flush(self) -> None:
+        """Delete what is pending deletion, then upsert everything pending and wait for it."""
         self._delete_pending()
-        jobs: list[tuple[str, list[_Item]]] = []
-        for blueprint, pending in self._pending.items():
-            items = list(pending.values())
-            for chunk in bulk_chunks([i.entity for i in items], self._settings.batch_size):
-                jobs.append((blueprint, items[chunk.start : chunk.stop]))
-        self._pending.clear()
-        for (blueprint, items), result in zip(
-            jobs, self._executor.map(self._upsert, jobs), strict=True
-        ):
-            by_index = {error.index: error for error in result}
-            counts = self.stats.of(blueprint)
-            for index, item in enumerate(items):
-                error = by_index.get(index)
-                if error is None:
-                    self._written[blueprint].add(item.identifier)
-                    if index in result.created:
-                        counts.created += 1
-                    else:
-                        counts.updated += 1
-                elif self._is_missing_target(error):
-                    self._deferred[blueprint, item.identifier] = (item, error)
+        for blueprint in list(self._pending):
+            self._submit(blueprint)
+        self._upserts.drain()
+
+    def _submit(self, blueprint: str) -> None:
+        """Start the bulk upserts of `blueprint`'s pending entities."""
+        items = list(self._pending.pop(blueprint, {}).values())
+        in_flight = self._in_flight_ids[blueprint]
+        if any(item.identifier in in_flight for item in items):
+            self._upserts.drain()
+        for chunk in bulk_chunks([i.entity for i in items], self._settings.batch_size):
+            batch = items[chunk.start : chunk.stop]
+            in_flight.update(item.identifier for item in batch)
+            self._upserts.submit((blueprint, batch))
+
+    def _record_result(self, batch: _Batch, result: BulkResult) -> None:
+        blueprint, items = batch
+        self._in_flight_ids[blueprint].difference_update(item.identifier for item in items)
+        by_index = {error.index: error for error in result}
+        counts = self.stats.of(blueprint)
+        for index, item in enumerate(items):
+            # This version's outcome replaces an older version's deferral.
+            self._deferred.pop((blueprint, item.identifier), None)
+            error = by_index.get(index)
+            if error is None:
+                self._written[blueprint].add(item.identifier)
+                if index in result.created:
+                    counts.created += 1
                 else:
-                    self._reject_by_port(item, error)
+                    counts.updated += 1
+            elif not self._is_missing_target(error):
+                self._reject_by_port(item, error)
+            elif item.identifier not in self._pending_deletes[blueprint]:
+                self._deferred[blueprint, item.identifier] = (item, error)
 
     def _delete_pending(self) -> None:
-        """Delete what deletion records named; entities Port does not have are skipped."""
+        """Delete what deletion records named; entities Port does not have are skipped.
+
+        Upserts in flight finish first, so a deletion always lands after them.
+        """
         deletes = {bp: sorted(ids) for bp, ids in self._pending_deletes.items() if ids}
+        if not deletes:
+            return
+        self._upserts.drain()
         self._pending_deletes.clear()
         dependents = self._mapper.app_config.delete_dependent_entities
         for blueprint, identifiers in deletes.items():
@@ -224,8 +258,8 @@ class PortWriter:
             self.stats.of(blueprint).deleted += len(identifiers)
             self._logger.info("Deleted %d %s entities deleted in Jira", len(identifiers), blueprint)
 
-    def _upsert(self, job: tuple[str, list[_Item]]) -> BulkResult:
-        blueprint, items = job
+    def _upsert(self, batch: _Batch) -> BulkResult:
+        blueprint, items = batch
         app = self._mapper.app_config
         return self._client.upsert_entities(
             blueprint,

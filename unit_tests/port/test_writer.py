@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from typing import Any
 
@@ -165,6 +167,65 @@ def test_a_record_repeated_before_a_flush_is_written_once_latest_wins() -> None:
     assert port.entities["jiraIssue"]["ACME-1"]["title"] == "new"
 
 
+class SlowPort(StubPort):
+    """A StubPort whose bulk upserts take 50 ms; records what ran at the same time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self.running: list[list[str]] = []
+        self.most_at_once = 0
+        self.sent_while_in_flight: set[str] = set()
+
+    def upsert_entities(
+        self, blueprint: str, entities: list[dict[str, Any]], **flags: bool
+    ) -> BulkResult:
+        identifiers = [entity["identifier"] for entity in entities]
+        with self._lock:
+            for other in self.running:
+                self.sent_while_in_flight.update(set(identifiers) & set(other))
+            self.running.append(identifiers)
+            self.most_at_once = max(self.most_at_once, len(self.running))
+        time.sleep(0.05)
+        try:
+            return super().upsert_entities(blueprint, entities, **flags)
+        finally:
+            with self._lock:
+                self.running.remove(identifiers)
+
+
+def test_records_keep_being_read_while_up_to_concurrency_upserts_run() -> None:
+    port = SlowPort()
+    uploads_seen_by_reader: list[int] = []
+
+    def messages() -> Iterable[AirbyteMessage]:
+        for n in range(12):
+            uploads_seen_by_reader.append(len(port.running))
+            yield record("issues", make_issue(f"ACME-{n}"))
+        yield state("issues", {})
+
+    list(_writer(port, batch_size=2, concurrency=3).write(messages()))
+
+    assert port.most_at_once == 3
+    assert max(uploads_seen_by_reader) > 0
+    assert len(port.entities["jiraIssue"]) == 12
+
+
+def test_an_entity_is_not_sent_while_an_older_version_of_it_is_in_flight() -> None:
+    port = SlowPort()
+    messages = [
+        record("issues", make_issue("ACME-1", summary="old")),
+        record("issues", make_issue("ACME-2")),
+        record("issues", make_issue("ACME-1", summary="new")),
+        state("issues", {}),
+    ]
+
+    list(_writer(port, batch_size=1, concurrency=3).write(messages))
+
+    assert port.sent_while_in_flight == set()
+    assert port.entities["jiraIssue"]["ACME-1"]["title"] == "new"
+
+
 def test_merge_and_missing_related_flags_come_from_the_mapping() -> None:
     port = StubPort()
     list(_writer(port).write([record("issues", make_issue("ACME-1")), state("issues", {})]))
@@ -207,6 +268,35 @@ def test_a_newer_version_supersedes_a_deferred_entity() -> None:
 
     assert port.entities["jiraIssue"]["ACME-2"]["title"] == "new"
     assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-2"], ["ACME-1"], ["ACME-2"]]
+
+
+def test_a_newer_version_written_while_an_older_one_waited_for_its_target_wins() -> None:
+    port = StubPort()
+    messages = [
+        record("issues", make_issue("ACME-2", summary="old", parent={"key": "ACME-1"})),
+        record("issues", make_issue("ACME-2", summary="new")),
+        state("issues", {}),
+    ]
+
+    list(_writer(port, mapping=_NO_CREATE, batch_size=1, concurrency=2).write(messages))
+
+    assert port.entities["jiraIssue"]["ACME-2"]["title"] == "new"
+    assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-2"], ["ACME-2"]]
+
+
+def test_an_entity_deleted_while_it_waited_for_its_target_is_not_written_again() -> None:
+    port = StubPort()
+    messages = [
+        record("issues", make_issue("ACME-2", parent={"key": "ACME-1"})),
+        _deletion("issues", "10002", "ACME-2"),
+        state("issues", {}),
+    ]
+
+    list(_writer(port, mapping=_NO_CREATE, batch_size=1, concurrency=2).write(messages))
+
+    assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-2"]]
+    assert port.deleted == [("jiraIssue", ["ACME-2"])]
+    assert "ACME-2" not in port.entities["jiraIssue"]
 
 
 def test_relation_target_that_never_arrives_fails_the_record() -> None:
