@@ -7,8 +7,8 @@ For each issue count and Jira latency it serves one generated data set (about 7 
 issue with `fields=*all`, 30 custom fields) from the fake Jira Cloud, with the pre-2025 classic
 `/rest/api/3/search` switched on for the official connector, and runs, each as subprocesses:
 
-1. `source-jira-port read` (projects + issues, full refresh), its output drained and counted;
-2. `source-jira-port read | destination-port write` into a fresh fake Port;
+1. `source-jira-port read` (projects + issues, full refresh), its output counted by `grep`;
+2. `source-jira-port read | destination-port write` into a fresh fake Port (in its own process);
 3. the official `airbyte-source-jira` 4.0.0 (`official_jira.py` in its own virtualenv) on the
    same streams.
 
@@ -23,16 +23,20 @@ airbyte-source-jira==4.0.0`. The fake runs in this process, so at 0 ms latency i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from integration_tests.conftest import configured_catalog
 from source_jira_port.sandbox.jira_data import generate_dataset
@@ -43,8 +47,7 @@ _BIN = Path(sys.executable).parent
 _SOURCE = str(_BIN / "source-jira-port")
 _DESTINATION = str(_BIN / "destination-port")
 _OFFICIAL_LAUNCHER = Path(__file__).with_name("official_jira.py")
-_RECORD = b'"type":"RECORD"'
-_CHUNK = 1 << 20
+_RECORD = '"type":"RECORD"'
 _PROJECTS = 5
 _CUSTOM_FIELDS = 30
 
@@ -80,17 +83,6 @@ def _wait(process: subprocess.Popen[bytes]) -> _Usage:
     return _Usage(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def _count_records(stream: IO[bytes]) -> int:
-    """Drain a child's stdout and count its RECORD messages (a chunk boundary may split one)."""
-    count, tail = 0, b""
-    while chunk := stream.read(_CHUNK):
-        window = tail + chunk
-        count += window.count(_RECORD)
-        tail = window[-(len(_RECORD) - 1) :]
-        count -= tail.count(_RECORD)
-    return count
-
-
 def _write_json(folder: Path, name: str, content: Any) -> str:
     path = folder / name
     path.write_text(json.dumps(content))
@@ -98,13 +90,23 @@ def _write_json(folder: Path, name: str, content: Any) -> str:
 
 
 def _read_and_count(command: list[str], cwd: Path) -> tuple[float, _Usage, int]:
-    """Run a source, count the records it prints; return wall seconds, usage and records."""
+    """Run a source, count the records it prints; return wall seconds, usage and records.
+
+    `grep` counts them in its own process: a reader sharing this process's GIL with the fake
+    Jira falls behind and holds the source back.
+    """
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd)
+    counter = subprocess.Popen(
+        ["grep", "--count", "--fixed-strings", _RECORD],
+        stdin=process.stdout,
+        stdout=subprocess.PIPE,
+    )
     assert process.stdout is not None
-    records = _count_records(process.stdout)
+    process.stdout.close()  # grep holds the read end now
     usage = _wait(process)
-    return time.perf_counter() - started, usage, records
+    count, _ = counter.communicate()
+    return time.perf_counter() - started, usage, int(count)
 
 
 def run_source(fake: FakeJira, folder: Path) -> Run:
@@ -118,6 +120,35 @@ def run_source(fake: FakeJira, folder: Path) -> Run:
     return Run(wall, usage.cpu_s, usage.peak_rss_mib, len(fake.requests_log) - before, records)
 
 
+def _serve_port(connection: Connection) -> None:
+    """Child process: serve a fresh fake Port, send its URL, then its entity count when asked."""
+    with FakePort() as port:
+        connection.send(port.base_url)
+        connection.recv()
+        connection.send(sum(port.entity_counts().values()))
+
+
+@contextlib.contextmanager
+def _fake_port_process() -> Iterator[tuple[str, Callable[[], int]]]:
+    """A fake Port in its own process (a real Port does not share the fake Jira's GIL).
+
+    Yields its base URL and a function that returns how many entities it holds.
+    """
+    ours, theirs = multiprocessing.Pipe()
+    process = multiprocessing.get_context("spawn").Process(target=_serve_port, args=(theirs,))
+    process.start()
+    try:
+
+        def count() -> int:
+            ours.send("count")
+            return int(ours.recv())
+
+        yield str(ours.recv()), count
+    finally:
+        process.terminate()
+        process.join()
+
+
 def run_pipeline(fake: FakeJira, folder: Path) -> Run:
     """`source-jira-port read | destination-port write` into a fresh fake Port.
 
@@ -125,14 +156,14 @@ def run_pipeline(fake: FakeJira, folder: Path) -> Run:
     """
     config = _write_json(folder, "source.json", fake.source_config())
     catalog = _write_json(folder, "catalog.json", configured_catalog("projects", "issues"))
-    with FakePort() as port:
+    with _fake_port_process() as (port_url, port_entities):
         destination_config = _write_json(
             folder,
             "destination.json",
             {
                 "port_client_id": "port-client",
                 "port_client_secret": "port-secret",
-                "port_base_url": port.base_url,
+                "port_base_url": port_url,
                 "delete_missing_entities": True,
             },
         )
@@ -155,7 +186,7 @@ def run_pipeline(fake: FakeJira, folder: Path) -> Run:
         source.stdout.close()  # the destination holds the read end now
         source_usage, destination_usage = _wait(source), _wait(destination)
         wall = time.perf_counter() - started
-        records = sum(port.entity_counts().values())
+        records = port_entities()
     return Run(
         wall,
         source_usage.cpu_s + destination_usage.cpu_s,
