@@ -12,8 +12,9 @@ issue with `fields=*all`, 30 custom fields) from the fake Jira Cloud, with the p
 3. the official `airbyte-source-jira` 4.0.0 (`official_jira.py` in its own virtualenv) on the
    same streams.
 
-It prints wall time, CPU seconds (user + system), peak RSS (for the pipe: both processes summed),
-Jira requests, records and records/s, as the median of `--repeat` runs with the spread (max - min),
+It prints wall time, CPU seconds (user + system), peak RSS (for the pipe: both processes summed;
+each measured by `launch.py`, so it is the contender's own and not this process's), Jira
+requests, records and records/s, as the median of `--repeat` runs with the spread (max - min),
 then the ratios ours/official. Set up the official connector with
 `python3.11 -m venv /tmp/official-jira-venv && /tmp/official-jira-venv/bin/pip install
 airbyte-source-jira==4.0.0`. The fake runs in this process, so at 0 ms latency its rendering
@@ -47,6 +48,7 @@ _BIN = Path(sys.executable).parent
 _SOURCE = str(_BIN / "source-jira-port")
 _DESTINATION = str(_BIN / "destination-port")
 _OFFICIAL_LAUNCHER = Path(__file__).with_name("official_jira.py")
+_LAUNCHER = Path(__file__).with_name("launch.py")
 _RECORD = '"type":"RECORD"'
 _PROJECTS = 5
 _CUSTOM_FIELDS = 30
@@ -74,13 +76,24 @@ class _Usage:
     peak_rss_mib: float
 
 
-def _wait(process: subprocess.Popen[bytes]) -> _Usage:
-    """Reap `process` and return its own CPU time and peak RSS (Linux: ru_maxrss in KiB)."""
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{process.args} exited with {process.returncode}")
-    return _Usage(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+class _Measured:
+    """A command started through `launch.py`, which measures its CPU time and peak RSS."""
+
+    def __init__(self, command: list[str], folder: Path, **popen: Any) -> None:
+        descriptor, usage = tempfile.mkstemp(prefix="usage-", suffix=".json", dir=folder)
+        os.close(descriptor)
+        self._usage = Path(usage)
+        self.process = subprocess.Popen(
+            [sys.executable, str(_LAUNCHER), str(self._usage), "--", *command],
+            cwd=folder,
+            **popen,
+        )
+
+    def wait(self) -> _Usage:
+        """Wait for the command; return its usage, or raise if it failed."""
+        if self.process.wait() != 0:
+            raise RuntimeError(f"{self.process.args} exited with {self.process.returncode}")
+        return _Usage(**json.loads(self._usage.read_text()))
 
 
 def _write_json(folder: Path, name: str, content: Any) -> str:
@@ -89,22 +102,22 @@ def _write_json(folder: Path, name: str, content: Any) -> str:
     return str(path)
 
 
-def _read_and_count(command: list[str], cwd: Path) -> tuple[float, _Usage, int]:
+def _read_and_count(command: list[str], folder: Path) -> tuple[float, _Usage, int]:
     """Run a source, count the records it prints; return wall seconds, usage and records.
 
     `grep` counts them in its own process: a reader sharing this process's GIL with the fake
     Jira falls behind and holds the source back.
     """
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd)
+    source = _Measured(command, folder, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     counter = subprocess.Popen(
         ["grep", "--count", "--fixed-strings", _RECORD],
-        stdin=process.stdout,
+        stdin=source.process.stdout,
         stdout=subprocess.PIPE,
     )
-    assert process.stdout is not None
-    process.stdout.close()  # grep holds the read end now
-    usage = _wait(process)
+    assert source.process.stdout is not None
+    source.process.stdout.close()  # grep holds the read end now
+    usage = source.wait()
     count, _ = counter.communicate()
     return time.perf_counter() - started, usage, int(count)
 
@@ -169,22 +182,22 @@ def run_pipeline(fake: FakeJira, folder: Path) -> Run:
         )
         before = len(fake.requests_log)
         started = time.perf_counter()
-        source = subprocess.Popen(
+        source = _Measured(
             [_SOURCE, "read", "--config", config, "--catalog", catalog],
+            folder,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            cwd=folder,
         )
-        destination = subprocess.Popen(
+        destination = _Measured(
             [_DESTINATION, "write", "--config", destination_config, "--catalog", catalog],
-            stdin=source.stdout,
+            folder,
+            stdin=source.process.stdout,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            cwd=folder,
         )
-        assert source.stdout is not None
-        source.stdout.close()  # the destination holds the read end now
-        source_usage, destination_usage = _wait(source), _wait(destination)
+        assert source.process.stdout is not None
+        source.process.stdout.close()  # the destination holds the read end now
+        source_usage, destination_usage = source.wait(), destination.wait()
         wall = time.perf_counter() - started
         records = port_entities()
     return Run(
