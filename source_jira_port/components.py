@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Generator, Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field
@@ -11,6 +10,9 @@ from typing import Any
 
 import orjson
 import requests
+from airbyte_cdk.sources.declarative.auth.declarative_authenticator import (
+    DeclarativeAuthenticator,
+)
 from airbyte_cdk.sources.declarative.decoders.decoder import Decoder
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
@@ -30,6 +32,7 @@ from airbyte_cdk.sources.declarative.transformations.transformation import Recor
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
+from source_jira_port.rate_limit import RateLimitPause, pause_for
 from source_jira_port.scope import issue_scope_jql
 from source_jira_port.site import api_base, resolve_deployment
 
@@ -134,44 +137,6 @@ def _share_parsed_body(response: requests.Response) -> None:
     response.__dict__["json"] = _ParsedBody(body)
 
 
-class RateLimitPause:
-    """When the workers sharing a requester may send again after Jira said 429 (or 503).
-
-    The CDK backs off in the thread that got the 429 only; the other workers would go on
-    sending into the rate limit. The backoff a strategy computes for a rate-limited response is
-    recorded here (plus the second the CDK adds to it), and every worker waits it out before it
-    handles its next response, so before its next request.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._until = 0.0
-        self._owner: int | None = None
-
-    def extend(self, seconds: float) -> None:
-        """Hold the other workers for `seconds` from now (a later pause already set stays).
-
-        The calling worker sleeps its own backoff in the CDK, so it does not wait again.
-        """
-        with self._lock:
-            until = time.monotonic() + seconds
-            if until > self._until:
-                self._until, self._owner = until, threading.get_ident()
-
-    def remaining(self) -> float:
-        """Seconds until the pause ends for the calling worker (0 when it has none)."""
-        with self._lock:
-            if self._owner == threading.get_ident():
-                return 0.0
-            return max(0.0, self._until - time.monotonic())
-
-    def wait(self) -> None:
-        """Sleep until the pause ends, unless the calling worker set it."""
-        delay = self.remaining()
-        if delay > 0:
-            time.sleep(delay)
-
-
 @dataclass
 class _PausingBackoff(BackoffStrategy):
     """The handler's strategies, tried in order; a rate limit's wait also pauses every worker."""
@@ -206,26 +171,57 @@ class JiraErrorHandler(DefaultErrorHandler):
     the decoder reuses for the records. Like the factory's `DefaultErrorHandler`, it ends its
     filters with the CDK's default one (`HttpResponseFilter` with no condition).
 
-    One handler serves every worker of its stream (all issue windows). A 429 or 503 backoff
-    pauses them all (`RateLimitPause`): each waits before handling its next response.
+    A 429 or 503 backoff pauses every request to the site (`rate_limit.pause_for`), which
+    `RateLimitGate` holds until the pause ends.
     """
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         default = HttpResponseFilter(config=self.config, parameters=parameters or {})
         self.response_filters = [*(self.response_filters or []), default]
-        self.pause = RateLimitPause()
         if self.backoff_strategies:
-            self.backoff_strategies = [_PausingBackoff(self.backoff_strategies, self.pause)]
+            pause = pause_for(self.config.get("api_base", ""))
+            self.backoff_strategies = [_PausingBackoff(self.backoff_strategies, pause)]
 
     def interpret_response(
         self, response_or_exception: requests.Response | Exception | None
     ) -> ErrorResolution:
-        """Wait out a rate-limit pause, then decide as `DefaultErrorHandler` does."""
-        self.pause.wait()
+        """Decide as `DefaultErrorHandler` does, sharing the body's parse with the filters."""
         if isinstance(response_or_exception, requests.Response):
             _share_parsed_body(response_or_exception)
         return super().interpret_response(response_or_exception)
+
+
+@dataclass
+class RateLimitGate(DeclarativeAuthenticator):
+    """The manifest's authenticator, holding each request while the site's rate limit lasts.
+
+    The CDK passes every request through the authenticator just before it is sent, retries
+    included, so this is where every worker of every stream waits out a 429 another one got:
+    no request to a rate-limited site leaves before the wait Jira asked for has passed.
+    """
+
+    authenticator: DeclarativeAuthenticator
+    config: Config
+    parameters: InitVar[Mapping[str, Any] | None] = None
+
+    def __post_init__(self, parameters: Mapping[str, Any] | None) -> None:
+        self._pause = pause_for(self.config.get("api_base", ""))
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Wait for the site's rate-limit pause to end, then authenticate `request`."""
+        self._pause.wait()
+        return self.authenticator(request)  # type: ignore[no-any-return]
+
+    @property
+    def auth_header(self) -> str:
+        """The wrapped authenticator's header name."""
+        return self.authenticator.auth_header
+
+    @property
+    def token(self) -> str:
+        """The wrapped authenticator's header value."""
+        return self.authenticator.token
 
 
 class SharedJsonDecoder(JsonDecoder):

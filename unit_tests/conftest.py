@@ -12,6 +12,7 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.state_builder import StateBuilder
 
+from source_jira_port import rate_limit
 from source_jira_port.source import SourceJiraPort
 
 CLOUD_URL = "https://acme.atlassian.net"
@@ -68,6 +69,12 @@ def issue(number: int, updated: str, project: str = "PROJ") -> dict[str, Any]:
             "project": {"id": "100", "key": project, "name": project},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no site paused: the tests share site URLs, not their 429s."""
+    monkeypatch.setattr(rate_limit, "_PAUSES", {})
 
 
 @pytest.fixture

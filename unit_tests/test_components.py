@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import requests
+from airbyte_cdk.sources.declarative.auth.token import BasicHttpAuthenticator
 from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategies import (
     WaitTimeFromHeaderBackoffStrategy,
@@ -20,10 +21,13 @@ from source_jira_port.components import (
     FieldPathExtractor,
     IssueTopLevelFields,
     JiraErrorHandler,
+    RateLimitGate,
     RateLimitResetBackoff,
     SharedJsonDecoder,
     response_json,
 )
+
+_SITE = "https://acme.atlassian.net"
 
 
 def _response(status: int, headers: dict[str, str]) -> requests.Response:
@@ -73,7 +77,7 @@ def _json_response(body: bytes, status: int = 200) -> requests.Response:
 def _handler() -> JiraErrorHandler:
     return JiraErrorHandler(
         parameters={},
-        config={},
+        config={"api_base": _SITE},
         backoff_strategies=[
             WaitTimeFromHeaderBackoffStrategy(header="Retry-After", parameters={}, config={})
         ],
@@ -155,7 +159,7 @@ def test_issue_top_level_fields_match_the_add_fields_they_replace(fields: dict[s
     assert json.dumps(ours) == json.dumps(expected)  # same values in the same key order
 
 
-# --- rate limits pause every worker ------------------------------------------------------------
+# --- rate limits pause every request to the site ----------------------------------------------
 
 
 def _other_worker(action: Any) -> None:
@@ -164,7 +168,16 @@ def _other_worker(action: Any) -> None:
     worker.join()
 
 
-def test_a_rate_limit_pauses_the_other_workers_not_the_one_that_waits_already(
+def _gate(site: str = _SITE) -> RateLimitGate:
+    basic = BasicHttpAuthenticator(username="bot", password="token", config={}, parameters={})
+    return RateLimitGate(authenticator=basic, config={"api_base": site}, parameters={})
+
+
+def _request() -> requests.PreparedRequest:
+    return requests.Request("GET", f"{_SITE}/rest/api/3/project/search").prepare()
+
+
+def test_a_rate_limit_holds_every_other_request_to_the_site_until_it_ends(
     backoff_waits: list[float],
 ) -> None:
     handler = _handler()
@@ -173,12 +186,17 @@ def test_a_rate_limit_pauses_the_other_workers_not_the_one_that_waits_already(
     limited.headers["Retry-After"] = "30"
 
     assert strategy.backoff_time(limited, 1) == 30  # what the CDK sleeps in this worker
-    handler.interpret_response(_json_response(b"{}"))
+    assert _gate()(_request()).headers["Authorization"].startswith("Basic ")
     assert backoff_waits == []  # this worker's own retry is not held twice
 
-    _other_worker(lambda: handler.interpret_response(_json_response(b"{}")))
+    sent: list[requests.PreparedRequest] = []
+    _other_worker(lambda: sent.append(_gate()(_request())))
     assert len(backoff_waits) == 1
     assert 30 < backoff_waits[0] <= 31  # the CDK's wait, with the second it adds
+    assert sent[0].headers["Authorization"].startswith("Basic ")
+
+    _other_worker(lambda: _gate("https://other.atlassian.net")(_request()))
+    assert len(backoff_waits) == 1  # another site's budget is its own
 
 
 def test_server_errors_back_off_in_their_own_worker_only(backoff_waits: list[float]) -> None:
@@ -188,5 +206,5 @@ def test_server_errors_back_off_in_their_own_worker_only(backoff_waits: list[flo
     failed.headers["Retry-After"] = "30"
 
     assert strategy.backoff_time(failed, 1) == 30
-    _other_worker(lambda: handler.interpret_response(_json_response(b"{}")))
+    _other_worker(lambda: _gate()(_request()))
     assert backoff_waits == []

@@ -1,11 +1,13 @@
 """How Jira's error answers surface: failure type, message, retries; never a secret."""
 
+import threading
 from typing import Any
 
 import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
+from source_jira_port.rate_limit import pause_for
 from unit_tests.conftest import (
     CLOUD_URL,
     SECRET,
@@ -127,6 +129,31 @@ def test_rate_limits_wait_for_retry_after_then_succeed(
     assert [r.record.data["key"] for r in output.records] == ["A"]
     assert len(backoff_waits) == 1
     assert 7 <= backoff_waits[0] <= 8  # the CDK adds a second of margin
+
+
+def test_a_rate_limit_another_worker_got_holds_this_streams_requests(
+    requests_mock: Any, backoff_waits: list[float]
+) -> None:
+    requests_mock.get(_CLOUD_PROJECTS, json=_EMPTY_PAGE | {"total": 1, "values": [{"id": "1"}]})
+    paused, read_done = threading.Event(), threading.Event()
+
+    def other_worker() -> None:  # alive through the read, as the CDK's workers are
+        pause_for(CLOUD_URL).extend(20)
+        paused.set()
+        read_done.wait()
+
+    other = threading.Thread(target=other_worker)
+    other.start()
+    paused.wait()
+    try:
+        output = read_stream(cloud_config(), "projects")
+    finally:
+        read_done.set()
+        other.join()
+
+    assert len(output.records) == 1
+    assert len(backoff_waits) == 1
+    assert 19 < backoff_waits[0] <= 20
 
 
 def test_server_errors_retry_with_backoff(requests_mock: Any, backoff_waits: list[float]) -> None:
