@@ -255,30 +255,19 @@ class _Parser:
         return name, descending
 
     def or_expr(self) -> tuple[Predicate, Bounds]:
-        parts = [self.and_expr()]
-        while self.token.is_word("OR", "||"):
-            self.at += 1
-            parts.append(self.and_expr())
-        if len(parts) == 1:
-            return parts[0]
-        predicates = [predicate for predicate, _ in parts]
-        lows, highs = zip(*(bounds for _, bounds in parts), strict=True)
-        low = None if None in lows else min(lows)
-        high = None if None in highs else max(highs)
-        return lambda i: any(p(i) for p in predicates), (low, high)
+        return _combined(self.operands(self.and_expr, "OR", "||"), any, _hull)
 
     def and_expr(self) -> tuple[Predicate, Bounds]:
-        parts = [self.not_expr()]
-        while self.token.is_word("AND", "&&"):
+        return _combined(self.operands(self.not_expr, "AND", "&&"), all, _overlap)
+
+    def operands(
+        self, operand: Callable[[], tuple[Predicate, Bounds]], *words: str
+    ) -> list[tuple[Predicate, Bounds]]:
+        parts = [operand()]
+        while self.token.is_word(*words):
             self.at += 1
-            parts.append(self.not_expr())
-        if len(parts) == 1:
-            return parts[0]
-        predicates = [predicate for predicate, _ in parts]
-        lows = [low for _, (low, _) in parts if low is not None]
-        highs = [high for _, (_, high) in parts if high is not None]
-        bounds = (max(lows, default=None), min(highs, default=None))
-        return lambda i: all(p(i) for p in predicates), bounds
+            parts.append(operand())
+        return parts
 
     def not_expr(self) -> tuple[Predicate, Bounds]:
         if self.token.is_word("NOT"):
@@ -387,6 +376,35 @@ def _compile_clause(
     negate = op in ("!=", "not in")
     get = _MEMBER_GETTERS[field]
     return lambda i: (get(i) in wanted) != negate, _OPEN
+
+
+def _combined(
+    parts: list[tuple[Predicate, Bounds]],
+    quantifier: Callable[[Iterable[bool]], bool],
+    bounds_of: Callable[[list[Bounds]], Bounds],
+) -> tuple[Predicate, Bounds]:
+    """Join OR (`any`, `_hull`) or AND (`all`, `_overlap`) operands."""
+    if len(parts) == 1:
+        return parts[0]
+    predicates = [predicate for predicate, _ in parts]
+    return lambda i: quantifier(p(i) for p in predicates), bounds_of([b for _, b in parts])
+
+
+def _hull(bounds: list[Bounds]) -> Bounds:
+    """The `updated` range any of `bounds` admits (OR)."""
+    lows = [low for low, _ in bounds]
+    highs = [high for _, high in bounds]
+    return (
+        None if None in lows else min(low for low in lows if low is not None),
+        None if None in highs else max(high for high in highs if high is not None),
+    )
+
+
+def _overlap(bounds: list[Bounds]) -> Bounds:
+    """The `updated` range all of `bounds` admit (AND)."""
+    lows = [low for low, _ in bounds if low is not None]
+    highs = [high for _, high in bounds if high is not None]
+    return max(lows, default=None), min(highs, default=None)
 
 
 def _time_bounds(op: str, instant: int) -> Bounds:
