@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
 
+from source_jira_port.background import Background
 
-class LocalServer:
+
+class LocalServer(Background):
     """Serves HTTP/1.1 on 127.0.0.1 (port 0: an ephemeral one) from a daemon thread.
 
     `start()`/`stop()`, or use it as a context manager. Subclasses answer in `respond`.
@@ -44,17 +45,6 @@ class LocalServer:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class _Server(ThreadingHTTPServer):

@@ -10,10 +10,11 @@ import contextlib
 import logging
 import threading
 import time
-from types import TracebackType
+from typing import Self
 
 import uvicorn
 
+from source_jira_port.background import Background
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
 from source_jira_port.port.mapping import EntityMapper, load_app_config
@@ -28,7 +29,7 @@ _START_TIMEOUT_SECONDS = 10.0
 _PORT_ATTEMPTS = 3
 
 
-class Receiver:
+class Receiver(Background):
     """A webhook receiver writing to Port; `client` defaults to one from `port_settings`."""
 
     def __init__(
@@ -88,7 +89,7 @@ class Receiver:
         with self._resources:
             self._server.run()
 
-    def start(self) -> Receiver:
+    def start(self) -> Self:
         """Serve in a background thread; return once requests are accepted."""
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
@@ -117,14 +118,3 @@ class Receiver:
             self._thread.join()
             self._thread = None
         self._resources.close()
-
-    def __enter__(self) -> Receiver:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
