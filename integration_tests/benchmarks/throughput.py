@@ -2,6 +2,7 @@
 
     python -m integration_tests.benchmarks.throughput [--issues 10000 50000] [--latency-ms 0 150]
         [--repeat 3] [--skip-official] [--official-venv /tmp/official-jira-venv]
+        [--port-latency-ms 0] [--port-concurrency N]
 
 For each issue count and Jira latency it serves one generated data set (about 7 KB of JSON per
 issue with `fields=*all`, 30 custom fields) from the fake Jira Cloud, with the pre-2025 classic
@@ -133,22 +134,32 @@ def run_source(fake: FakeJira, folder: Path) -> Run:
     return Run(wall, usage.cpu_s, usage.peak_rss_mib, len(fake.requests_log) - before, records)
 
 
-def _serve_port(connection: Connection) -> None:
+@dataclass(frozen=True)
+class PortSetup:
+    """The fake Port's latency per request and the writer's `concurrency` (None: its default)."""
+
+    latency_ms: int = 0
+    concurrency: int | None = None
+
+
+def _serve_port(connection: Connection, latency_ms: int) -> None:
     """Child process: serve a fresh fake Port, send its URL, then its entity count when asked."""
-    with FakePort() as port:
+    with FakePort(latency_ms=latency_ms) as port:
         connection.send(port.base_url)
         connection.recv()
         connection.send(sum(port.entity_counts().values()))
 
 
 @contextlib.contextmanager
-def _fake_port_process() -> Iterator[tuple[str, Callable[[], int]]]:
+def _fake_port_process(latency_ms: int) -> Iterator[tuple[str, Callable[[], int]]]:
     """A fake Port in its own process (a real Port does not share the fake Jira's GIL).
 
     Yields its base URL and a function that returns how many entities it holds.
     """
     ours, theirs = multiprocessing.Pipe()
-    process = multiprocessing.get_context("spawn").Process(target=_serve_port, args=(theirs,))
+    process = multiprocessing.get_context("spawn").Process(
+        target=_serve_port, args=(theirs, latency_ms)
+    )
     process.start()
     try:
 
@@ -162,14 +173,15 @@ def _fake_port_process() -> Iterator[tuple[str, Callable[[], int]]]:
         process.join()
 
 
-def run_pipeline(fake: FakeJira, folder: Path) -> Run:
+def run_pipeline(fake: FakeJira, folder: Path, port: PortSetup) -> Run:
     """`source-jira-port read | destination-port write` into a fresh fake Port.
 
     CPU and peak RSS are both processes' summed; records are the entities Port holds afterwards.
     """
     config = _write_json(folder, "source.json", fake.source_config())
     catalog = _write_json(folder, "catalog.json", configured_catalog("projects", "issues"))
-    with _fake_port_process() as (port_url, port_entities):
+    concurrency = {} if port.concurrency is None else {"concurrency": port.concurrency}
+    with _fake_port_process(port.latency_ms) as (port_url, port_entities):
         destination_config = _write_json(
             folder,
             "destination.json",
@@ -178,6 +190,7 @@ def run_pipeline(fake: FakeJira, folder: Path) -> Run:
                 "port_client_secret": "port-secret",
                 "port_base_url": port_url,
                 "delete_missing_entities": True,
+                **concurrency,
             },
         )
         before = len(fake.requests_log)
@@ -272,7 +285,7 @@ def _print_table(title: str, results: dict[str, list[Run]]) -> None:
 
 
 def benchmark(
-    issues: int, latency_ms: int, repeat: int, official_venv: Path | None
+    issues: int, latency_ms: int, repeat: int, official_venv: Path | None, port: PortSetup
 ) -> dict[str, list[Run]]:
     """Run every contender `repeat` times on one data set and latency; return their runs."""
     dataset = generate_dataset(
@@ -288,7 +301,7 @@ def benchmark(
         folder = Path(tmp)
         for _ in range(repeat):
             results["ours: source"].append(run_source(fake, folder))
-            results["ours: source → Port"].append(run_pipeline(fake, folder))
+            results["ours: source → Port"].append(run_pipeline(fake, folder, port))
             if official_venv is not None:
                 results["official 4.0.0"].append(run_official(fake, folder, official_venv))
             fake.requests_log.clear()
@@ -303,15 +316,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-official", action="store_true")
     parser.add_argument("--official-venv", type=Path, default=Path("/tmp/official-jira-venv"))
+    parser.add_argument("--port-latency-ms", type=int, default=0)
+    parser.add_argument("--port-concurrency", type=int, help="the writer's default when absent")
     args = parser.parse_args(argv)
+    port = PortSetup(args.port_latency_ms, args.port_concurrency)
     official_venv = None if args.skip_official else args.official_venv
     if official_venv is not None and not (official_venv / "bin" / "python").exists():
         parser.error(f"no virtualenv at {official_venv}; create it or pass --skip-official")
     for issues in args.issues:
         for latency_ms in args.latency_ms:
-            results = benchmark(issues, latency_ms, args.repeat, official_venv)
+            results = benchmark(issues, latency_ms, args.repeat, official_venv, port)
             _print_table(
-                f"{issues} issues, {latency_ms} ms Jira latency, median ± spread of {args.repeat}",
+                f"{issues} issues, {latency_ms} ms Jira latency, {port.latency_ms} ms Port "
+                f"latency, median ± spread of {args.repeat}",
                 results,
             )
             sys.stdout.flush()

@@ -76,9 +76,11 @@ class FakePort(LocalServer):
         client_id: str = "port-client",
         client_secret: str = "port-secret",
         token_ttl: int = 10800,
+        latency_ms: int = 0,
     ) -> None:
         super().__init__()
         self.client_id, self.client_secret, self.token_ttl = client_id, client_secret, token_ttl
+        self.latency_ms = latency_ms
         self.requests: list[LoggedRequest] = []
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute("CREATE TABLE blueprints (id TEXT PRIMARY KEY, body TEXT)")
@@ -160,7 +162,9 @@ class FakePort(LocalServer):
 
     # -- HTTP plumbing -------------------------------------------------------------------------
     def respond(self, handler: BaseHTTPRequestHandler, raw: bytes) -> None:
-        """Answer one request: log it, dispatch it, write Port's JSON reply."""
+        """Answer one request (after `latency_ms`): log it, dispatch it, write Port's JSON reply."""
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
         method = handler.command
         url = urlsplit(handler.path)
         query = parse_qs(url.query)
