@@ -102,11 +102,14 @@ SPEC: dict[str, Any] = {
         "concurrency": {
             "type": "integer",
             "title": "Concurrent Requests",
-            "description": "Bulk requests sent to Port at the same time.",
-            "default": 4,
+            "description": (
+                "Bulk requests sent to Port at the same time. Each takes a round trip to Port, "
+                "so this bounds the write rate: about concurrency x 20 entities per round trip."
+            ),
+            "default": 8,
             "minimum": 1,
             "maximum": 10,
-            "examples": [4],
+            "examples": [8],
             "order": 6,
         },
         "delete_missing_entities": {

@@ -17,7 +17,7 @@ def test_defaults_are_filled_from_the_spec() -> None:
     assert settings.base_url == "https://api.getport.io"
     assert settings.mapping is None
     assert settings.create_missing_blueprints is True
-    assert (settings.batch_size, settings.concurrency) == (20, 4)
+    assert (settings.batch_size, settings.concurrency) == (20, 8)
     assert settings.delete_missing_entities is False
     assert settings.entity_deletion_threshold == 0.9
     assert settings.on_invalid_record == InvalidRecordPolicy.FAIL
