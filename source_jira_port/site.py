@@ -66,6 +66,11 @@ def api_base(config: Mapping[str, Any]) -> str:
     return normalize_url(config["jira_url"])
 
 
+def json_headers(credentials: Mapping[str, Any]) -> dict[str, str]:
+    """Return the headers of a JSON request to Jira made with `credentials`."""
+    return {"Accept": "application/json", "Authorization": authorization_header(credentials)}
+
+
 def authorization_header(credentials: Mapping[str, Any]) -> str:
     """Return the `Authorization` value the manifest's authenticator sends for `credentials`."""
     auth_type = credentials["auth_type"]

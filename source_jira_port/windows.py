@@ -31,7 +31,7 @@ from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog, Sy
 
 from source_jira_port.cli.estimate import TIMEOUT_SECONDS, count_issues, issues_jql
 from source_jira_port.scope import JIRA_TIME_FORMAT, START_DATE_FORMAT, epoch_ms, sync_start
-from source_jira_port.site import authorization_header
+from source_jira_port.site import json_headers
 
 _LOGGER = logging.getLogger("airbyte")
 _STREAM = "issues"
@@ -123,10 +123,7 @@ def _edge(config: Mapping[str, Any], scope: str, order: str) -> datetime | None:
     response = requests.get(
         f"{config['api_base']}/rest/api/{version}",
         params={"jql": f"{scope} ORDER BY updated {order}", "maxResults": "1", "fields": "updated"},
-        headers={
-            "Accept": "application/json",
-            "Authorization": authorization_header(config["credentials"]),
-        },
+        headers=json_headers(config["credentials"]),
         timeout=TIMEOUT_SECONDS,
     )
     response.raise_for_status()

@@ -14,7 +14,7 @@ from typing import Any
 import requests
 
 from source_jira_port.scope import epoch_ms, issue_scope_jql, sync_start
-from source_jira_port.site import api_base, authorization_header
+from source_jira_port.site import api_base, json_headers
 
 TIMEOUT_SECONDS = 15
 
@@ -47,10 +47,7 @@ def issues_jql(config: Mapping[str, Any], cursor: str | None) -> str:
 
 def count_issues(config: Mapping[str, Any], jql: str) -> int:
     """Ask Jira how many issues match `jql`, with the source's credentials."""
-    headers = {
-        "Accept": "application/json",
-        "Authorization": authorization_header(config["credentials"]),
-    }
+    headers = json_headers(config["credentials"])
     base = api_base(config)
     if config["deployment"] == "cloud":
         response = requests.post(

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from source_jira_port.site import authorization_header, normalize_url, probe_server_info
+from source_jira_port.site import json_headers, normalize_url, probe_server_info
 from source_jira_port.webhooks.events import WEBHOOK_EVENTS
 
 ADMIN_API = "/rest/webhooks/1.0/webhook"
@@ -85,9 +85,7 @@ def register_webhook(
     site = normalize_url(jira["jira_url"])
     api_path = webhook_api(probe_server_info(site))
     with requests.Session() as session:
-        session.headers.update(
-            {"Accept": "application/json", "Authorization": authorization_header(credentials)}
-        )
+        session.headers.update(json_headers(credentials))
         listed = _call(session, "GET", site + api_path)
         if not isinstance(listed, list):
             raise RegistrationError(f"{site}{api_path} did not answer a list of webhooks")
