@@ -26,8 +26,7 @@ from source_jira_port.windows import plan_issue_windows
 MANIFEST = Path(__file__).with_name("manifest.yaml")
 # Records read but not yet written: the CDK's queue holds up to 10,000, ~40 KB each as Python
 # objects for an issue, whenever stdout is slower than the workers (a slow destination). Ten
-# pages: fewer (250) let a slow destination stall the workers' requests too (Port pipeline at
-# 150 ms: 0.51 of the source's throughput instead of ~0.62; with 10,000, ~0.70 at ~2.5x the RSS).
+# pages keep the RSS flat; fewer (250) let a destination's pauses stall the workers' requests.
 QUEUE_SIZE = 1_000
 
 

@@ -40,13 +40,12 @@ class EntityValidator:
 
     def __init__(self, blueprints: Mapping[str, Mapping[str, Any]]) -> None:
         self._blueprints = blueprints
+        schemas = {name: _properties_schema(blueprint) for name, blueprint in blueprints.items()}
         self._property_validators = {
-            identifier: Draft7Validator(_properties_schema(blueprint))
-            for identifier, blueprint in blueprints.items()
+            identifier: Draft7Validator(schema) for identifier, schema in schemas.items()
         }
         self._plain_checks = {
-            identifier: _plain_checks(_properties_schema(blueprint))
-            for identifier, blueprint in blueprints.items()
+            identifier: _plain_checks(schema) for identifier, schema in schemas.items()
         }
 
     def problem(self, entity: Mapping[str, Any]) -> str | None:
