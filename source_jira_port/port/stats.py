@@ -13,6 +13,9 @@ class BlueprintCounts:
     updated: int = 0
     deleted: int = 0
     failed: int = 0
+    # Bare entities Port made for relation targets (`create_missing_related_entities`) that this
+    # sync then wrote in full: neither created nor updated by a record of their own.
+    placeholders: int = 0
 
 
 class WriteStats:
@@ -23,6 +26,9 @@ class WriteStats:
 
     def __init__(self) -> None:
         self.blueprints: dict[str, BlueprintCounts] = {}
+        # Records skipped under `on_invalid_record: skip` that the state remembers, to be
+        # retried by the next sync until Port takes them or Jira deletes them.
+        self.pending_retry = 0
 
     def of(self, blueprint: str) -> BlueprintCounts:
         """Return the counts of `blueprint`, starting at zero."""
