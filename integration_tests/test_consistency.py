@@ -94,3 +94,21 @@ def test_issues_not_yet_indexed_are_read_by_the_next_sync(source_cli: SourceCli)
         assert code == 0
         assert lagging in {i["key"] for i in records(second, "issues")}
         assert latest(first, second) == jira_now(fake)
+
+
+def test_a_change_made_a_second_before_a_sync_is_in_that_sync(
+    source_cli: SourceCli, fake_jira: FakeJira
+) -> None:
+    """The read ends at the sync's start, not an index delay before it (default 60 s)."""
+    config = fake_jira.source_config(search_index_delay_seconds=60)
+    [first_key, second_key] = _oldest(fake_jira, 2)
+    fake_jira.update_issue(first_key, at=datetime.now(UTC) - timedelta(seconds=1))
+
+    code, first, stderr = source_cli.run("read", config, _CATALOG)
+    assert code == 0, stderr
+    assert first_key in {i["key"] for i in records(first, "issues")}
+
+    fake_jira.update_issue(second_key, at=datetime.now(UTC) - timedelta(seconds=1))
+    code, second, stderr = source_cli.run("read", config, _CATALOG, final_state(first))
+    assert code == 0, stderr
+    assert second_key in {i["key"] for i in records(second, "issues")}

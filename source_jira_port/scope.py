@@ -12,6 +12,7 @@ from typing import Any
 JIRA_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
 START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
+DEFAULT_INDEX_DELAY_SECONDS = 60
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -26,12 +27,19 @@ def issue_scope_jql(config: Mapping[str, Any]) -> str:
 
 
 def sync_start(config: Mapping[str, Any], cursor: str | None) -> datetime:
-    """Return the read's lower bound: the cursor minus the lookback, not before `start_date`."""
+    """Return the read's lower bound, not before `start_date`.
+
+    With a cursor: the cursor minus the search index delay and the lookback (the manifest's
+    `lookback_window`), so what the index had not caught up with last time is read again.
+    """
     start = DEFAULT_START
     if config.get("start_date"):
         start = datetime.strptime(config["start_date"], START_DATE_FORMAT).replace(tzinfo=UTC)
     if cursor:
-        lookback = timedelta(minutes=config.get("lookback_window_minutes", 0))
+        lookback = timedelta(
+            minutes=config.get("lookback_window_minutes", 0),
+            seconds=config.get("search_index_delay_seconds", DEFAULT_INDEX_DELAY_SECONDS),
+        )
         start = max(start, datetime.strptime(cursor, JIRA_TIME_FORMAT) - lookback)
     return start
 

@@ -62,7 +62,7 @@ def plan_issue_windows(
         return
     now = now or datetime.now(UTC)
     lower = sync_start(config, None)
-    upper = now - timedelta(seconds=int(config.get("search_index_delay_seconds", 60)))
+    upper = now  # the sync reads up to its start (manifest `end_datetime`)
     if upper - lower < _MIN_RANGE:
         return
     try:

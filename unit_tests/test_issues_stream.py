@@ -45,14 +45,15 @@ def test_jql_ands_projects_and_user_filter_with_epoch_ms_bounds(requests_mock: A
     # The issue read, and the deletion sweep that follows it.
     assert {_BOUNDS.sub("", jql) for jql in jqls if _BOUNDS.search(jql)} == {scope}
     assert {jql for jql in jqls if not _BOUNDS.search(jql)} == {f"{scope}id > 0 ORDER BY id ASC"}
-    assert _windows(search)[0][0] == 1717574400000
+    # The saved cursor (08:00 UTC) minus the default search index delay (60 s).
+    assert _windows(search)[0][0] == 1717574400000 - 60_000
 
 
-def test_windows_cover_state_to_now_less_the_index_delay_without_gap_or_overlap(
+def test_windows_cover_cursor_less_the_index_delay_to_the_syncs_start_without_gap_or_overlap(
     requests_mock: Any,
 ) -> None:
     search = requests_mock.get(_CLOUD_SEARCH, json={"issues": [], "isLast": True})
-    started = time.time() * 1000 - 90_000
+    started = time.time() * 1000
     read_stream(
         cloud_config(search_index_delay_seconds=90),
         "issues",
@@ -60,9 +61,9 @@ def test_windows_cover_state_to_now_less_the_index_delay_without_gap_or_overlap(
         state={"updated": "2024-06-05T08:00:00.000000+0000"},
     )
     windows = _windows(search)
-    assert windows[0][0] == 1717574400000
+    assert windows[0][0] == 1717574400000 - 90_000
     assert all(after[0] == before[1] + 1 for before, after in pairwise(windows))
-    assert started - 1000 <= windows[-1][1] <= time.time() * 1000 - 90_000
+    assert started <= windows[-1][1] <= time.time() * 1000
 
 
 def test_state_in_any_time_zone_gives_the_same_utc_bound(requests_mock: Any) -> None:
@@ -80,7 +81,7 @@ def test_state_in_any_time_zone_gives_the_same_utc_bound(requests_mock: Any) -> 
         state={"updated": "2024-06-05T03:00:00.000000-0500"},
     )
     lower_bounds = {_windows(search)[0][0], min(_windows(search)[1:])[0]}
-    assert lower_bounds == {1717574400000}
+    assert lower_bounds == {1717574400000 - 60_000}
 
 
 def test_lookback_window_moves_the_lower_bound_back(requests_mock: Any) -> None:
@@ -89,7 +90,7 @@ def test_lookback_window_moves_the_lower_bound_back(requests_mock: Any) -> None:
     read_stream(
         config, "issues", SyncMode.incremental, state={"updated": "2024-06-05T08:00:00.000000+0000"}
     )
-    assert _windows(search)[0][0] == 1717574400000 - 5 * 60 * 1000
+    assert _windows(search)[0][0] == 1717574400000 - 5 * 60 * 1000 - 60_000
 
 
 def _serve_by_key_set(issues: list[dict[str, Any]], clamp: int, cloud: bool) -> Any:

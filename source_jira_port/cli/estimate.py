@@ -37,7 +37,8 @@ def estimate_issues(
 def issues_jql(config: Mapping[str, Any], cursor: str | None) -> str:
     """Return the sync's issue JQL up to its lower bound (manifest `issues_request_parameters`).
 
-    The bound is the saved cursor minus the lookback window, but not before `start_date`.
+    The bound is the saved cursor minus the search index delay and the lookback window, but not
+    before `start_date` (`scope.sync_start`). There is no upper bound: a sync reads up to its start.
     """
     scope = issue_scope_jql(config)
     clauses = [scope] if scope else []

@@ -34,11 +34,17 @@ _2000 = "updated >= 946684800000"
             None,
             f'project in ("PLAT", "MOB") AND (status != Done) AND {_2000}',
         ),
-        ({}, "2024-06-05T10:00:00.123000+0200", "updated >= 1717574400123"),
+        # The cursor less the search index delay (default 60 s) and the lookback.
+        ({}, "2024-06-05T10:00:00.123000+0200", "updated >= 1717574340123"),
+        (
+            {"search_index_delay_seconds": 0},
+            "2024-06-05T10:00:00.123000+0200",
+            "updated >= 1717574400123",
+        ),
         (
             {"lookback_window_minutes": 60},
             "2024-06-05T10:00:00.123000+0200",
-            "updated >= 1717570800123",
+            "updated >= 1717570740123",
         ),
         # The cursor never goes back before start_date.
         (
