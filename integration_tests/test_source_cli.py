@@ -179,3 +179,39 @@ def test_read_waits_out_rate_limits(
     )
     assert code == 0
     assert len(records(messages, "projects")) == len(fake_jira.dataset.projects)
+
+
+def _failing_requests(fake: FakeJira) -> int:
+    """Requests that sent the credentials (serverInfo is asked anonymously)."""
+    return sum(1 for request in fake.requests_log if not request.path.endswith("/serverInfo"))
+
+
+@pytest.mark.parametrize("incremental", [False, True], ids=["first-sync", "next-sync"])
+def test_a_wrong_password_costs_at_most_one_request_per_worker_and_no_state(
+    source_cli: SourceCli, fake_jira: FakeJira, incremental: bool
+) -> None:
+    config = fake_jira.source_config(num_workers=3, start_date="2000-01-01T00:00:00Z")
+    secret = "api_token" if fake_jira.flavour == "cloud" else "password"
+    config["credentials"] = {**config["credentials"], secret: "not-the-secret"}
+    state = [
+        {
+            "type": "STREAM",
+            "stream": {
+                "stream_descriptor": {"name": "issues"},
+                "stream_state": {"updated": "2000-01-02T00:00:00.000+0000"},
+            },
+        }
+    ]
+    catalog = configured_catalog("projects", "issues", incremental=True)
+
+    code, messages, _ = source_cli.run("read", config, catalog, state if incremental else None)
+
+    assert code == 1
+    assert _failing_requests(fake_jira) <= 3
+    assert of_type(messages, "STATE") == []
+    errors = [
+        m["trace"]["error"] for m in of_type(messages, "TRACE") if m["trace"]["type"] == "ERROR"
+    ]
+    assert {e["failure_type"] for e in errors} == {"config_error"}
+    assert "credentials" in errors[-1]["message"]
+    assert "not-the-secret" not in json.dumps(messages)

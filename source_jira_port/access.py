@@ -1,22 +1,64 @@
-"""Checks that the configured Jira user exists and sees every configured project."""
+"""Jira's answers judged by the manifest: the check's proofs of access, and a screen.
+
+The screen judges answers to requests sent outside the manifest's streams.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
+    CustomErrorHandler as CustomErrorHandlerModel,
+)
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     HttpRequester as HttpRequesterModel,
 )
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import (
     ModelToComponentFactory,
 )
+from airbyte_cdk.sources.declarative.requesters.error_handlers.error_handler import ErrorHandler
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
+from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.site import probe_server_info
 
 _API_VERSIONS = {"cloud": "3", "server": "2"}
+
+Screen = Callable[[requests.Response], None]
+
+
+def manifest_screen(
+    manifest: Mapping[str, Any], config: Mapping[str, Any], factory: ModelToComponentFactory
+) -> Screen:
+    """Return a check of a response by the manifest's error handler.
+
+    It is for requests sent with plain `requests` (the first sync's planning probes). It raises
+    the manifest's own error for an answer the manifest fails (a config error also stops the
+    run's other requests, `components.JiraErrorHandler`), and `requests`' HTTPError for any
+    other error status.
+    """
+    handler = factory.create_component(
+        CustomErrorHandlerModel, manifest["definitions"]["error_handler"], config
+    )
+    assert isinstance(handler, ErrorHandler)
+
+    def screen(response: requests.Response) -> None:
+        resolution = handler.interpret_response(response)
+        if resolution.response_action == ResponseAction.FAIL:
+            message = resolution.error_message or f"Jira answered HTTP {response.status_code}."
+            raise AirbyteTracedException(
+                message=message,
+                internal_message=message,
+                failure_type=resolution.failure_type or FailureType.system_error,
+            )
+        response.raise_for_status()
+
+    return screen
 
 
 def verify_access(

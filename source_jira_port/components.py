@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Generator, Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 import orjson
 import requests
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import (
     DeclarativeAuthenticator,
 )
@@ -29,10 +31,13 @@ from airbyte_cdk.sources.declarative.transformations.config_transformations.conf
     ConfigTransformation,
 )
 from airbyte_cdk.sources.declarative.transformations.transformation import RecordTransformation
-from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
+    ErrorResolution,
+    ResponseAction,
+)
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_jira_port.rate_limit import RateLimitPause, pause_for
+from source_jira_port.rate_limit import RateLimitPause, config_failure_for, pause_for
 from source_jira_port.scope import issue_scope_jql
 from source_jira_port.site import api_base, resolve_deployment
 
@@ -42,14 +47,17 @@ _CDK_EXTRA_BACKOFF_SECONDS = 1.0
 # Where `response_json` keeps a response's parsed body (or the error parsing it raised).
 _PARSED_BODY = "_source_jira_port_parsed_body"
 _MISSING = object()
+# The config key that tells one run (one source) from another: requests of a run stop together.
+RUN_ID = "_run_id"
 
 
 @dataclass
 class ResolveJiraSite(ConfigTransformation):
-    """Add `api_base`, `resolved_deployment` (`cloud` or `server`) and `issue_scope` to the config.
+    """Add `api_base`, `resolved_deployment`, `issue_scope` and the run's id to the config.
 
     `deployment: auto` is decided by the site's `/rest/api/2/serverInfo`. `issue_scope` is the
     JQL condition of the `projects` and `jql` options, shared by the issue read and the sweep.
+    `_run_id` (`RUN_ID`) keys the run's `ConfigFailure`.
     """
 
     parameters: InitVar[Mapping[str, Any] | None] = None
@@ -60,6 +68,7 @@ class ResolveJiraSite(ConfigTransformation):
         config["api_base"] = base
         config["resolved_deployment"] = resolve_deployment(config, base)
         config["issue_scope"] = issue_scope_jql(config)
+        config[RUN_ID] = uuid.uuid4().hex
 
 
 @dataclass
@@ -172,11 +181,14 @@ class JiraErrorHandler(DefaultErrorHandler):
     filters with the CDK's default one (`HttpResponseFilter` with no condition).
 
     A 429 or 503 backoff pauses every request to the site (`rate_limit.pause_for`), which
-    `RateLimitGate` holds until the pause ends.
+    `RateLimitGate` holds until the pause ends. A response that fails the run as a config error
+    (the manifest's FAIL filters with `config_error`) is recorded in the run's `ConfigFailure`,
+    after which `RateLimitGate` sends no other request of the run.
     """
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
+        self._config_failure = config_failure_for(self.config.get(RUN_ID))
         default = HttpResponseFilter(config=self.config, parameters=parameters or {})
         self.response_filters = [*(self.response_filters or []), default]
         if self.backoff_strategies:
@@ -189,16 +201,23 @@ class JiraErrorHandler(DefaultErrorHandler):
         """Decide as `DefaultErrorHandler` does, sharing the body's parse with the filters."""
         if isinstance(response_or_exception, requests.Response):
             _share_parsed_body(response_or_exception)
-        return super().interpret_response(response_or_exception)
+        resolution = super().interpret_response(response_or_exception)
+        if (
+            resolution.response_action == ResponseAction.FAIL
+            and resolution.failure_type == FailureType.config_error
+        ):
+            self._config_failure.set(resolution.error_message or "Jira rejected the config.")
+        return resolution
 
 
 @dataclass
 class RateLimitGate(DeclarativeAuthenticator):
     """The manifest's authenticator, holding each request while the site's rate limit lasts.
 
-    The CDK passes every request through the authenticator just before it is sent, retries
-    included, so this is where every worker of every stream waits out a 429 another one got:
-    no request to a rate-limited site leaves before the wait Jira asked for has passed.
+    The CDK passes every request through the authenticator just before it is sent, so this is
+    where every worker of every stream waits out a 429 another one got: no request to a
+    rate-limited site leaves before the wait Jira asked for has passed. After a config error
+    (`JiraErrorHandler`), it raises that error instead of letting a request of the run leave.
     """
 
     authenticator: DeclarativeAuthenticator
@@ -207,10 +226,16 @@ class RateLimitGate(DeclarativeAuthenticator):
 
     def __post_init__(self, parameters: Mapping[str, Any] | None) -> None:
         self._pause = pause_for(self.config.get("api_base", ""))
+        self._config_failure = config_failure_for(self.config.get(RUN_ID))
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        """Wait for the site's rate-limit pause to end, then authenticate `request`."""
+        """Wait for the site's rate-limit pause to end, then authenticate `request`.
+
+        Raise the run's config error instead, if one was met before or during the wait.
+        """
+        self._config_failure.raise_if_set()
         self._pause.wait()
+        self._config_failure.raise_if_set()
         return self.authenticator(request)  # type: ignore[no-any-return]
 
     @property

@@ -18,9 +18,10 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_jira_port.access import verify_access
+from source_jira_port.access import manifest_screen, verify_access
 from source_jira_port.deletions.sweep import list_issue_ids
 from source_jira_port.deletions.tracker import DeletionTracker, split_state
+from source_jira_port.failed_read import report_failures_plainly
 from source_jira_port.windows import plan_issue_windows
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
@@ -47,7 +48,8 @@ class SourceJiraPort(YamlDeclarativeSource):
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state)
         self._concurrent_source._queue.maxsize = QUEUE_SIZE  # one queue: records, partitions, logs
         if catalog is not None and isinstance(self._config, MutableMapping):
-            plan_issue_windows(self._config, catalog, state)  # before the streams are built
+            screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
+            plan_issue_windows(self._config, catalog, state, screen)  # before streams are built
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove the credentials (`/myself`) and each configured project, then read projects.
@@ -69,7 +71,7 @@ class SourceJiraPort(YamlDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
         """Read the catalog's streams, plus deletion records when deletion detection is on."""
-        messages = super().read(logger, config, catalog, state)
+        messages = report_failures_plainly(super().read(logger, config, catalog, state))
         every = self._config.get("deletion_sweep_every", 1)
         if not DeletionTracker.applies_to(catalog, every):
             yield from messages

@@ -14,7 +14,11 @@ are cut so that each worker gets a few of them:
 
 Nothing is planned (the manifest's defaults apply) with one worker, with saved state (an
 incremental sync reads from its cursor, usually a short range), for a range shorter than a
-month, or when a probe fails: planning only ever costs speed, never a record.
+month, or when a probe fails: planning only ever costs speed, never a record. The probes'
+answers are judged by the manifest's error handler (`access.manifest_screen`): one that proves
+the config wrong (401, 403, a bad JQL) stops the probes and, through the run's
+`ConfigFailure`, fails the read before it sends a request. The oldest issue is asked for first,
+alone, so a wrong password costs one failed login, not three.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from typing import Any
 
 import requests
 from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog, SyncMode
+from airbyte_cdk.utils import AirbyteTracedException
 
+from source_jira_port.access import Screen
 from source_jira_port.cli.estimate import TIMEOUT_SECONDS, count_issues, issues_jql
 from source_jira_port.scope import JIRA_TIME_FORMAT, START_DATE_FORMAT, epoch_ms, sync_start
 from source_jira_port.site import json_headers
@@ -50,12 +56,13 @@ def plan_issue_windows(
     config: MutableMapping[str, Any],
     catalog: ConfiguredAirbyteCatalog | None,
     state: list[AirbyteStateMessage] | None,
+    screen: Screen,
     now: datetime | None = None,
 ) -> None:
     """Add `_issues_start` and `_issues_step` to `config` when a plan helps (module docstring).
 
-    `config` is the resolved config (`api_base`, `resolved_deployment`); errors are logged and
-    leave it as it was.
+    `config` is the resolved config (`api_base`, `resolved_deployment`); `screen` judges each
+    probe's answer. Errors are logged and leave `config` as it was.
     """
     workers = int(config.get("num_workers") or _DEFAULT_WORKERS)
     if workers < 2 or "api_base" not in config or not _reads_issues_from_scratch(catalog, state):
@@ -66,7 +73,10 @@ def plan_issue_windows(
     if upper - lower < _MIN_RANGE:
         return
     try:
-        plan = _plan(config, upper, workers)
+        plan = _plan(config, upper, workers, screen)
+    except AirbyteTracedException as error:
+        _LOGGER.info("Issue windows not planned: %s", error.message)
+        return
     except (requests.RequestException, ValueError, KeyError, TypeError, IndexError) as error:
         _LOGGER.info("Issue windows not planned, the default ones are read (%s)", error)
         return
@@ -90,16 +100,23 @@ def _reads_issues_from_scratch(
     return True
 
 
-def _plan(config: Mapping[str, Any], upper: datetime, workers: int) -> tuple[str, str] | None:
-    """Probe Jira (three requests at once) and return (start, step), or None if no issue."""
+def _plan(
+    config: Mapping[str, Any], upper: datetime, workers: int, screen: Screen
+) -> tuple[str, str] | None:
+    """Probe Jira (the oldest issue, then two requests at once) and return (start, step).
+
+    Return None when the scope has no issue.
+    """
     scope = issues_jql(config, None) + f" AND updated <= {epoch_ms(upper)}"
     count_config = {**config, "deployment": config["resolved_deployment"]}
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        oldest = pool.submit(_edge, config, scope, "ASC")
-        newest = pool.submit(_edge, config, scope, "DESC")
-        count = pool.submit(count_issues, count_config, scope)
-        first, last = oldest.result(), newest.result()
-        if first is None or last is None:
+    first = _edge(config, scope, "ASC", screen)
+    if first is None:
+        return None
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        newest = pool.submit(_edge, config, scope, "DESC", screen)
+        count = pool.submit(count_issues, count_config, scope, screen)
+        last = newest.result()
+        if last is None:
             return None
         try:
             issues: int | None = count.result()
@@ -117,7 +134,7 @@ def _plan(config: Mapping[str, Any], upper: datetime, workers: int) -> tuple[str
     return first_window, f"PT{math.ceil(step.total_seconds())}S"
 
 
-def _edge(config: Mapping[str, Any], scope: str, order: str) -> datetime | None:
+def _edge(config: Mapping[str, Any], scope: str, order: str, screen: Screen) -> datetime | None:
     """Return the `updated` of the first issue of `scope` by `updated` `order`, or None."""
     version = "3/search/jql" if config["resolved_deployment"] == "cloud" else "2/search"
     response = requests.get(
@@ -126,7 +143,7 @@ def _edge(config: Mapping[str, Any], scope: str, order: str) -> datetime | None:
         headers=json_headers(config["credentials"]),
         timeout=TIMEOUT_SECONDS,
     )
-    response.raise_for_status()
+    screen(response)
     issues = response.json().get("issues") or []
     if not issues:
         return None

@@ -8,7 +8,7 @@ ETA, never the sync.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -46,8 +46,13 @@ def issues_jql(config: Mapping[str, Any], cursor: str | None) -> str:
     return " AND ".join(clauses)
 
 
-def count_issues(config: Mapping[str, Any], jql: str) -> int:
-    """Ask Jira how many issues match `jql`, with the source's credentials."""
+def count_issues(
+    config: Mapping[str, Any], jql: str, screen: Callable[[requests.Response], None] | None = None
+) -> int:
+    """Ask Jira how many issues match `jql`, with the source's credentials.
+
+    `screen` judges the answer first (the planning probes stop on the manifest's errors).
+    """
     headers = json_headers(config["credentials"])
     base = api_base(config)
     if config["deployment"] == "cloud":
@@ -66,5 +71,7 @@ def count_issues(config: Mapping[str, Any], jql: str) -> int:
             timeout=TIMEOUT_SECONDS,
         )
         field = "total"
+    if screen is not None:
+        screen(response)
     response.raise_for_status()
     return int(response.json()[field])
