@@ -200,6 +200,68 @@ def test_jql_errors(cloud: FakeJira, server: FakeJira, jql: str, message: str) -
         assert error_message(response).startswith(message)
 
 
+def _parse(fake: FakeJira, body: Any, auth: Any = CLOUD_AUTH, **params: str) -> requests.Response:
+    return requests.post(
+        f"{fake.base_url}/rest/api/3/jql/parse",
+        params={"validation": "strict", **params},
+        json=body,
+        auth=auth,
+        timeout=10,
+    )
+
+
+def test_cloud_jql_parse_answers_each_query_with_its_errors_or_its_structure(
+    cloud: FakeJira,
+) -> None:
+    response = _parse(cloud, {"queries": ["project = PLAT", "status = = Done", "flavour = x"]})
+    assert response.status_code == 200
+    good, syntax, unknown = response.json()["queries"]
+    assert good == {"query": "project = PLAT", "structure": {}}
+    assert syntax["errors"] == [
+        "Error in the JQL Query: Expecting either a value, list or function but got '='. "
+        "(line 1, character 10)"
+    ]
+    assert unknown["errors"] == [
+        "Field 'flavour' does not exist or you do not have permission to view it."
+    ]
+
+
+def test_cloud_jql_parse_validates_as_the_caller(cloud: FakeJira) -> None:
+    [anonymous] = _parse(cloud, {"queries": ["project = PLAT"]}, auth=None).json()["queries"]
+    assert anonymous["errors"] == ["The value 'PLAT' does not exist for the field 'project'."]
+
+
+@pytest.mark.parametrize(
+    ("body", "params"),
+    [({"queries": "project = PLAT"}, {}), ([], {}), ({"queries": ["x = 1"]}, {"validation": "x"})],
+    ids=["queries-not-a-list", "not-an-object", "unknown-validation"],
+)
+def test_cloud_jql_parse_rejects_malformed_requests(
+    cloud: FakeJira, body: Any, params: dict[str, str]
+) -> None:
+    assert _parse(cloud, body, **params).status_code == 400
+
+
+def test_server_search_counts_with_strict_validation(server: FakeJira) -> None:
+    params = {"maxResults": "0", "validateQuery": "strict"}
+    ok = requests.get(
+        f"{server.base_url}/rest/api/2/search",
+        params={"jql": "project = PLAT", **params},
+        auth=SERVER_AUTH,
+        timeout=10,
+    )
+    bad = requests.get(
+        f"{server.base_url}/rest/api/2/search",
+        params={"jql": "status = = Done", **params},
+        auth=SERVER_AUTH,
+        timeout=10,
+    )
+    assert ok.status_code == 200
+    assert ok.json()["issues"] == [] and ok.json()["total"] > 0
+    assert bad.status_code == 400
+    assert error_message(bad).endswith("(line 1, character 10)")
+
+
 # cloud search/jql -------------------------------------------------------------------------------
 
 

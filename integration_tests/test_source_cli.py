@@ -21,6 +21,11 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _failing_requests(fake: FakeJira) -> int:
+    """Requests that sent the credentials (serverInfo is asked anonymously)."""
+    return sum(1 for request in fake.requests_log if not request.path.endswith("/serverInfo"))
+
+
 def test_spec_marks_every_secret(source_cli: SourceCli) -> None:
     code, messages, _ = source_cli.run("spec")
     assert code == 0
@@ -54,13 +59,39 @@ def test_check_succeeds_with_good_credentials_and_projects(
             {"jira_url": "http://127.0.0.1:9", "deployment": "server"},
             "Cannot reach Jira at http://127.0.0.1:9",
         ),
+        (
+            {"jql": "status = = Done"},
+            'jql: Jira rejects "status = = Done": Error in the JQL Query: Expecting either a '
+            "value, list or function but got '='. (line 1, character 10)",
+        ),
+        ({"jql": "flavour = x"}, "Field 'flavour' does not exist"),
+        (
+            {"start_date": "2024-13-45T00:00:00Z"},
+            'start_date: "2024-13-45T00:00:00Z" is not a date and time that exists (month must '
+            'be in 1..12), e.g. "2024-01-01T00:00:00Z"',
+        ),
+        ({"num_workers": "3"}, "num_workers: must be an integer, not a string, e.g. 3"),
+        ({"jira_url": "ftp://jira"}, "jira_url: 'ftp://jira' is not a Jira URL"),
+        ({"credentials": {"auth_type": "basic"}}, "credentials.username: required key is missing"),
     ],
-    ids=["unknown-project", "unreachable-host", "unreachable-host-explicit-deployment"],
+    ids=[
+        "unknown-project",
+        "unreachable-host",
+        "unreachable-host-explicit-deployment",
+        "jql-syntax",
+        "jql-unknown-field",
+        "impossible-date",
+        "wrong-type",
+        "bad-url",
+        "missing-key",
+    ],
 )
-def test_check_says_what_is_wrong(
+def test_check_says_what_is_wrong_the_same_way_for_every_cause(
     source_cli: SourceCli, fake_jira: FakeJira, overrides: dict[str, object], expected: str
 ) -> None:
-    _, messages, _ = source_cli.run("check", fake_jira.source_config(**overrides))
+    code, messages, _ = source_cli.run("check", fake_jira.source_config(**overrides))
+    assert code == 0
+    assert [m["type"] for m in messages if m["type"] != "LOG"] == ["CONNECTION_STATUS"]
     status = of_type(messages, "CONNECTION_STATUS")[0]["connectionStatus"]
     assert status["status"] == "FAILED"
     assert expected in status["message"]
@@ -74,8 +105,9 @@ def test_check_rejects_a_wrong_secret_without_printing_it(
     secret_key = "api_token" if fake_jira.flavour == "cloud" else "password"
     config["credentials"][secret_key] = wrong
 
-    _, messages, stderr = source_cli.run("check", config)
+    code, messages, stderr = source_cli.run("check", config)
 
+    assert code == 0
     status = of_type(messages, "CONNECTION_STATUS")[0]["connectionStatus"]
     assert status["status"] == "FAILED"
     assert "rejected the credentials" in status["message"]
@@ -157,16 +189,42 @@ def test_read_limits_to_configured_projects_and_jql(
     assert all(i["fields"]["status"]["name"] != "Done" for i in issues)
 
 
-def test_read_fails_loudly_on_bad_jql(source_cli: SourceCli, fake_jira: FakeJira) -> None:
+def test_a_bad_jql_costs_one_request_and_points_into_the_users_text(
+    source_cli: SourceCli, fake_jira: FakeJira
+) -> None:
+    project = fake_jira.dataset.projects[0].key
+    config = fake_jira.source_config(projects=[project], jql="status = = Done", num_workers=3)
     code, messages, _ = source_cli.run(
-        "read", fake_jira.source_config(jql="status = = Done"), configured_catalog("issues")
+        "read", config, configured_catalog("projects", "issues", incremental=True)
     )
-    assert code != 0
+    assert code == 1
+    assert _failing_requests(fake_jira) == 1
     errors = [
         m["trace"]["error"] for m in of_type(messages, "TRACE") if m["trace"]["type"] == "ERROR"
     ]
-    assert any("Error in the JQL Query" in e["message"] for e in errors)
+    assert {e["failure_type"] for e in errors} == {"config_error"}
+    # Character 10 of the user's own text, not of the wrapped query the read sends.
+    assert "got '='. (line 1, character 10)" in errors[-1]["message"]
     assert records(messages, "issues") == []
+    assert of_type(messages, "STATE") == []
+
+
+def test_an_impossible_start_date_fails_the_read_before_any_request(
+    source_cli: SourceCli, fake_jira: FakeJira
+) -> None:
+    config = fake_jira.source_config(start_date="2024-13-45T00:00:00Z")
+    code, messages, stderr = source_cli.run("read", config, configured_catalog("issues"))
+    assert code == 1
+    assert fake_jira.requests_log == []
+    [error] = [
+        m["trace"]["error"] for m in of_type(messages, "TRACE") if m["trace"]["type"] == "ERROR"
+    ]
+    assert error["failure_type"] == "config_error"
+    assert (
+        'start_date: "2024-13-45T00:00:00Z" is not a date and time that exists'
+        in (error["message"])
+    )
+    assert "ValueError" not in stderr + json.dumps(messages)
 
 
 @pytest.mark.parametrize("status", [429, 503])
@@ -179,11 +237,6 @@ def test_read_waits_out_rate_limits(
     )
     assert code == 0
     assert len(records(messages, "projects")) == len(fake_jira.dataset.projects)
-
-
-def _failing_requests(fake: FakeJira) -> int:
-    """Requests that sent the credentials (serverInfo is asked anonymously)."""
-    return sum(1 for request in fake.requests_log if not request.path.endswith("/serverInfo"))
 
 
 @pytest.mark.parametrize("incremental", [False, True], ids=["first-sync", "next-sync"])

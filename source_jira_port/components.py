@@ -37,7 +37,8 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 )
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_jira_port.rate_limit import RateLimitPause, config_failure_for, pause_for
+from source_jira_port.config_problems import ensure_valid_source_config
+from source_jira_port.rate_limit import RUN_ID, RateLimitPause, config_failure_for, pause_for
 from source_jira_port.scope import issue_scope_jql
 from source_jira_port.site import api_base, resolve_deployment
 
@@ -47,8 +48,6 @@ _CDK_EXTRA_BACKOFF_SECONDS = 1.0
 # Where `response_json` keeps a response's parsed body (or the error parsing it raised).
 _PARSED_BODY = "_source_jira_port_parsed_body"
 _MISSING = object()
-# The config key that tells one run (one source) from another: requests of a run stop together.
-RUN_ID = "_run_id"
 
 
 @dataclass
@@ -63,7 +62,12 @@ class ResolveJiraSite(ConfigTransformation):
     parameters: InitVar[Mapping[str, Any] | None] = None
 
     def transform(self, config: MutableMapping[str, Any]) -> None:
-        """Resolve the site once per run; the streams are chosen by `resolved_deployment`."""
+        """Check every value, then resolve the site once per run.
+
+        The streams are chosen by `resolved_deployment`. A bad value fails with every problem
+        named (`config_problems`) before any request or any use of the value.
+        """
+        ensure_valid_source_config(config)
         base = api_base(config)
         config["api_base"] = base
         config["resolved_deployment"] = resolve_deployment(config, base)

@@ -94,6 +94,8 @@ class ConfigFailure:
             )
 
 
+# The config key that tells one run (one source) from another: requests of a run stop together.
+RUN_ID = "_run_id"
 # One small entry per source built; a process builds one source per sync.
 _FAILURES: dict[str, ConfigFailure] = {}
 

@@ -34,10 +34,13 @@ def run() -> None:
     try:
         source = _create_source(args)
     except AirbyteTracedException as error:
-        # The site is resolved while the source is built; report like `launch` would.
+        # The config is checked and the site resolved while the source is built. Report like
+        # `launch` would: `check` answers a config error with a FAILED status alone (exit 0),
+        # as it does for every other cause; other commands fail with the error.
         status = error.as_connection_status_message()
         if status and AirbyteEntrypoint.parse_args(args).command == "check":
             _emit(status)
+            sys.exit(0)
         _emit(error.as_airbyte_message())
         sys.exit(1)
     tune_garbage_collector()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterator, Mapping, MutableMapping
-from pathlib import Path
 from typing import Any
 
+import requests
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
@@ -19,12 +19,13 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.access import manifest_screen, verify_access
+from source_jira_port.config_problems import MANIFEST
 from source_jira_port.deletions.sweep import list_issue_ids
 from source_jira_port.deletions.tracker import DeletionTracker, split_state
 from source_jira_port.failed_read import report_failures_plainly
+from source_jira_port.jql_check import ensure_valid_jql, ensure_valid_jql_before_read
 from source_jira_port.windows import plan_issue_windows
 
-MANIFEST = Path(__file__).with_name("manifest.yaml")
 # Records read but not yet written: the CDK's queue holds up to 10,000, ~40 KB each as Python
 # objects for an issue, whenever stdout is slower than the workers (a slow destination). Ten
 # pages keep the RSS flat; fewer (250) let a destination's pauses stall the workers' requests.
@@ -49,18 +50,25 @@ class SourceJiraPort(YamlDeclarativeSource):
         self._concurrent_source._queue.maxsize = QUEUE_SIZE  # one queue: records, partitions, logs
         if catalog is not None and isinstance(self._config, MutableMapping):
             screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
+            ensure_valid_jql_before_read(self._config, catalog, screen)
             plan_issue_windows(self._config, catalog, state, screen)  # before streams are built
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """Prove the credentials (`/myself`) and each configured project, then read projects.
+        """Prove what a read needs: the credentials, each project, the JQL; then read projects.
 
         Jira answers many endpoints anonymously with 200 and empty results, so reading a stream
-        alone proves nothing about the credentials.
+        alone proves nothing about the credentials (`/myself` does). Every cause is a FAILED
+        status whose message says what to fix.
         """
         try:
             verify_access(self.resolved_manifest, self._config, self._constructor)
+            screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
+            ensure_valid_jql(self._config, screen)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
+        except requests.RequestException as error:
+            message = f"Jira did not answer the JQL validation ({type(error).__name__}). Retry."
+            return AirbyteConnectionStatus(status=Status.FAILED, message=message)
         return super().check(logger, config)
 
     def read(

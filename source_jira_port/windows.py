@@ -36,6 +36,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.access import Screen
 from source_jira_port.cli.estimate import TIMEOUT_SECONDS, count_issues, issues_jql
+from source_jira_port.rate_limit import RUN_ID, config_failure_for
 from source_jira_port.scope import JIRA_TIME_FORMAT, START_DATE_FORMAT, epoch_ms, sync_start
 from source_jira_port.site import json_headers
 
@@ -67,6 +68,8 @@ def plan_issue_windows(
     workers = int(config.get("num_workers") or _DEFAULT_WORKERS)
     if workers < 2 or "api_base" not in config or not _reads_issues_from_scratch(catalog, state):
         return
+    if config_failure_for(config.get(RUN_ID)).message is not None:
+        return  # the run has failed already (a bad jql): the read sends nothing
     now = now or datetime.now(UTC)
     lower = sync_start(config, None)
     upper = now  # the sync reads up to its start (manifest `end_datetime`)

@@ -89,3 +89,58 @@ def test_check_asks_server_info_once_when_the_deployment_is_auto(requests_mock: 
     assert status.status == Status.SUCCEEDED
     probes = [r for r in requests_mock.request_history if r.path.endswith("/serverinfo")]
     assert len(probes) == 1
+
+
+_BAD_JQL = "Error in the JQL Query: Expecting either a value, list or function but got '='."
+
+
+def test_check_validates_the_users_jql_alone_on_cloud(requests_mock: Any) -> None:
+    requests_mock.get(f"{CLOUD_URL}/rest/api/3/myself", json={"accountId": "a"})
+    parse = requests_mock.post(
+        f"{CLOUD_URL}/rest/api/3/jql/parse",
+        json={
+            "queries": [
+                {"query": "status = = Done", "errors": [f"{_BAD_JQL} (line 1, character 10)"]}
+            ]
+        },
+    )
+    _serve_projects(requests_mock)
+
+    status = _check(cloud_config(jql="status = = Done", projects=[]))
+
+    assert status.status == Status.FAILED
+    assert "jql: Jira rejects" in status.message
+    assert "(line 1, character 10)" in status.message
+    assert parse.last_request.qs == {"validation": ["strict"]}
+    assert parse.last_request.json() == {"queries": ["status = = Done"]}
+
+
+def test_check_validates_the_users_jql_alone_on_server(requests_mock: Any) -> None:
+    requests_mock.get(f"{SERVER_URL}/rest/api/2/myself", json={"name": "bot"})
+    search = requests_mock.get(
+        f"{SERVER_URL}/rest/api/2/search",
+        status_code=400,
+        json={"errorMessages": [f"{_BAD_JQL} (line 1, character 10)"], "errors": {}},
+    )
+
+    status = _check(server_config(jql="status = = Done"))
+
+    assert status.status == Status.FAILED
+    assert "(line 1, character 10)" in status.message
+    sent = search.last_request.qs
+    assert (sent["jql"], sent["maxresults"], sent["validatequery"]) == (
+        ["status = = done"],
+        ["0"],
+        ["strict"],
+    )
+
+
+def test_check_with_a_valid_jql_succeeds(requests_mock: Any) -> None:
+    requests_mock.get(f"{CLOUD_URL}/rest/api/3/myself", json={"accountId": "a"})
+    requests_mock.post(
+        f"{CLOUD_URL}/rest/api/3/jql/parse",
+        json={"queries": [{"query": "status != Done", "structure": {}}]},
+    )
+    _serve_projects(requests_mock)
+
+    assert _check(cloud_config(jql="status != Done")).status == Status.SUCCEEDED

@@ -33,6 +33,9 @@ def _assert_no_secret(output: EntrypointOutput) -> None:
 
 
 def test_jql_400_fails_with_jiras_own_messages(requests_mock: Any) -> None:
+    requests_mock.post(  # the jql alone passes (as one Jira may fail only in a search)
+        f"{CLOUD_URL}/rest/api/3/jql/parse", json={"queries": [{"query": "bad query"}]}
+    )
     requests_mock.get(
         f"{CLOUD_URL}/rest/api/3/search/jql",
         status_code=400,

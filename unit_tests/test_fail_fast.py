@@ -111,3 +111,24 @@ def test_a_stream_keeps_the_states_it_reached_before_failing() -> None:
     assert [m.type for m in kept] == [Type.STATE, Type.TRACE, Type.TRACE, Type.STATE]
     assert kept[-1].state and kept[-1].state.stream
     assert kept[-1].state.stream.stream_descriptor.name == "issues"
+
+
+def test_a_bad_jql_costs_one_request_and_names_a_position_in_the_users_text(
+    requests_mock: Any,
+) -> None:
+    error = "Error in the JQL Query: Expecting operator but got 'query'. (line 1, character 5)"
+    parse = requests_mock.post(
+        f"{CLOUD_URL}/rest/api/3/jql/parse",
+        json={"queries": [{"query": "bad query", "errors": [error]}]},
+    )
+    search = requests_mock.get(_CLOUD_SEARCH, json={"issues": [], "isLast": True})
+    projects = requests_mock.get(_CLOUD_PROJECTS, json={"values": [], "isLast": True})
+
+    output = _read_both(cloud_config(jql="bad query", **_SINCE_2000), None)
+
+    assert (parse.call_count, search.call_count, projects.call_count) == (1, 0, 0)
+    assert parse.last_request.json() == {"queries": ["bad query"]}
+    failure = _error_traces(output)[-1]
+    assert failure.failure_type == FailureType.config_error
+    assert failure.message.startswith('jql: Jira rejects "bad query": ' + error)
+    assert output.state_messages == []

@@ -34,6 +34,7 @@ def _windows(search: Any) -> list[tuple[int, int]]:
 
 def test_jql_ands_projects_and_user_filter_with_epoch_ms_bounds(requests_mock: Any) -> None:
     search = requests_mock.get(_CLOUD_SEARCH, json={"issues": [], "isLast": True})
+    requests_mock.post(f"{CLOUD_URL}/rest/api/3/jql/parse", json={"queries": [{"query": "x"}]})
     config = cloud_config(projects=["PROJ", "OPS"], jql="status != Done OR labels = x")
 
     read_stream(

@@ -9,24 +9,25 @@ path, such as `jira.credentials.api_token`, without quoting secret values.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import get_secrets
-from jsonschema import Draft7Validator, ValidationError
+from jsonschema import Draft7Validator
 
+from source_jira_port.config_problems import (
+    jira_value_problems,
+    join_key,
+    schema_problems,
+    source_spec,
+)
 from source_jira_port.port.config import SPEC, PortSettings
 from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
-from source_jira_port.site import normalize_url
-from source_jira_port.source import MANIFEST
 
 EXAMPLE = """\
 jira:                 # the Jira source config (`source-jira-port spec`)
@@ -38,7 +39,6 @@ port:                 # the Port destination config (`destination-port spec`)
 state_file: sync.state.json   # optional; default <file name>.state.json
 """
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", type(None): "null"}
 # The optional `webhooks` section, read by `jira-port webhooks serve|register`.
 WEBHOOKS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -69,13 +69,6 @@ class SyncJob:
     state_path: Path
     secrets: tuple[str, ...] = dataclasses.field(repr=False)
     webhooks: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
-
-
-@cache
-def source_spec() -> dict[str, Any]:
-    """Return the Jira source's connection specification, from the shipped manifest."""
-    manifest = yaml.safe_load(MANIFEST.read_text())
-    return dict(manifest["spec"]["connection_specification"])
 
 
 def load_job(path: Path, env: Mapping[str, str] = os.environ) -> SyncJob:
@@ -115,11 +108,7 @@ def load_job(path: Path, env: Mapping[str, str] = os.environ) -> SyncJob:
 
 def validate(document: Mapping[str, Any]) -> list[str]:
     """Return the problems of a parsed sync.yaml (empty when it is valid), one per bad key."""
-    errors = _validator().iter_errors(document)
-    problems = [p for e in sorted(errors, key=_error_order) for p in _problems(e)]
-    if not problems:
-        problems = _semantic_problems(document)
-    return list(dict.fromkeys(problems))
+    return schema_problems(_validator(), document) or _semantic_problems(document)
 
 
 @cache
@@ -144,100 +133,13 @@ def _validator() -> Draft7Validator:
 
 
 def _semantic_problems(document: Mapping[str, Any]) -> list[str]:
-    """Check what the schemas cannot: the Jira URL's form and the Port mapping."""
-    problems = []
-    try:
-        normalize_url(document["jira"]["jira_url"])
-    except AirbyteTracedException as error:
-        problems.append(f"jira.jira_url: {error.message}")
+    """Check what the schemas cannot: the Jira URL and dates, and the Port mapping."""
+    problems = jira_value_problems(document["jira"], "jira")
     try:
         EntityMapper(load_app_config(document["port"].get("mapping") or None))
     except MappingError as error:
         problems.append(f"port.mapping: {error}")
     return problems
-
-
-def _problems(error: ValidationError) -> list[str]:
-    path = _key_path(error.absolute_path)
-    if error.validator in ("oneOf", "anyOf"):
-        branch = _chosen_branch(error)
-        if branch is None:
-            return [_discriminator_problem(error, path)]
-        return [problem for sub in branch for problem in _problems(sub)]
-    if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in error.instance]
-        return [f"{_join(path, name)}: required key is missing" for name in missing]
-    if error.validator == "additionalProperties":
-        known = error.schema.get("properties", {})
-        return [f"{_join(path, name)}: unknown key" for name in error.instance if name not in known]
-    if error.validator == "type":
-        problem = _type_problem(path, error.validator_value, error.instance)
-    elif error.validator == "enum":
-        problem = f"{path}: must be one of {', '.join(map(str, error.validator_value))}"
-    elif isinstance(error.schema, dict) and error.schema.get("airbyte_secret"):
-        problem = f"{path}: invalid value (not shown, it is a secret)"
-    else:
-        problem = f"{path}: {error.message}"
-    return [problem]
-
-
-def _chosen_branch(error: ValidationError) -> list[ValidationError] | None:
-    """Return the errors of the one `oneOf` branch whose `const` keys (auth_type) match."""
-    by_branch: dict[Any, list[ValidationError]] = defaultdict(list)
-    for sub in error.context or ():
-        by_branch[sub.relative_schema_path[0]].append(sub)
-    chosen = [
-        errors for errors in by_branch.values() if all(e.validator != "const" for e in errors)
-    ]
-    return chosen[0] if len(chosen) == 1 else None
-
-
-def _discriminator_problem(error: ValidationError, path: str) -> str:
-    if not isinstance(error.instance, dict):
-        return _type_problem(path, "object", error.instance)
-    options: dict[str, list[str]] = defaultdict(list)
-    for branch in error.validator_value:
-        for name, schema in branch.get("properties", {}).items():
-            if "const" in schema:
-                options[name].append(str(schema["const"]))
-    if not options:
-        return f"{path}: does not match any of the allowed forms"
-    name, values = next(iter(options.items()))
-    allowed = f"must be one of {', '.join(values)}"
-    if name not in error.instance:
-        return f"{_join(path, name)}: required key is missing ({allowed})"
-    return f"{_join(path, name)}: {allowed}, not {json.dumps(error.instance[name])}"
-
-
-def _type_problem(path: str, expected: str | Sequence[str], value: Any) -> str:
-    wanted = expected if isinstance(expected, str) else " or ".join(expected)
-    article = "an" if wanted[0] in "aeiou" else "a"
-    return f"{path}: must be {article} {wanted}, not {_json_type(value)}"
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    return _JSON_TYPES.get(type(value), "a value")
-
-
-def _error_order(error: ValidationError) -> list[str]:
-    return [str(part) for part in error.absolute_path]
-
-
-def _key_path(parts: Sequence[Any]) -> str:
-    path = ""
-    for part in parts:
-        path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
-    return path
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
@@ -250,7 +152,9 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
 def _expand(value: Any, path: str, env: Mapping[str, str], file: Path) -> Any:
     """Replace `${VAR}` in every string with the environment variable's value."""
     if isinstance(value, dict):
-        return {key: _expand(item, _join(path, str(key)), env, file) for key, item in value.items()}
+        return {
+            key: _expand(item, join_key(path, str(key)), env, file) for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_expand(item, f"{path}[{n}]", env, file) for n, item in enumerate(value)]
     if not isinstance(value, str):

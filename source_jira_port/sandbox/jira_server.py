@@ -160,6 +160,7 @@ _ROUTES = (
     _route("GET", r"project/(?P<arg>[^/]+)", ("_project", "user"), ("_project", "public")),
     _route("GET POST", r"search/jql", ("_search_jql", "public"), None),
     _route("POST", r"search/approximate-count", ("_approximate_count", "public"), None),
+    _route("POST", r"jql/parse", ("_jql_parse", "public"), None),
     _route("GET POST", r"search", ("_search_removed", "open"), ("_search", "public")),
     _route("GET", r"issue/(?P<arg>[^/]+)", ("_issue", "public"), ("_issue", "public")),
 )
@@ -666,7 +667,43 @@ class FakeJira(LocalServer):
             )
         return _Reply(200, {"count": len(found)})
 
+    def _jql_parse(self, call: _Call) -> _Reply:
+        """Cloud's `POST /rest/api/3/jql/parse?validation=...` `{"queries": [jql, ...]}`.
+
+        Atlassian REST v3 "Parse JQL query": 200 with `{"queries": [{"query", "structure"}]}`,
+        a query that fails validation as `{"query", "errors": [...]}` in the same 200 answer
+        (errors worded as the search words them, "... (line 1, character N)"); 400 for a
+        malformed body. It may be called anonymously and validates as the caller: an
+        anonymous caller sees no project. `validation` is strict, warn or none; this fake
+        validates strictly whichever is asked (the source asks strict), and returns an empty
+        `structure` (the syntax tree no client here reads).
+        """
+        validation = (call.params.get("validation") or ["strict"])[-1]
+        if validation not in ("strict", "warn", "none"):
+            raise _errors(400, f"The value '{validation}' is not valid for 'validation'.")
+        queries = call.body.get("queries") if isinstance(call.body, dict) else None
+        if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
+            raise _errors(
+                400, "Invalid request payload. Refer to the REST API documentation and try again."
+            )
+        parsed = []
+        with self._lock:
+            projects = self.dataset.projects if call.caller.user else []
+            for query in queries:
+                try:
+                    parse_jql(query, projects=projects, zone=self.zone)
+                except JqlError as error:
+                    parsed.append({"query": query, "errors": [str(error)]})
+                else:
+                    parsed.append({"query": query, "structure": {}})
+        return _Reply(200, {"queries": parsed})
+
     def _search(self, call: _Call) -> _Reply:
+        """Server's `GET|POST /rest/api/2/search`; `maxResults=0` counts (`total`) only.
+
+        JQL errors answer 400 with `errorMessages`, as `validateQuery=strict` (Server's
+        default) does; this fake validates strictly whatever `validateQuery` says.
+        """
         args = _SearchArgs.read(call)
         start_at = max(0, args.number("startAt", 0))
         max_results = min(max(0, args.number("maxResults", 50)), self.max_results_cap)

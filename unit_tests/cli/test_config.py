@@ -97,7 +97,23 @@ def test_missing_environment_variable_names_the_key(tmp_path: Path) -> None:
         (lambda d: d["port"].update(batch_size=50), "port.batch_size: 50 is greater than"),
         (lambda d: d["jira"].update(projetcs=["A"]), "jira.projetcs: unknown key"),
         (lambda d: d.update(state="x.json"), "state: unknown key"),
-        (lambda d: d["jira"].update(projects=["OK", "9X"]), "jira.projects[1]: '9X' does not"),
+        (
+            lambda d: d["jira"].update(projects=["OK", "9X"]),
+            'jira.projects[1]: "9X" is not in the expected form, e.g. "PROJ"',
+        ),
+        (
+            lambda d: d["jira"].update(start_date="2024-13-45T00:00:00Z"),
+            'jira.start_date: "2024-13-45T00:00:00Z" is not a date and time that exists',
+        ),
+        (
+            lambda d: d["jira"].update(start_date="2024-01-01"),
+            'jira.start_date: "2024-01-01" is not in the expected form, e.g. '
+            '"2024-01-01T00:00:00Z"',
+        ),
+        (
+            lambda d: d["jira"].update(num_workers="3"),
+            "jira.num_workers: must be an integer, not a string, e.g. 3",
+        ),
         (
             lambda d: d["port"].update(on_invalid_record="ignore"),
             "port.on_invalid_record: must be one of fail, skip",
