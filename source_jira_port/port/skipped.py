@@ -1,6 +1,6 @@
 """Records skipped under `on_invalid_record: skip`, remembered in the state until Port takes them.
 
-The writer echoes each STATE of an incremental stream with the ids of the records it skipped so
+The writer echoes each STATE of a stream with the ids of the records it skipped so
 far under `pending_retry`; the source reads those records again by id on the next sync, before
 its first checkpoint of the stream, and so on until Port takes them (a later version is written)
 or Jira deletes them (the source no longer finds them). Airbyte persists the states the
@@ -10,16 +10,11 @@ destination emits, so this works on the platform and in `jira-port sync` alike.
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from airbyte_cdk.models import (
-    AirbyteStateBlob,
-    AirbyteStateMessage,
-    AirbyteStateType,
-    ConfiguredAirbyteCatalog,
-    SyncMode,
-)
+from airbyte_cdk.models import AirbyteStateBlob, AirbyteStateMessage, AirbyteStateType
 
 # The stream state key the source reads the ids from (source_jira_port/pending_retry.py).
 PENDING_RETRY = "pending_retry"
@@ -42,25 +37,26 @@ class RecordKey(str):
 
 
 class SkippedRecords:
-    """Ids of the skipped records of each incremental stream whose latest version was skipped.
+    """Ids of the records of each stream whose latest version was skipped.
 
     `received` is called for every record in arrival order, `skipped` when one is skipped
     (possibly later: Port answers bulk requests in the background). A skip counts only when it
     is of the latest version received, so an older version's late rejection does not undo a
     newer version that Port takes.
+
+    Every stream keeps its list, full refresh ones too: a full refresh of issues saves a cursor
+    that later incremental syncs start from. (The source re-reads `projects` in full each sync;
+    its list only counts what is pending.)
     """
 
-    def __init__(self, catalog: ConfiguredAirbyteCatalog) -> None:
-        self._streams = {
-            s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.incremental
-        }
-        self._latest: dict[str, dict[str, RecordKey]] = {name: {} for name in self._streams}
-        self._pending: dict[str, set[str]] = {name: set() for name in self._streams}
+    def __init__(self) -> None:
+        self._latest: dict[str, dict[str, RecordKey]] = defaultdict(dict)
+        self._pending: dict[str, set[str]] = defaultdict(set)
         self._echoed: dict[str, int] = {}
 
     def received(self, stream: str, key: RecordKey) -> None:
         """Note a record of `stream`: a newer version replaces any skipped one."""
-        if stream in self._streams and key.record_id is not None:
+        if key.record_id is not None:
             self._latest[stream][key.record_id] = key
             self._pending[stream].discard(key.record_id)
 
@@ -87,8 +83,6 @@ class SkippedRecords:
         if state.type != AirbyteStateType.STREAM or state.stream is None:
             return state
         stream = state.stream.stream_descriptor.name
-        if stream not in self._streams:
-            return state
         values = dict((state.stream.stream_state or AirbyteStateBlob()).__dict__)
         values.pop(PENDING_RETRY, None)
         ids = sorted(self._pending[stream], key=_id_order)

@@ -104,7 +104,7 @@ class PortWriter:
         self._unmapped: set[str] = set()
         self._since_state: Counter[str] = Counter()
         self._skipped = 0
-        self._skips = SkippedRecords(catalog)
+        self._skips = SkippedRecords()
         self._executor = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="port")
         self._upserts: InFlight[_Batch, BulkResult] = InFlight(
             self._executor, settings.concurrency, self._upsert, self._record_result

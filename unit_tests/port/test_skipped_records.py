@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from unit_tests.port.messages import record, state
-from unit_tests.port.records import make_issue, make_project
+from unit_tests.port.records import make_issue
 from unit_tests.port.test_writer import StubPort, _states, _writer
 
 _SKIP = {"on_invalid_record": "skip"}
@@ -95,12 +95,11 @@ def test_the_incoming_list_is_replaced_by_this_syncs_skips() -> None:
     assert states == [{"updated": "1", "pending_retry": ["2"]}]
 
 
-def test_full_refresh_streams_keep_no_list() -> None:
-    # Projects are read in full every sync: a skipped one is read again anyway.
-    messages = [record("projects", make_project("BAD KEY")), state("projects", {})]
+def test_a_full_refresh_keeps_the_list_for_the_incremental_syncs_after_it() -> None:
+    # A full refresh of issues saves a cursor: the next incremental sync starts from it.
+    messages = [record("issues", _bad("1")), state("issues", {"updated": "9"})]
+    streams = (("issues", "overwrite"),)
 
-    states = _states(
-        _writer(StubPort(), **_SKIP, streams=(("projects", "overwrite"),)).write(messages)
-    )
+    states = _states(_writer(StubPort(), **_SKIP, streams=streams).write(messages))
 
-    assert states == [{}]
+    assert states == [{"updated": "9", "pending_retry": ["1"]}]
