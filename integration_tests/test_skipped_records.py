@@ -57,7 +57,9 @@ def _refuse_status(port: FakePort, refused: str | None) -> None:
     port.add_blueprint(blueprint)
 
 
-def _sync(folder: Path, jira: FakeJira, port: FakePort) -> subprocess.CompletedProcess[str]:
+def _sync(
+    folder: Path, jira: FakeJira, port: FakePort, *options: str
+) -> subprocess.CompletedProcess[str]:
     document = {
         "jira": jira.source_config(start_date="2023-01-01T00:00:00Z"),
         "port": {
@@ -71,7 +73,7 @@ def _sync(folder: Path, jira: FakeJira, port: FakePort) -> subprocess.CompletedP
     config = folder / "sync.yaml"
     config.write_text(yaml.safe_dump(document))
     done = subprocess.run(
-        [*CLI, "sync", "--config", str(config)],
+        [*CLI, "sync", "--config", str(config), *options],
         capture_output=True,
         text=True,
         timeout=120,
@@ -142,6 +144,25 @@ def test_refused_issues_are_retried_by_id_until_port_takes_them(
     assert _pending(tmp_path) is None
     assert _statuses(port, [refused[i] for i in still]) == {DONE.name}
     assert deleted_key not in port.entities("jiraIssue")  # the deletion sweep's work
+
+
+def test_issues_refused_in_a_full_refresh_are_retried_by_the_next_sync(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    _refuse_status(port, DONE.name)
+    refused = _done_issues(jira)
+
+    _sync(tmp_path, jira, port, "--full-refresh")
+
+    assert _pending(tmp_path) == sorted(refused, key=int)
+    _refuse_status(port, None)
+    jira.requests_log.clear()
+
+    _sync(tmp_path, jira, port)
+
+    assert _ids_read_by_id(jira) == [sorted(refused, key=int)]
+    assert _pending(tmp_path) is None
+    assert _statuses(port, refused.values()) == {DONE.name}
 
 
 def test_read_with_pending_ids_emits_those_issues(source_cli: SourceCli, jira: FakeJira) -> None:
