@@ -77,9 +77,12 @@ class SkippedRecords:
     def with_pending(self, state: AirbyteStateMessage) -> AirbyteStateMessage:
         """Return the STATE with the ids of its stream's records skipped so far in this sync.
 
-        The source takes the incoming ids out of the state and reads those records again
-        before its first state of the stream, so this sync's skips are the whole list.
+        Call it once every record before the state is settled (written or skipped): the
+        versions received so far are forgotten, so memory holds one checkpoint's records. The
+        source takes the incoming ids out of the state and reads those records again before
+        its first state of the stream, so this sync's skips are the whole list.
         """
+        self._latest.clear()
         if state.type != AirbyteStateType.STREAM or state.stream is None:
             return state
         stream = state.stream.stream_descriptor.name
