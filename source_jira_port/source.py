@@ -23,7 +23,9 @@ from source_jira_port.config_problems import MANIFEST
 from source_jira_port.deletions.sweep import list_issue_ids
 from source_jira_port.deletions.tracker import DeletionTracker, split_state
 from source_jira_port.failed_read import report_failures_plainly
+from source_jira_port.issues_state import reads_issues_incrementally
 from source_jira_port.jql_check import ensure_valid_jql, ensure_valid_jql_before_read
+from source_jira_port.pending_retry import read_issues_by_id, take_pending_ids, with_pending_issues
 from source_jira_port.windows import plan_issue_windows
 
 # Records read but not yet written: the CDK's queue holds up to 10,000, ~40 KB each as Python
@@ -36,7 +38,8 @@ class SourceJiraPort(YamlDeclarativeSource):
     """Airbyte source for Jira Cloud and Jira Server / Data Center.
 
     Config, catalog and state go to the constructor: the concurrent CDK reads them there. The
-    deletion detection part of the issues state is taken out there and handled by `read`.
+    deletion detection and pending retry parts of the issues state are taken out there and
+    handled by `read`.
     """
 
     def __init__(
@@ -46,6 +49,7 @@ class SourceJiraPort(YamlDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
     ) -> None:
         state, self._known = split_state(state)
+        state, self._pending_ids = take_pending_ids(state)
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state)
         self._concurrent_source._queue.maxsize = QUEUE_SIZE  # one queue: records, partitions, logs
         if catalog is not None and isinstance(self._config, MutableMapping):
@@ -78,8 +82,14 @@ class SourceJiraPort(YamlDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        """Read the catalog's streams, plus deletion records when deletion detection is on."""
+        """Read the catalog's streams, plus deletion records when deletion detection is on.
+
+        Issues the destination skipped before are read again by id (`pending_retry.py`).
+        """
         messages = report_failures_plainly(super().read(logger, config, catalog, state))
+        if self._pending_ids and reads_issues_incrementally(catalog):
+            read = functools.partial(read_issues_by_id, self.resolved_manifest, self._config)
+            messages = with_pending_issues(messages, self._pending_ids, read, logger)
         every = self._config.get("deletion_sweep_every", 1)
         if not DeletionTracker.applies_to(catalog, every):
             yield from messages

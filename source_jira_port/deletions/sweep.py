@@ -10,13 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
-    DeclarativeStream as DeclarativeStreamModel,
-)
-from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import (
-    ModelToComponentFactory,
-)
-from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+from source_jira_port.definition_reader import read_definition
 
 
 def list_issue_ids(manifest: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, str | None]:
@@ -24,11 +18,7 @@ def list_issue_ids(manifest: Mapping[str, Any], config: Mapping[str, Any]) -> di
 
     Raises the manifest's errors (`AirbyteTracedException`) when Jira refuses.
     """
-    definition = manifest["definitions"][f"{config['resolved_deployment']}_issue_ids_stream"]
-    stream = ModelToComponentFactory().create_component(DeclarativeStreamModel, definition, config)
-    assert isinstance(stream, AbstractStream)
-    found: dict[str, str | None] = {}
-    for partition in stream.generate_partitions():
-        for record in partition.read():
-            found[str(record["id"])] = record.get("key")
-    return found
+    name = f"{config['resolved_deployment']}_issue_ids_stream"
+    return {
+        str(record["id"]): record.get("key") for record in read_definition(manifest, config, name)
+    }

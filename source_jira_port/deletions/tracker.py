@@ -32,21 +32,26 @@ from airbyte_cdk.models import (
     AirbyteStateBlob,
     AirbyteStateMessage,
     AirbyteStateStats,
-    AirbyteStateType,
     AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
-    SyncMode,
     TraceType,
     Type,
 )
 
 from source_jira_port.deletions.known import KnownSet
+from source_jira_port.issues_state import (
+    ISSUES,
+    issues_blob,
+    reads_issues_incrementally,
+    take_from_issues_state,
+    with_blob,
+)
 from source_jira_port.scope import JIRA_TIME_FORMAT
 
 STATE_KEY = "deletion_detection"
 DELETED_AT = "_ab_cdc_deleted_at"
 UPDATED_AT = "_ab_cdc_updated_at"
-ISSUES, PROJECTS = "issues", "projects"
+PROJECTS = "projects"
 # Re-encoding the known set costs about 2 s per million issues; between checkpoints that come
 # faster than ten times that, only the latest checkpoint is passed on.
 _ENCODE_COST_FACTOR = 10
@@ -62,26 +67,18 @@ def split_state(
     An unreadable known set is dropped with a warning: detection starts again from what this
     sync reads (deletions of issues not read since then are found by a full refresh only).
     """
-    if not state:
-        return state, None
-    known = None
-    cleaned = []
-    for message in state:
-        blob = _issues_blob(message)
-        if blob is not None and STATE_KEY in blob.__dict__:
-            values = dict(blob.__dict__)
-            try:
-                known = KnownSet.from_state(values.pop(STATE_KEY))
-            except (ValueError, KeyError, TypeError) as error:
-                logging.getLogger("airbyte").warning(
-                    "Ignoring the saved deletion detection state (%s): deletions of issues not "
-                    "read again are only found by a full refresh",
-                    error,
-                )
-            cleaned.append(_with_blob(message, AirbyteStateBlob(values)))
-        else:
-            cleaned.append(message)
-    return cleaned, known
+    cleaned, value = take_from_issues_state(state, STATE_KEY)
+    if value is None:
+        return cleaned, None
+    try:
+        return cleaned, KnownSet.from_state(value)
+    except (ValueError, KeyError, TypeError) as error:
+        logging.getLogger("airbyte").warning(
+            "Ignoring the saved deletion detection state (%s): deletions of issues not "
+            "read again are only found by a full refresh",
+            error,
+        )
+        return cleaned, None
 
 
 class DeletionTracker:
@@ -113,9 +110,7 @@ class DeletionTracker:
     @staticmethod
     def applies_to(catalog: ConfiguredAirbyteCatalog, every: int) -> bool:
         """Whether a sync of `catalog` can track deletions: issues read incrementally, on."""
-        return every > 0 and any(
-            s.stream.name == ISSUES and s.sync_mode == SyncMode.incremental for s in catalog.streams
-        )
+        return every > 0 and reads_issues_incrementally(catalog)
 
     def track(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
         """Yield `messages` with deletion records before each stream's COMPLETE status."""
@@ -134,7 +129,7 @@ class DeletionTracker:
                 yield from self._old_key_deletion(message.record)
                 self._remember(message.record)
                 yield message
-            elif message.type == Type.STATE and _issues_blob(message.state) is not None:
+            elif message.type == Type.STATE and issues_blob(message.state) is not None:
                 assert message.state is not None
                 self._take_checkpoint(message.state)
                 if self._encode_is_affordable():
@@ -198,10 +193,10 @@ class DeletionTracker:
             self._encoded = self._known.to_state()
             cost = time.monotonic() - started
             self._next_encode_at = time.monotonic() + _ENCODE_COST_FACTOR * cost
-        blob = _issues_blob(self._cursor_state)
+        blob = issues_blob(self._cursor_state)
         assert blob is not None
         values = {**blob.__dict__, STATE_KEY: self._encoded}
-        state = _with_blob(self._cursor_state, AirbyteStateBlob(values))
+        state = with_blob(self._cursor_state, AirbyteStateBlob(values))
         state = dataclasses.replace(
             state, sourceStats=AirbyteStateStats(recordCount=self._unsent_records)
         )
@@ -279,19 +274,3 @@ class DeletionTracker:
             and trace.stream_status.stream_descriptor.name == stream
             and trace.stream_status.status == AirbyteStreamStatus.COMPLETE
         )
-
-
-def _issues_blob(state: AirbyteStateMessage | None) -> AirbyteStateBlob | None:
-    if (
-        state is None
-        or state.type != AirbyteStateType.STREAM
-        or state.stream is None
-        or state.stream.stream_descriptor.name != ISSUES
-    ):
-        return None
-    return state.stream.stream_state or AirbyteStateBlob()
-
-
-def _with_blob(state: AirbyteStateMessage, blob: AirbyteStateBlob) -> AirbyteStateMessage:
-    assert state.stream is not None
-    return dataclasses.replace(state, stream=dataclasses.replace(state.stream, stream_state=blob))

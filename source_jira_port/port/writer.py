@@ -45,6 +45,7 @@ from source_jira_port.port.client import (
 from source_jira_port.port.config import InvalidRecordPolicy, PortSettings
 from source_jira_port.port.inflight import InFlight
 from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
+from source_jira_port.port.skipped import RecordKey, SkippedRecords
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.validation import EntityValidator
 
@@ -103,6 +104,7 @@ class PortWriter:
         self._unmapped: set[str] = set()
         self._since_state: Counter[str] = Counter()
         self._skipped = 0
+        self._skips = SkippedRecords()
         self._executor = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="port")
         self._upserts: InFlight[_Batch, BulkResult] = InFlight(
             self._executor, settings.concurrency, self._upsert, self._record_result
@@ -116,7 +118,9 @@ class PortWriter:
                     self._add(message.record)
                 elif message.type == Type.STATE and message.state is not None:
                     self._commit()
-                    yield AirbyteMessage(type=Type.STATE, state=self._with_stats(message.state))
+                    state = self._skips.with_pending(message.state)
+                    self.stats.pending_retry = self._skips.pending
+                    yield AirbyteMessage(type=Type.STATE, state=self._with_stats(state))
                 elif message.type == Type.TRACE and message.trace is not None:
                     self._track_status(message.trace)
             self._commit()
@@ -124,9 +128,11 @@ class PortWriter:
             self._executor.shutdown(cancel_futures=True)
         self._reconcile()
         self._logger.info(
-            "Port write finished: %d entities written, %d invalid records skipped",
+            "Port write finished: %d entities written, %d invalid records skipped, %d records "
+            "pending retry by the next sync",
             sum(len(identifiers) for identifiers in self._written.values()),
             self._skipped,
+            self._skips.pending,
         )
 
     def _track_status(self, trace: AirbyteTraceMessage) -> None:
@@ -150,7 +156,8 @@ class PortWriter:
                     stream,
                 )
             return
-        key = _record_key(record.data)
+        key = RecordKey(record.data)
+        self._skips.received(stream, key)
         if record.data.get(CDC_DELETED_AT):
             self._add_deletion(stream, key, record.data)
             return
@@ -298,6 +305,7 @@ class PortWriter:
             )
         self._skipped += 1
         self._failed.add(stream)
+        self._skips.skipped(stream, key)
         self._logger.error("Skipped record %s of stream %s: %s", key, stream, reason)
 
     def _with_stats(self, state: AirbyteStateMessage) -> AirbyteStateMessage:
@@ -352,7 +360,3 @@ class PortWriter:
             if stream in self._failed:
                 return f"records of stream {stream} failed"
         return None
-
-
-def _record_key(data: Mapping[str, Any]) -> str:
-    return str(data.get("key") or data.get("id") or "<no key or id>")

@@ -326,14 +326,15 @@ def test_invalid_records_are_skipped_logged_and_counted(caplog: pytest.LogCaptur
     port = StubPort()
     messages = [
         record("issues", make_issue("ACME-1")),
-        record("issues", make_issue("BAD KEY")),
+        record("issues", make_issue("BAD KEY") | {"id": "10002"}),
         record("issues", {"fields": {}}),
         state("issues", {"updated": "1"}),
     ]
 
     states = _states(_writer(port, on_invalid_record="skip").write(messages))
 
-    assert states == [{"updated": "1"}]
+    # The skipped record with an id is retried by the next sync (port/skipped.py).
+    assert states == [{"updated": "1", "pending_retry": ["10002"]}]
     assert set(port.entities["jiraIssue"]) == {"ACME-1"}
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert errors[0].startswith("Skipped record BAD KEY of stream issues: identifier")
@@ -353,10 +354,12 @@ def test_entity_port_rejects_fails_with_ports_message() -> None:
 def test_entity_port_rejects_is_logged_when_skipping(caplog: pytest.LogCaptureFixture) -> None:
     port = StubPort()
     port.rejections["ACME-2"] = (422, "invalid_request", "url is not a url")
-    messages = [record("issues", make_issue(k)) for k in ("ACME-1", "ACME-2")]
+    messages = [
+        record("issues", make_issue(k) | {"id": i}) for k, i in (("ACME-1", "1"), ("ACME-2", "2"))
+    ]
 
     output = _writer(port, on_invalid_record="skip").write([*messages, state("issues", {})])
-    assert _states(output) == [{}]
+    assert _states(output) == [{"pending_retry": ["2"]}]
     assert "Skipped record ACME-2 of stream issues: Port rejected entity ACME-2" in caplog.text
 
 
