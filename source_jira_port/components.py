@@ -190,6 +190,10 @@ class JiraErrorHandler(DefaultErrorHandler):
     after which `RateLimitGate` sends no other request of the run.
     """
 
+    # False where a 400 is an expected answer and not a config error: the pending retry asks for
+    # ids by `id = N`, which Jira refuses for an issue deleted since (pending_retry.py).
+    stops_run_on_config_error: bool = True
+
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self._config_failure = config_failure_for(self.config.get(RUN_ID))
@@ -207,7 +211,8 @@ class JiraErrorHandler(DefaultErrorHandler):
             _share_parsed_body(response_or_exception)
         resolution = super().interpret_response(response_or_exception)
         if (
-            resolution.response_action == ResponseAction.FAIL
+            self.stops_run_on_config_error
+            and resolution.response_action == ResponseAction.FAIL
             and resolution.failure_type == FailureType.config_error
         ):
             self._config_failure.set(resolution.error_message or "Jira rejected the config.")

@@ -3,7 +3,7 @@
 The Port writer keeps the ids of the issues it skipped (`on_invalid_record: skip`) in the issues
 stream state, under `pending_retry` (source_jira_port/port/skipped.py). The source takes them out
 before the CDK sees the state and, before the first issues STATE of the next incremental sync,
-reads those issues again by id (`id in (…)` within the sync's projects and JQL, through the
+reads those issues again by id (`id = a OR id = b …` within the sync's projects and JQL, through the
 manifest's `<deployment>_issues_by_id_stream`) and emits them as `issues` records. The ids then
 leave the source's hands: the writer puts back those it skips again. An issue Jira no longer
 returns (deleted, or now outside the projects or JQL) is dropped; the deletion sweep removes a

@@ -212,6 +212,7 @@ class FakeJira(LocalServer):
         self._cache: dict[str, tuple[Query, list[Issue]]] = {}
         self._cache_version = -1
         self._index = IssueIndex([])
+        self._issue_ids: frozenset[int] = frozenset()
         self.server_version = (9, 12, 2)  # what serverInfo reports on `server`
 
     # serving -----------------------------------------------------------------------------
@@ -689,9 +690,11 @@ class FakeJira(LocalServer):
         parsed = []
         with self._lock:
             projects = self.dataset.projects if call.caller.user else []
+            self._refresh_index()
+            issue_ids = self._issue_ids if call.caller.user else frozenset()
             for query in queries:
                 try:
-                    parse_jql(query, projects=projects, zone=self.zone)
+                    parse_jql(query, projects=projects, zone=self.zone, issue_ids=issue_ids)
                 except JqlError as error:
                     parsed.append({"query": query, "errors": [str(error)]})
                 else:
@@ -726,21 +729,28 @@ class FakeJira(LocalServer):
     def _run_query(self, jql: str, caller: _Caller) -> tuple[Query, list[Issue]]:
         """Parse and run JQL for `caller` (hold the lock); results are cached per data version."""
         if caller.user is None:  # anonymous: sees no project, so no issue
-            return parse_jql(jql, projects=[], zone=self.zone), []
-        if self._cache_version != self.dataset.version:
-            self._cache.clear()
-            self._cache_version = self.dataset.version
-            self._index = IssueIndex(self.dataset.issues.values())
+            return parse_jql(jql, projects=[], zone=self.zone, issue_ids=frozenset()), []
+        self._refresh_index()
         if jql not in self._cache:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
-            query = parse_jql(jql, projects=self.dataset.projects, zone=self.zone)
+            query = parse_jql(
+                jql, projects=self.dataset.projects, zone=self.zone, issue_ids=self._issue_ids
+            )
             self._cache[jql] = query, self._index.search(query)
         query, found = self._cache[jql]
         if self.index_delay_ms:
             indexed_until = int(time.time() * 1000) - self.index_delay_ms
             found = [issue for issue in found if issue.updated <= indexed_until]
         return query, found
+
+    def _refresh_index(self) -> None:
+        """Rebuild the `updated` index and the id set after a change (hold the lock)."""
+        if self._cache_version != self.dataset.version:
+            self._cache.clear()
+            self._cache_version = self.dataset.version
+            self._index = IssueIndex(self.dataset.issues.values())
+            self._issue_ids = frozenset(issue.id for issue in self.dataset.issues.values())
 
     def _select_fields(self, tokens: list[str], default: str) -> list[str]:
         """Resolve `fields` (`*all`, `*navigable`, names, `-name`) to field ids in Jira's order."""

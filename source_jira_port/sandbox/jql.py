@@ -14,7 +14,7 @@ import bisect
 import operator
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -181,15 +181,23 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 def parse_jql(
-    text: str, *, projects: Sequence[Project], zone: ZoneInfo, now_ms: int | None = None
+    text: str,
+    *,
+    projects: Sequence[Project],
+    zone: ZoneInfo,
+    now_ms: int | None = None,
+    issue_ids: Container[int] | None = None,
 ) -> Query:
     """Parse and compile `text` for a user who sees `projects` and lives in `zone`.
 
+    `issue_ids`, when given, are the ids of the issues the user sees: `id = N`, `id != N`,
+    `id in (...)` with any other id is a 400, as in Jira (see `_resolve`).
     Raises :class:`JqlError` with the message Jira would put in `errorMessages`.
     """
     parser = _Parser(
         _tokenize(text), projects, zone, int(time.time() * 1000) if now_ms is None else now_ms
     )
+    parser.issue_ids = issue_ids
     return parser.query()
 
 
@@ -203,6 +211,7 @@ class _Parser:
         self.zone = zone
         self.now_ms = now_ms
         self.semantic_error: JqlError | None = None  # raised only if the syntax is fine
+        self.issue_ids: Container[int] | None = None
 
     @property
     def token(self) -> _Token:
@@ -373,6 +382,8 @@ def _compile_clause(
         compare, bound = _OPERATORS[op], _resolve(parser.projects, field, written, values[0])
         return lambda i: isinstance(bound, int) and compare(i.id, bound), _OPEN
     wanted = frozenset(_resolve(parser.projects, field, written, v) for v in values)
+    if field == "id" and parser.issue_ids is not None:
+        _require_known_ids(parser.issue_ids, written, values)
     negate = op in ("!=", "not in")
     get = _MEMBER_GETTERS[field]
     return lambda i: (get(i) in wanted) != negate, _OPEN
@@ -434,6 +445,18 @@ _MEMBER_GETTERS: dict[str, Callable[[Issue], object]] = {
     "statusCategory": lambda i: i.status.category_id,
     "issuetype": lambda i: i.issuetype.id,
 }
+
+
+def _require_known_ids(issue_ids: Container[int], written: str, values: list[str]) -> None:
+    """Refuse an equality on an id the user does not see, as Jira's JQL validation does.
+
+    Jira validates the values of `id =`, `!=`, `in` and `not in` (an id of a deleted issue, or of
+    one the user may not browse, fails the whole query with 400; Jira's `IssueIdValidator`).
+    Whether it also checks range operands (`id > N`) is not documented: this fake does not.
+    """
+    for value in values:
+        if not value.isdigit() or int(value) not in issue_ids:
+            raise JqlError(f"A value with ID '{value}' does not exist for the field '{written}'.")
 
 
 def _resolve(projects: Sequence[Project], field: str, written: str, value: str) -> object:
