@@ -91,7 +91,7 @@ def test_enum_properties_are_checked() -> None:
 
 
 def test_null_properties_are_accepted() -> None:
-    entity = _issue(properties={"status": None, "components": None, "assignee": None})
+    entity = _issue(properties={"status": None, "components": None, "creator": None})
 
     assert EntityValidator(default_blueprints()).problem(entity) is None
 
