@@ -60,8 +60,9 @@ def detail_text(details: Any) -> str:
     for error in errors:
         if not isinstance(error, dict):
             continue
-        parts = str(error.get("instancePath", "")).strip("/").split("/")
-        where = " ".join(_PATH_WORDS.get(part, part) for part in parts if part)
+        parts = [part for part in str(error.get("instancePath", "")).split("/") if part]
+        # `/properties` alone is the entity's (a required property missing), not one property.
+        where = " ".join(_PATH_WORDS.get(part, part) for part in parts) if len(parts) > 1 else ""
         rule = f" [{error['keyword']}]" if error.get("keyword") else ""
         clauses.append(f"{where or 'entity'}: {error.get('message', '')}{rule}")
     return "; ".join(clauses)
