@@ -315,6 +315,31 @@ def test_invalid_record_is_skipped_with_an_error_log(seeded_port: FakePort, tmp_
     assert set(seeded_port.entities("jiraIssue")) == {"ACME-1"}
 
 
+def test_ports_rule_is_named_in_the_trace_and_the_log(
+    seeded_port: FakePort, tmp_path: Path
+) -> None:
+    # A blueprint a Port admin changed: a required property the mapping does not send. Only Port
+    # can tell (with merge, an absent property keeps Port's value), so Port's detail must show.
+    issue = seeded_port.blueprint("jiraIssue") or {}
+    issue["schema"]["properties"]["team"] = {"type": "string"}
+    issue["schema"]["required"] = ["team"]
+    seeded_port.add_blueprint(issue)
+    messages = [record("issues", make_issue("ACME-1")), state("issues", {"updated": "1"})]
+
+    failed = _destination(tmp_path, "write", _config(seeded_port), messages)
+    skipped = _destination(
+        tmp_path, "write", _config(seeded_port, on_invalid_record="skip"), messages
+    )
+
+    rule = "entity: must have required property 'team' [required]"
+    message = failed.error()["message"]
+    assert message.startswith("Record ACME-1 of stream issues cannot be written to Port: Port ")
+    assert "entity ACME-1 of blueprint jiraIssue" in message
+    assert "entity_does_not_match_blueprint" in message and message.endswith(rule)
+    [log] = skipped.logs("ERROR")
+    assert log.startswith("Skipped record ACME-1 of stream issues:") and log.endswith(rule)
+
+
 def _connection_status(run: Run) -> dict[str, Any]:
     [message] = [m for m in run.messages if m["type"] == "CONNECTION_STATUS"]
     return dict(message["connectionStatus"])

@@ -17,9 +17,16 @@ from source_jira_port.port.formats import (
 )
 from source_jira_port.port.transport import encode_json
 
-_FORMAT_CHECKER = FormatChecker(formats=())
-for _name, _check in FORMAT_CHECKS.items():
-    _FORMAT_CHECKER.checks(_name)(_check)
+
+def _format_checker() -> FormatChecker:
+    """Port's formats for jsonschema, which hands a format any value (it applies to strings)."""
+    checker = FormatChecker(formats=())
+    for name, check in FORMAT_CHECKS.items():
+        checker.checks(name)(lambda value, check=check: not isinstance(value, str) or check(value))
+    return checker
+
+
+_FORMAT_CHECKER = _format_checker()
 # Room for the bulk request envelope around a single entity.
 _MAX_ENTITY_BYTES = MAX_REQUEST_BYTES - 64
 

@@ -280,9 +280,11 @@ class PortWriter:
             FailureType.config_error if 400 <= error.status_code < 500 else FailureType.system_error
         )
         blueprint = item.entity["blueprint"]
+        # Port's rule (which property, which check) is in `details`; its message is generic.
+        detail = f": {error.details}" if error.details else ""
         reason = (
             f"Port rejected entity {item.identifier} of blueprint {blueprint} "
-            f"(HTTP {error.status_code} {error.error}): {error.message}"
+            f"(HTTP {error.status_code} {error.error}): {error.message}{detail}"
         )
         self._reject(item.stream, item.record_key, blueprint, reason, failure_type)
 

@@ -140,6 +140,7 @@ _TYPED_BLUEPRINT = {
         {"when": "2024-03-22T11:58:25.927+0200"},
         {"when": "2024-02-30T00:00:00Z"},
         {"mails": ["a@b.io", "bob"]},
+        {"owner": None, "when": None, "text": 5},  # null in a format property, slow path
     ],
 )
 def test_the_fast_property_check_agrees_with_the_schema_validator(

@@ -32,7 +32,7 @@ class StubPort:
         self.entities: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.bulk_calls: list[tuple[str, list[str], dict[str, bool]]] = []
         self.deleted: list[tuple[str, list[str]]] = []
-        self.rejections: dict[str, tuple[int, str, str]] = {}
+        self.rejections: dict[str, tuple[int, str, str] | tuple[int, str, str, str]] = {}
         self.fail_on_call: int | None = None
 
     def upsert_entities(
@@ -348,6 +348,66 @@ def test_entity_port_rejects_fails_with_ports_message() -> None:
 
     with pytest.raises(AirbyteTracedException, match=r"Record ACME-2 .*url is not a url"):
         list(_writer(port).write([*messages, state("issues", {})]))
+
+
+_DOES_NOT_MATCH = (
+    422,
+    "entity_does_not_match_blueprint",
+    "The entity ACME-2 does not match the blueprint's schema",
+    'property creator: must match format "user" (an email address) [format]',
+)
+
+
+def test_ports_rule_reaches_the_trace_of_a_rejected_entity() -> None:
+    port = StubPort()
+    port.rejections["ACME-2"] = _DOES_NOT_MATCH
+    messages = [record("issues", make_issue("ACME-1")), record("issues", make_issue("ACME-2"))]
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        list(_writer(port).write([*messages, state("issues", {})]))
+
+    assert raised.value.message == (
+        "Record ACME-2 of stream issues cannot be written to Port: Port rejected entity ACME-2 of "
+        "blueprint jiraIssue (HTTP 422 entity_does_not_match_blueprint): The entity ACME-2 does "
+        'not match the blueprint\'s schema: property creator: must match format "user" (an email '
+        "address) [format]"
+    )
+
+
+def test_ports_rule_reaches_the_log_line_of_a_skipped_entity(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = StubPort()
+    port.rejections["ACME-2"] = _DOES_NOT_MATCH
+    messages = [record("issues", make_issue(k)) for k in ("ACME-1", "ACME-2")]
+
+    list(_writer(port, on_invalid_record="skip").write([*messages, state("issues", {})]))
+
+    [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert line.startswith("Skipped record ACME-2 of stream issues: Port rejected entity ACME-2")
+    assert line.endswith('property creator: must match format "user" (an email address) [format]')
+
+
+def test_pre_send_check_names_the_property_and_the_rule() -> None:
+    creator = {"accountId": "5b10a2844c20165700ede21g"}
+    mapping = (
+        resources.files("source_jira_port.port")
+        .joinpath("defaults/port-app-config.yaml")
+        .read_text()
+        .replace(".fields.creator.emailAddress | port_email", ".fields.creator.accountId")
+    )
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        list(
+            _writer(StubPort(), mapping).write(
+                [record("issues", make_issue("A-1", creator=creator))]
+            )
+        )
+
+    assert raised.value.message == (
+        "Record A-1 of stream issues cannot be written to Port: blueprint jiraIssue: property "
+        'creator: "5b10a2844c20165700ede21g" is not an email address (format user)'
+    )
 
 
 def test_entity_port_rejects_is_logged_when_skipping(caplog: pytest.LogCaptureFixture) -> None:
