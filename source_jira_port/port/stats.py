@@ -16,6 +16,9 @@ class BlueprintCounts:
     # Bare entities Port made for relation targets (`create_missing_related_entities`) that this
     # sync then wrote in full: neither created nor updated by a record of their own.
     placeholders: int = 0
+    # Relation targets of a blueprint no stream of the mapping writes (`jiraUser` until a users
+    # stream exists) that this sync referred to: Port holds them as bare entities.
+    bare: int = 0
 
 
 class WriteStats:
