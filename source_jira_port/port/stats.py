@@ -39,5 +39,8 @@ class WriteStats:
 
     @property
     def written(self) -> int:
-        """Entities Port accepted so far (created plus updated), over all blueprints."""
-        return sum(counts.created + counts.updated for counts in self.blueprints.values())
+        """Entities Port accepted so far (created, updated, placeholders), over all blueprints."""
+        return sum(
+            counts.created + counts.updated + counts.placeholders
+            for counts in self.blueprints.values()
+        )
