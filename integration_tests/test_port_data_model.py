@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from integration_tests.test_jira_port_cli import jira_port, summary_of, write_config
 from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.mapping import EntityMapper, load_app_config
 from source_jira_port.port.validation import EntityValidator
 from source_jira_port.sandbox.jira_data import Flavour, Renderer, generate_dataset
+from source_jira_port.sandbox.jira_server import FakeJira
 from source_jira_port.sandbox.port_server import FakePort
 
 pytestmark = pytest.mark.integration
@@ -72,3 +75,26 @@ def test_every_generated_record_maps_to_entities_a_strict_port_accepts(flavour: 
     creators = [e["properties"]["creator"] for e in entities["jiraIssue"]]
     assert None in creators if flavour == "cloud" else None not in creators
     assert all(c is None or c.endswith("@example.com") for c in creators)
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "server"])
+def test_first_sync_into_a_strict_empty_port_writes_everything_and_counts_placeholders(
+    tmp_path: Path, flavour: Flavour
+) -> None:
+    dataset = generate_dataset(projects=3, issues=300)
+    with FakeJira(flavour, dataset) as jira, FakePort(client_secret="port-secret") as port:
+        config = write_config(tmp_path, jira, port)
+        done = jira_port("sync", "--config", config, "--log-format", "json")
+        issues, projects = port.entities("jiraIssue"), port.entities("jiraProject")
+        users = port.entities("jiraUser")
+
+    assert done.returncode == 0, done.stderr
+    assert set(issues) == set(dataset.issues)
+    assert set(projects) == {project.key for project in dataset.projects}
+    counts = summary_of(done.stderr)["entities"]
+    issue_counts = counts["jiraIssue"]
+    assert issue_counts["updated"] == issue_counts["failed"] == 0
+    assert issue_counts["created"] + issue_counts["placeholders"] == 300
+    assert issue_counts["placeholders"] > 0  # parents and sub-tasks Port first made bare
+    people = {p for i in dataset.issues.values() for p in (i.assignee, i.reporter) if p}
+    assert counts["jiraUser"]["bare"] == len(people) == len(users)
