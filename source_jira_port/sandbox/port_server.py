@@ -520,6 +520,16 @@ def _mismatch(path: str, keyword: str, params: dict[str, Any], message: str) -> 
     return {"instancePath": path, "keyword": keyword, "params": params, "message": message}
 
 
+def _not_defined(path: str, name: str, note: str = "") -> dict[str, Any]:
+    params = {"additionalProperty": name}
+    return _mismatch(path, "additionalProperties", params, f"must NOT have additional {note}")
+
+
+def _required(path: str, kind: str, name: str) -> dict[str, Any]:
+    params = {"missingProperty": name}
+    return _mismatch(path, "required", params, f"must have required {kind} '{name}'")
+
+
 def _check_entity(blueprint: dict[str, Any], entity: dict[str, Any]) -> None:
     """Raise 422 `entity_does_not_match_blueprint` with every rule `entity` breaks."""
     schema = blueprint["schema"]
@@ -528,14 +538,7 @@ def _check_entity(blueprint: dict[str, Any], entity: dict[str, Any]) -> None:
         definition = schema["properties"].get(name)
         path = f"/properties/{name}"
         if definition is None:
-            errors.append(
-                _mismatch(
-                    path,
-                    "additionalProperties",
-                    {"additionalProperty": name},
-                    "must NOT have additional properties",
-                )
-            )
+            errors.append(_not_defined(path, name, "properties"))
         elif value is not None:
             errors += _value_errors(path, definition, value)
             item_schema = definition.get("items")
@@ -544,14 +547,7 @@ def _check_entity(blueprint: dict[str, Any], entity: dict[str, Any]) -> None:
                     errors += _value_errors(f"{path}/{index}", item_schema, item)
     for name in schema.get("required", []):
         if entity["properties"].get(name) is None:
-            errors.append(
-                _mismatch(
-                    "/properties",
-                    "required",
-                    {"missingProperty": name},
-                    f"must have required property '{name}'",
-                )
-            )
+            errors.append(_required("/properties", "property", name))
     errors += _relation_errors(blueprint, entity["relations"])
     if errors:
         raise PortError(
@@ -585,14 +581,7 @@ def _relation_errors(blueprint: dict[str, Any], relations: dict[str, Any]) -> li
         definition = blueprint["relations"].get(name)
         path = f"/relations/{name}"
         if definition is None:
-            errors.append(
-                _mismatch(
-                    path,
-                    "additionalProperties",
-                    {"additionalProperty": name},
-                    "must NOT have additional properties (no such relation)",
-                )
-            )
+            errors.append(_not_defined(path, name, "properties (no such relation)"))
         elif value is None:
             continue
         elif definition.get("many"):
@@ -604,14 +593,7 @@ def _relation_errors(blueprint: dict[str, Any], relations: dict[str, Any]) -> li
             errors.append(_mismatch(path, "type", {"type": "string"}, "must be an identifier"))
     for name, definition in blueprint["relations"].items():
         if definition.get("required") and relations.get(name) in (None, []):
-            errors.append(
-                _mismatch(
-                    "/relations",
-                    "required",
-                    {"missingProperty": name},
-                    f"must have required relation '{name}'",
-                )
-            )
+            errors.append(_required("/relations", "relation", name))
     return errors
 
 

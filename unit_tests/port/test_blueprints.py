@@ -32,6 +32,11 @@ class StubBlueprints:
         return self.blueprints[identifier]
 
 
+def _ensure(port: StubBlueprints, needed: set[str]) -> dict[str, dict[str, Any]]:
+    logger = logging.getLogger("airbyte")
+    return ensure_blueprints(port, needed, create_missing=True, logger=logger)  # type: ignore[arg-type]
+
+
 def test_default_blueprints_reproduce_the_seed_without_the_issue_type_enum() -> None:
     blueprints = default_blueprints()
 
@@ -56,12 +61,7 @@ def test_default_blueprints_reproduce_the_seed_without_the_issue_type_enum() -> 
 def test_missing_blueprints_are_created_targets_first_then_given_their_relations() -> None:
     port = StubBlueprints({})
 
-    found = ensure_blueprints(
-        port,  # type: ignore[arg-type]
-        {"jiraIssue", "jiraProject"},
-        create_missing=True,
-        logger=logging.getLogger("airbyte"),
-    )
+    found = _ensure(port, {"jiraIssue", "jiraProject"})
 
     assert port.calls == [
         ("create", "jiraProject", {}),
@@ -77,12 +77,7 @@ def test_a_relation_target_port_has_is_used_not_created() -> None:
     mine = {"identifier": "jiraUser", "schema": {"properties": {}}}
     port = StubBlueprints({"jiraUser": mine})
 
-    found = ensure_blueprints(
-        port,  # type: ignore[arg-type]
-        {"jiraIssue"},
-        create_missing=True,
-        logger=logging.getLogger("airbyte"),
-    )
+    found = _ensure(port, {"jiraIssue"})
 
     assert [call[:2] for call in port.calls] == [
         ("create", "jiraProject"),
@@ -96,12 +91,7 @@ def test_existing_blueprints_are_used_as_they_are() -> None:
     mine = {"identifier": "jiraProject", "schema": {"properties": {"lead": {"type": "string"}}}}
     port = StubBlueprints({"jiraProject": mine})
 
-    found = ensure_blueprints(
-        port,  # type: ignore[arg-type]
-        {"jiraProject"},
-        create_missing=True,
-        logger=logging.getLogger("airbyte"),
-    )
+    found = _ensure(port, {"jiraProject"})
 
     assert found == {"jiraProject": mine}
     assert port.calls == []
