@@ -86,10 +86,11 @@ def expected_issue(jira: FakeJira, key: str) -> dict[str, Any]:
     """The entity the default mapping makes of a Cloud issue, from the fake's own data."""
     issue = jira.dataset.issues[key]
 
-    def user(person: Any) -> str | None:
-        if person is None:
-            return None
-        return str(person.email if person.email_visible_on_cloud else person.account_id)
+    def email(person: Any) -> str | None:
+        return str(person.email) if person.email_visible_on_cloud else None
+
+    def account(person: Any) -> str | None:
+        return None if person is None else str(person.account_id)
 
     return {
         "identifier": key,
@@ -99,15 +100,15 @@ def expected_issue(jira: FakeJira, key: str) -> dict[str, Any]:
             "status": issue.status.name,
             "issueType": issue.issuetype.name,
             "components": [component.name for component in issue.components],
-            "assignee": user(issue.assignee),
-            "reporter": user(issue.reporter),
-            "creator": user(issue.creator),
+            "creator": email(issue.creator),
             "priority": issue.priority.name,
         },
         "relations": {
             "project": issue.project_key,
             "parentIssue": issue.parent_key,
             "subtasks": issue.subtask_keys,
+            "assignee": account(issue.assignee),
+            "reporter": account(issue.reporter),
         },
     }
 

@@ -127,8 +127,15 @@ def test_write_creates_blueprints_and_maps_jira_records_field_by_field(
     cloud = issues["ACME-2"]
     assert cloud["properties"]["issueType"] == "Sub-task"
     assert cloud["properties"]["components"] == ["Backend", "Payments"]
-    assert cloud["properties"]["assignee"] == "mia@acme.example"
-    assert cloud["properties"]["reporter"] == "5b10a2844c20165700ede21g"
+    assert cloud["properties"]["creator"] is None  # an empty emailAddress, never the accountId
+    assert cloud["relations"]["assignee"] == "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077"
+    assert cloud["relations"]["reporter"] == "5b10a2844c20165700ede21g"
+    assert set(port.entities("jiraUser")) == {
+        "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077",
+        "5b10a2844c20165700ede21g",
+        "JIRAUSER10001",
+        "JIRAUSER10002",
+    }
     assert cloud["relations"]["parentIssue"] == "ACME-1"
     assert "ACME-1" in issues  # created bare: createMissingRelatedEntities defaults to true
     assert port.entities("jiraProject")["BSD"]["properties"] == {
@@ -215,6 +222,8 @@ def test_relation_targets_written_later_in_the_checkpoint_when_not_auto_created(
         .replace("createMissingRelatedEntities: true", "createMissingRelatedEntities: false")
     )
     seeded_port.add_entity("jiraProject", {"identifier": "ACME"})
+    for user in ("557058:f58131cb-b67d-43c7-b30d-6b58d40bd077", "5b10a2844c20165700ede21g"):
+        seeded_port.add_entity("jiraUser", {"identifier": user})
     child = make_issue("ACME-2", parent={"key": "ACME-1"})
     messages = [
         record("issues", child),
@@ -306,6 +315,31 @@ def test_invalid_record_is_skipped_with_an_error_log(seeded_port: FakePort, tmp_
     assert set(seeded_port.entities("jiraIssue")) == {"ACME-1"}
 
 
+def test_ports_rule_is_named_in_the_trace_and_the_log(
+    seeded_port: FakePort, tmp_path: Path
+) -> None:
+    # A blueprint a Port admin changed: a required property the mapping does not send. Only Port
+    # can tell (with merge, an absent property keeps Port's value), so Port's detail must show.
+    issue = seeded_port.blueprint("jiraIssue") or {}
+    issue["schema"]["properties"]["team"] = {"type": "string"}
+    issue["schema"]["required"] = ["team"]
+    seeded_port.add_blueprint(issue)
+    messages = [record("issues", make_issue("ACME-1")), state("issues", {"updated": "1"})]
+
+    failed = _destination(tmp_path, "write", _config(seeded_port), messages)
+    skipped = _destination(
+        tmp_path, "write", _config(seeded_port, on_invalid_record="skip"), messages
+    )
+
+    rule = "entity: must have required property 'team' [required]"
+    message = failed.error()["message"]
+    assert message.startswith("Record ACME-1 of stream issues cannot be written to Port: Port ")
+    assert "entity ACME-1 of blueprint jiraIssue" in message
+    assert "entity_does_not_match_blueprint" in message and message.endswith(rule)
+    [log] = skipped.logs("ERROR")
+    assert log.startswith("Skipped record ACME-1 of stream issues:") and log.endswith(rule)
+
+
 def _connection_status(run: Run) -> dict[str, Any]:
     [message] = [m for m in run.messages if m["type"] == "CONNECTION_STATUS"]
     return dict(message["connectionStatus"])
@@ -389,9 +423,12 @@ def test_fake_port_reports_partial_failures_by_index(seeded_port: FakePort) -> N
 
     assert [(e.index, e.status_code, e.error) for e in errors] == [
         (1, 422, "invalid_request"),
-        (2, 422, "invalid_request"),
+        (2, 422, "entity_does_not_match_blueprint"),
         (3, 404, "not_found"),
     ]
+    assert errors[1].details == (
+        "property storyPoints: must NOT have additional properties [additionalProperties]"
+    )
     assert set(seeded_port.entities("jiraIssue")) == {"A-1"}
 
 

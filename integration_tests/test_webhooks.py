@@ -145,9 +145,8 @@ def test_created_updated_and_deleted_issues_reach_port(setup: Setup) -> None:
     assert setup.deliver(setup.updated(key, 2, status="Done", assignee="alant")) == [202]
     _eventually(lambda: (setup.issue(key) or {}).get("properties", {}).get("status") == "Done")
     user = setup.jira.dataset.user("alant")
-    cloud_identity = user.email if user.email_visible_on_cloud else user.account_id
-    assignee = setup.issue(key)["properties"]["assignee"]  # type: ignore[index]
-    assert assignee == (user.name if setup.jira.flavour == "server" else cloud_identity)
+    assignee = setup.issue(key)["relations"]["assignee"]  # type: ignore[index]
+    assert assignee == (user.key if setup.jira.flavour == "server" else user.account_id)
 
     deleted = setup.jira.webhooks.issue_event("jira:issue_deleted", key)
     setup.jira.delete_issue(key)

@@ -54,14 +54,36 @@ def check_creatable(missing: Iterable[str], *, create_missing: bool) -> None:
         )
 
 
+def creation_order(identifiers: Iterable[str]) -> list[str]:
+    """Return `identifiers` and the built-in blueprints their relations target, targets first.
+
+    Port refuses a relation whose target blueprint does not exist, so `jiraUser` comes before
+    `jiraIssue`, which points at it. A blueprint's relations to itself do not order it.
+    """
+    definitions = default_blueprints()
+    ordered: list[str] = []
+
+    def visit(identifier: str, path: tuple[str, ...]) -> None:
+        if identifier in ordered or identifier in path:
+            return
+        relations = definitions.get(identifier, {}).get("relations", {})
+        for target in sorted({relation["target"] for relation in relations.values()}):
+            visit(target, (*path, identifier))
+        ordered.append(identifier)
+
+    for identifier in sorted(identifiers):
+        visit(identifier, ())
+    return ordered
+
+
 def create_blueprints(
     client: PortClient, missing: Iterable[str], logger: logging.Logger
 ) -> dict[str, Blueprint]:
-    """Create built-in blueprints; relations are added once every blueprint exists."""
+    """Create built-in blueprints, relation targets first; relations once every one exists."""
     definitions = default_blueprints()
     created: dict[str, Blueprint] = {}
     # Relations may target a blueprint created here, even the blueprint itself (subtasks).
-    for identifier in sorted(missing):
+    for identifier in missing:
         created[identifier] = client.create_blueprint({**definitions[identifier], "relations": {}})
         logger.info("Created blueprint %s in Port", identifier)
     for identifier in created:
@@ -74,7 +96,15 @@ def create_blueprints(
 def ensure_blueprints(
     client: PortClient, needed: Iterable[str], *, create_missing: bool, logger: logging.Logger
 ) -> dict[str, Blueprint]:
-    """Return every needed blueprint as Port has it, creating missing built-in ones if allowed."""
+    """Return every needed blueprint as Port has it, creating missing built-in ones if allowed.
+
+    A missing built-in blueprint brings the blueprints its relations target (`jiraIssue` brings
+    `jiraUser`), which are created first when Port lacks them too.
+    """
     found, missing = fetch_blueprints(client, needed)
     check_creatable(missing, create_missing=create_missing)
-    return {**found, **create_blueprints(client, missing, logger)}
+    targets = [i for i in creation_order(missing) if i not in found and i not in missing]
+    found_targets, missing_targets = fetch_blueprints(client, targets)
+    to_create = {*missing, *missing_targets}
+    ordered = [i for i in creation_order(to_create) if i in to_create]
+    return {**found, **found_targets, **create_blueprints(client, ordered, logger)}

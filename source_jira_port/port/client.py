@@ -16,6 +16,7 @@ from source_jira_port.port.config import EU_BASE_URL, US_BASE_URL
 from source_jira_port.port.transport import (
     PortApiError,
     RetryingTransport,
+    detail_text,
     encode_json,
     error_text,
 )
@@ -41,13 +42,14 @@ class PortAuthError(PortApiError):
 
 @dataclasses.dataclass(frozen=True)
 class EntityError:
-    """One entity of a bulk request that Port rejected."""
+    """One entity of a bulk request that Port rejected; `details` is Port's detail, as text."""
 
     index: int
     identifier: str
     status_code: int
     error: str
     message: str
+    details: str = ""
 
 
 class BulkResult(list[EntityError]):
@@ -149,6 +151,7 @@ class PortClient:
                 status_code=int(error.get("statusCode", response.status_code)),
                 error=str(error.get("error", "")),
                 message=str(error.get("message", "")),
+                details=detail_text(error.get("details")),
             )
             for error in payload.get("errors", [])
         )

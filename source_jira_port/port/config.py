@@ -65,10 +65,9 @@ SPEC: dict[str, Any] = {
                 "issues), `selector.query` (jq boolean) and `port.entity.mappings` (identifier, "
                 "title, blueprint as a jq string literal, properties, relations as jq), plus "
                 "createMissingRelatedEntities, enableMergeEntity, deleteDependentEntities and "
-                "entityDeletionThreshold. Empty: the built-in mapping onto the jiraProject and "
-                "jiraIssue blueprints. It maps users (assignee, reporter, creator) to the most "
-                "stable identity available: `name` (Jira Server), else `emailAddress`, else "
-                "`accountId` (Jira Cloud)."
+                "entityDeletionThreshold. Empty: the built-in mapping onto the jiraProject, "
+                "jiraUser and jiraIssue blueprints: assignee and reporter relate to jiraUser by "
+                "Cloud `accountId` or Server `key`; creator is an email address or null."
             ),
             "examples": [
                 "resources:\n  - kind: projects\n    selector:\n      query: 'true'\n    port:\n"
@@ -82,8 +81,8 @@ SPEC: dict[str, Any] = {
             "type": "boolean",
             "title": "Create Missing Blueprints",
             "description": (
-                "Create the built-in blueprints (jiraProject, jiraIssue) when Port lacks them. "
-                "Blueprints that exist are never changed."
+                "Create the built-in blueprints (jiraProject, jiraUser, jiraIssue) when Port lacks "
+                "them. Blueprints that exist are never changed."
             ),
             "default": True,
             "examples": [True],

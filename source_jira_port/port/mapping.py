@@ -2,6 +2,13 @@
 
 Each resource becomes ONE jq program that evaluates the selector and builds the whole entity,
 so a record costs one jq call per resource (compiling per field or per record is 10-300x slower).
+
+Every expression may call two functions that make a Jira value fit Port (`JQ_PRELUDE`):
+`port_email` (the value if it is an email address Port takes in an `email`/`user` property, else
+null) and `port_identifier` (a string made to pass Port's identifier pattern: each character
+Port refuses, and `=` itself, becomes `=` and its UTF-8 bytes in hex, `a b` -> `a=20b`, as in
+quoted-printable; "." and ".." become "=2E" and "=2E=2E"; strings that pass are unchanged, so
+Cloud accountIds and Jira keys stay as they are, and distinct strings stay distinct).
 """
 
 from __future__ import annotations
@@ -18,7 +25,22 @@ import orjson
 import yaml
 from jsonschema import Draft7Validator
 
+from source_jira_port.port.formats import EMAIL_PATTERN
+
 Entity = dict[str, Any]
+
+JQ_PRELUDE = (
+    'def port_email: if type == "string" and test('
+    + json.dumps(EMAIL_PATTERN)
+    + '; "i") then . else null end;\n'
+    r"""def port_identifier:
+  if type != "string" or . == "" then null
+  elif . == "." or . == ".." then gsub("\\."; "=2E")
+  else gsub("(?<c>[^\\p{L}0-9@_.+:\\\\/-])";
+    .c | if . == "~" then "=7E" else @uri | gsub("%"; "=") end)
+  end;
+"""
+)
 
 _JQ = {"type": "string", "minLength": 1}
 _APP_CONFIG_SCHEMA: dict[str, Any] = {
@@ -126,7 +148,7 @@ class ResourceMapping:
             "relations": _object(fields, "relations."),
         }
         return (
-            f"{fields['selector.query']} as $__selected\n"
+            f"{JQ_PRELUDE}{fields['selector.query']} as $__selected\n"
             f"| if $__selected == true then {_object(entity)}\n"
             "elif $__selected == false then null\n"
             'else error("selector.query must return true or false, got " + ($__selected | tojson))'
@@ -209,7 +231,9 @@ class EntityMapper:
 
     @functools.cached_property
     def _identifier_programs(self) -> list[tuple[ResourceMapping, Any]]:
-        return [(r, jq.compile(r.fields["identifier"])) for r in self.app_config.resources]
+        return [
+            (r, jq.compile(JQ_PRELUDE + r.fields["identifier"])) for r in self.app_config.resources
+        ]
 
     def identify(self, kind: str, record: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Return (blueprint, identifier) for each resource of `kind`, selector not applied.
@@ -284,7 +308,7 @@ def _compile(index: int, resource: ResourceMapping) -> Any:
     except ValueError as program_error:
         for label, expr in resource.expressions().items():
             try:
-                jq.compile(expr)
+                jq.compile(JQ_PRELUDE + expr)
             except ValueError as error:
                 raise MappingError(
                     f"resources[{index}] (kind {resource.kind}): {label} is not valid jq: {error}"

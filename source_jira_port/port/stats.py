@@ -16,6 +16,9 @@ class BlueprintCounts:
     # Bare entities Port made for relation targets (`create_missing_related_entities`) that this
     # sync then wrote in full: neither created nor updated by a record of their own.
     placeholders: int = 0
+    # Relation targets of a blueprint no stream of the mapping writes (`jiraUser` until a users
+    # stream exists) that this sync referred to: Port holds them as bare entities.
+    bare: int = 0
 
 
 class WriteStats:
@@ -36,5 +39,8 @@ class WriteStats:
 
     @property
     def written(self) -> int:
-        """Entities Port accepted so far (created plus updated), over all blueprints."""
-        return sum(counts.created + counts.updated for counts in self.blueprints.values())
+        """Entities Port accepted so far (created, updated, placeholders), over all blueprints."""
+        return sum(
+            counts.created + counts.updated + counts.placeholders
+            for counts in self.blueprints.values()
+        )

@@ -33,14 +33,42 @@ def encode_json(body: Any) -> bytes:
 
 
 def error_text(response: requests.Response) -> str:
-    """Summarize Port's error body (`error` and `message`) for a log or exception."""
+    """Summarize Port's error body (`error`, `message` and `details`) for a log or exception."""
     try:
         payload = response.json()
     except ValueError:
         return response.text[:200]
     if isinstance(payload, dict):
-        return f"{payload.get('error', '')} {payload.get('message', '')}".strip()
+        text = f"{payload.get('error', '')} {payload.get('message', '')}".strip()
+        details = detail_text(payload.get("details"))
+        return f"{text}: {details}" if details else text
     return str(payload)[:200]
+
+
+def detail_text(details: Any) -> str:
+    """Port's `details` as readable clauses: `property assignee: must match format "user"`.
+
+    Schema errors come as JSON Schema (ajv) errors, `{instancePath, keyword, params, message}`;
+    other details are shown as compact JSON. Empty when there are none.
+    """
+    if not details:
+        return ""
+    errors = details.get("errors") if isinstance(details, dict) else None
+    if not isinstance(errors, list):
+        return encode_json(details).decode()[:500]
+    clauses = []
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        parts = [part for part in str(error.get("instancePath", "")).split("/") if part]
+        # `/properties` alone is the entity's (a required property missing), not one property.
+        where = " ".join(_PATH_WORDS.get(part, part) for part in parts) if len(parts) > 1 else ""
+        rule = f" [{error['keyword']}]" if error.get("keyword") else ""
+        clauses.append(f"{where or 'entity'}: {error.get('message', '')}{rule}")
+    return "; ".join(clauses)
+
+
+_PATH_WORDS = {"properties": "property", "relations": "relation"}
 
 
 class RetryingTransport:

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator, FormatChecker, ValidationError
 
 from source_jira_port.port.client import MAX_REQUEST_BYTES
+from source_jira_port.port.formats import (
+    FORMAT_CHECKS,
+    FORMAT_NAMES,
+    IDENTIFIER_MAX_LENGTH,
+    IDENTIFIER_SYMBOLS,
+)
 from source_jira_port.port.transport import encode_json
 
-IDENTIFIER_MAX_LENGTH = 1000
-# Port's pattern is ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$; str.isalpha() is exactly \p{L}.
-_IDENTIFIER_SYMBOLS = frozenset("0123456789@_.+:\\/=-")
+
+def _format_checker() -> FormatChecker:
+    """Port's formats for jsonschema, which hands a format any value (it applies to strings)."""
+    checker = FormatChecker(formats=())
+    for name, check in FORMAT_CHECKS.items():
+        checker.checks(name)(lambda value, check=check: not isinstance(value, str) or check(value))
+    return checker
+
+
+_FORMAT_CHECKER = _format_checker()
 # Room for the bulk request envelope around a single entity.
 _MAX_ENTITY_BYTES = MAX_REQUEST_BYTES - 64
 
@@ -26,7 +39,7 @@ def identifier_problem(identifier: object) -> str | None:
         return f"identifier is longer than {IDENTIFIER_MAX_LENGTH} characters"
     if identifier in (".", ".."):
         return f"identifier {identifier!r} is not allowed"
-    invalid = sorted({c for c in identifier if not (c.isalpha() or c in _IDENTIFIER_SYMBOLS)})
+    invalid = sorted({c for c in identifier if not (c.isalpha() or c in IDENTIFIER_SYMBOLS)})
     if invalid:
         return (
             f"identifier {identifier!r} contains characters Port does not allow: "
@@ -36,13 +49,19 @@ def identifier_problem(identifier: object) -> str | None:
 
 
 class EntityValidator:
-    """Validates entities against the blueprints they are written to (fetched once)."""
+    """Validates entities against the blueprints they are written to (fetched once).
+
+    It applies the rules the fake Port applies (`sandbox/port_server.py`, from Port's docs):
+    types, formats (`port.formats`), array items, enums, properties required and sent as null,
+    relations (defined, one or many, identifiers). A problem names the property and the rule.
+    """
 
     def __init__(self, blueprints: Mapping[str, Mapping[str, Any]]) -> None:
-        self._blueprints = blueprints
+        self.blueprints = blueprints
         schemas = {name: _properties_schema(blueprint) for name, blueprint in blueprints.items()}
         self._property_validators = {
-            identifier: Draft7Validator(schema) for identifier, schema in schemas.items()
+            identifier: Draft7Validator(schema, format_checker=_FORMAT_CHECKER)
+            for identifier, schema in schemas.items()
         }
         self._plain_checks = {
             identifier: _plain_checks(schema) for identifier, schema in schemas.items()
@@ -50,7 +69,7 @@ class EntityValidator:
 
     def problem(self, entity: Mapping[str, Any]) -> str | None:
         """Why Port would reject `entity`, or None."""
-        blueprint = self._blueprints.get(entity["blueprint"])
+        blueprint = self.blueprints.get(entity["blueprint"])
         if blueprint is None:
             return f"blueprint {entity['blueprint']} is not known"
         return (
@@ -67,7 +86,7 @@ class EntityValidator:
             return None
         validator = self._property_validators[entity["blueprint"]]
         errors = validator.iter_errors(properties)
-        messages = sorted(_property_message(error.path, error.message) for error in errors)
+        messages = sorted(_property_message(error) for error in errors)
         return f"blueprint {entity['blueprint']}: " + "; ".join(messages) if messages else None
 
 
@@ -80,8 +99,12 @@ _PLAIN_TYPES: dict[str, tuple[type, ...]] = {
     "array": (list,),
     "object": (dict,),
 }
-# Per property: the types its value may have (None always may), its enum, its items' types.
-_PlainCheck = tuple[tuple[type, ...], frozenset[str] | None, tuple[type, ...] | None]
+_Format = Callable[[str], bool] | None
+# Per property: the types its value may have (None always may), its enum, its format, its items'
+# types and format.
+_PlainCheck = tuple[
+    tuple[type, ...], frozenset[str] | None, _Format, tuple[type, ...] | None, _Format
+]
 
 
 def _plain_checks(schema: Mapping[str, Any]) -> dict[str, _PlainCheck] | None:
@@ -92,10 +115,15 @@ def _plain_checks(schema: Mapping[str, Any]) -> dict[str, _PlainCheck] | None:
     """
     checks: dict[str, _PlainCheck] = {}
     for name, definition in schema["properties"].items():
+        if "allOf" in definition:  # a required property: left to the validator
+            return None
         [kind, _] = definition["type"]
-        item_kind = definition.get("items", {}).get("type")
+        items = definition.get("items", {})
+        item_kind = items.get("type")
         enum = definition.get("enum")
         if kind not in _PLAIN_TYPES or (item_kind and item_kind not in _PLAIN_TYPES):
+            return None
+        if "enum" in items:
             return None
         if enum is not None and (
             kind != "string" or not all(isinstance(v, str) for v in enum if v is not None)
@@ -104,7 +132,9 @@ def _plain_checks(schema: Mapping[str, Any]) -> dict[str, _PlainCheck] | None:
         checks[name] = (
             _PLAIN_TYPES[kind],
             None if enum is None else frozenset(v for v in enum if v is not None),
+            FORMAT_CHECKS.get(definition.get("format", "")),
             _PLAIN_TYPES[item_kind] if item_kind else None,
+            FORMAT_CHECKS.get(items.get("format", "")),
         )
     return checks
 
@@ -115,16 +145,20 @@ def _passes(checks: dict[str, _PlainCheck] | None, properties: Any) -> bool:
         return False
     for name, value in properties.items():
         check = checks.get(name)
-        if check is None:
-            return False
-        if value is None:
-            continue
-        types, enum, item_types = check
-        if not _is_a(value, types) or (enum is not None and value not in enum):
-            return False
-        if item_types is not None and not all(_is_a(item, item_types) for item in value):
+        if check is None or (value is not None and not _value_passes(check, value)):
             return False
     return True
+
+
+def _value_passes(check: _PlainCheck, value: Any) -> bool:
+    types, enum, fmt, item_types, item_fmt = check
+    if not _is_a(value, types) or (enum is not None and value not in enum):
+        return False
+    if fmt is not None and isinstance(value, str) and not fmt(value):
+        return False
+    if item_types is not None and not all(_is_a(item, item_types) for item in value):
+        return False
+    return item_fmt is None or all(not isinstance(item, str) or item_fmt(item) for item in value)
 
 
 def _is_a(value: Any, types: tuple[type, ...]) -> bool:
@@ -137,9 +171,20 @@ def _properties_schema(blueprint: Mapping[str, Any]) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": [definition["type"], "null"]}
         if "enum" in definition:
             schema["enum"] = [*definition["enum"], None]
-        if isinstance(definition.get("items"), Mapping) and "type" in definition["items"]:
-            schema["items"] = {"type": definition["items"]["type"]}
+        if "format" in definition:
+            schema["format"] = definition["format"]
+        items = definition.get("items")
+        if isinstance(items, Mapping):
+            schema["items"] = {k: items[k] for k in ("type", "format", "enum") if k in items}
         properties[name] = schema
+    required = blueprint.get("schema", {}).get("required", [])
+    # Only a required property sent as null is certainly refused: with merge, an absent one
+    # keeps the value Port has.
+    not_null = {"not": {"type": "null"}}
+    properties = {
+        name: {"allOf": [schema, not_null]} if name in required else schema
+        for name, schema in properties.items()
+    }
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
@@ -157,10 +202,21 @@ def _size_problem(entity: Mapping[str, Any]) -> str | None:
     )
 
 
-def _property_message(path: Any, message: str) -> str:
+def _property_message(error: ValidationError) -> str:
+    """`property <name>: <value> <broken rule>`, the rule in Port's words where it has some."""
+    path = list(error.absolute_path)
     if not path:
-        return f"{message} (not a property of the blueprint)"
-    return f"property {path[0]}: {message}"
+        return f"{error.message} (not a property of the blueprint)"
+    where = f"property {path[0]}" + "".join(f" item {part}" for part in path[1:])
+    if error.validator == "format":
+        fmt = str(error.validator_value)
+        return (
+            f"{where}: {json.dumps(error.instance)} is not {FORMAT_NAMES.get(fmt, fmt)} "
+            f"(format {fmt})"
+        )
+    if error.validator == "not":
+        return f"{where}: is required and must not be null"
+    return f"{where}: {error.message} ({error.validator})"
 
 
 def _relations_problem(blueprint: Mapping[str, Any], relations: Mapping[str, Any]) -> str | None:
@@ -179,4 +235,11 @@ def _relations_problem(blueprint: Mapping[str, Any], relations: Mapping[str, Any
             expected = "one identifier"
         if not valid:
             return f"relation {name} must be {expected} or null, got {json.dumps(value)}"
+        targets = value if isinstance(value, list) else [value]
+        for target in targets:
+            problem = None if target is None else identifier_problem(target)
+            if problem:
+                return f"relation {name}: {problem}"
+        if definition.get("required") and value in (None, []):
+            return f"relation {name} is required and must not be null"
     return None

@@ -99,6 +99,12 @@ class PortWriter:
         # Entities whose relation targets were missing, by (blueprint, identifier).
         self._deferred: dict[tuple[str, str], tuple[_Item, EntityError]] = {}
         self._written: dict[str, set[str]] = defaultdict(set)
+        # Relation targets sent with create_missing_related_entities, by target blueprint.
+        self._referenced: dict[str, set[str]] = defaultdict(set)
+        self._relation_targets = {
+            identifier: {name: r["target"] for name, r in blueprint.get("relations", {}).items()}
+            for identifier, blueprint in validator.blueprints.items()
+        }
         self._complete: set[str] = set()
         self._failed: set[str] = set()
         self._unmapped: set[str] = set()
@@ -126,6 +132,7 @@ class PortWriter:
             self._commit()
         finally:
             self._executor.shutdown(cancel_futures=True)
+        self._count_bare_targets()
         self._reconcile()
         self._logger.info(
             "Port write finished: %d entities written, %d invalid records skipped, %d records "
@@ -223,6 +230,7 @@ class PortWriter:
         in_flight = self._in_flight_ids[blueprint]
         if any(item.identifier in in_flight for item in items):
             self._upserts.drain()
+        self._note_references(items)
         for chunk in bulk_chunks([i.entity for i in items], self._settings.batch_size):
             batch = items[chunk.start : chunk.stop]
             in_flight.update(item.identifier for item in batch)
@@ -238,15 +246,53 @@ class PortWriter:
             self._deferred.pop((blueprint, item.identifier), None)
             error = by_index.get(index)
             if error is None:
-                self._written[blueprint].add(item.identifier)
                 if index in result.created:
                     counts.created += 1
+                elif self._was_placeholder(blueprint, item.identifier):
+                    counts.placeholders += 1
                 else:
                     counts.updated += 1
+                self._written[blueprint].add(item.identifier)
             elif not self._is_missing_target(error):
                 self._reject_by_port(item, error)
             elif item.identifier not in self._pending_deletes[blueprint]:
                 self._deferred[blueprint, item.identifier] = (item, error)
+
+    def _note_references(self, items: list[_Item]) -> None:
+        """Remember the relation targets of entities about to be sent, for placeholder counts."""
+        if not self._mapper.app_config.create_missing_related_entities:
+            return
+        for item in items:
+            targets = self._relation_targets.get(item.entity["blueprint"], {})
+            for name, value in item.entity.get("relations", {}).items():
+                target = targets.get(name)
+                values = value if isinstance(value, list) else [value]
+                if target is not None:
+                    self._referenced[target].update(v for v in values if isinstance(v, str))
+
+    def _was_placeholder(self, blueprint: str, identifier: str) -> bool:
+        """Whether Port's "updated" entity was a bare relation target this sync made Port create.
+
+        Detection: an entity this sync sent earlier (or alongside) referred to it, and this sync
+        had not written it yet. Known limits, as Port says only created-or-not: an entity that
+        existed in full before the sync and is referred to before its own record is counted as
+        a placeholder (possible on incremental syncs; a first sync into an empty Port is exact);
+        a bare entity left by an earlier sync and written now counts as updated.
+        """
+        return identifier in self._referenced[blueprint] and (
+            identifier not in self._written[blueprint]
+        )
+
+    def _count_bare_targets(self) -> None:
+        """Count the relation targets of blueprints that no stream of the mapping writes.
+
+        Port created them bare (or has them from before); no request is needed. An entity of
+        such a blueprint that another tool fills in (Port's Ocean users, say) is counted too.
+        """
+        written = self._mapper.blueprints()
+        for blueprint, identifiers in self._referenced.items():
+            if blueprint not in written:
+                self.stats.of(blueprint).bare = len(identifiers)
 
     def _delete_pending(self) -> None:
         """Delete what deletion records named; entities Port does not have are skipped.
@@ -287,9 +333,11 @@ class PortWriter:
             FailureType.config_error if 400 <= error.status_code < 500 else FailureType.system_error
         )
         blueprint = item.entity["blueprint"]
+        # Port's rule (which property, which check) is in `details`; its message is generic.
+        detail = f": {error.details}" if error.details else ""
         reason = (
             f"Port rejected entity {item.identifier} of blueprint {blueprint} "
-            f"(HTTP {error.status_code} {error.error}): {error.message}"
+            f"(HTTP {error.status_code} {error.error}): {error.message}{detail}"
         )
         self._reject(item.stream, item.record_key, blueprint, reason, failure_type)
 

@@ -96,7 +96,11 @@ def _lookup(table: Iterable[Any], value: str) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """A Jira user with both the Cloud (`account_id`) and the Server (`name`, `key`) identity."""
+    """A Jira user with both the Cloud (`account_id`) and the Server (`name`, `key`) identity.
+
+    On Cloud a third of the users hide their email (`emailAddress` absent, as Cloud leaves it out
+    under the user's profile visibility); on Server every user shows `name`, `key` and email.
+    """
 
     account_id: str
     name: str
@@ -509,6 +513,12 @@ _CUSTOM_TEMPLATES: tuple[tuple[str, CustomKind, tuple[str, ...]], ...] = (
 )
 
 
+# Jira Server users created before Jira 6.0 kept their username at that time as `key`, and a
+# rename changes only `name` (Atlassian KB "Renaming users in Jira": the key never changes).
+# Usernames from a directory (LDAP, AD) may hold spaces and symbols Port refuses in identifiers.
+_LEGACY_KEYS = {"Edsger Dijkstra": "edsger dijkstra", "Frances Allen": "f.allen=ibm#1"}
+
+
 def _make_users(rng: random.Random) -> list[User]:
     people = [
         ("Jira Bot", "jira-bot", "jira-bot@example.com"),
@@ -531,7 +541,7 @@ def _make_users(rng: random.Random) -> list[User]:
             User(
                 account_id=account_id,
                 name=name,
-                key=f"JIRAUSER{10000 + n}",
+                key=_LEGACY_KEYS.get(display, f"JIRAUSER{10000 + n}"),
                 display_name=display,
                 email=email,
                 email_visible_on_cloud=n % 3 != 2,

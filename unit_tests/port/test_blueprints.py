@@ -32,51 +32,66 @@ class StubBlueprints:
         return self.blueprints[identifier]
 
 
+def _ensure(port: StubBlueprints, needed: set[str]) -> dict[str, dict[str, Any]]:
+    logger = logging.getLogger("airbyte")
+    return ensure_blueprints(port, needed, create_missing=True, logger=logger)  # type: ignore[arg-type]
+
+
 def test_default_blueprints_reproduce_the_seed_without_the_issue_type_enum() -> None:
     blueprints = default_blueprints()
 
     assert sorted(blueprints["jiraProject"]["schema"]["properties"]) == ["projectType", "url"]
     issue = blueprints["jiraIssue"]
     assert sorted(issue["schema"]["properties"]) == sorted(
-        ["url", "status", "issueType", "components", "assignee", "reporter", "priority", "creator"]
+        ["url", "status", "issueType", "components", "priority", "creator"]
     )
+    assert issue["schema"]["properties"]["creator"]["format"] == "user"
     assert "enum" not in issue["schema"]["properties"]["issueType"]
     assert {name: r["target"] for name, r in issue["relations"].items()} == {
         "project": "jiraProject",
         "parentIssue": "jiraIssue",
         "subtasks": "jiraIssue",
+        "assignee": "jiraUser",
+        "reporter": "jiraUser",
     }
     assert issue["relations"]["subtasks"]["many"] is True
+    assert blueprints["jiraUser"]["schema"]["properties"]["emailAddress"]["format"] == "email"
 
 
-def test_missing_blueprints_are_created_bare_then_given_their_relations() -> None:
+def test_missing_blueprints_are_created_targets_first_then_given_their_relations() -> None:
     port = StubBlueprints({})
 
-    found = ensure_blueprints(
-        port,  # type: ignore[arg-type]
-        {"jiraIssue", "jiraProject"},
-        create_missing=True,
-        logger=logging.getLogger("airbyte"),
-    )
+    found = _ensure(port, {"jiraIssue", "jiraProject"})
 
     assert port.calls == [
-        ("create", "jiraIssue", {}),
         ("create", "jiraProject", {}),
-        ("patch", "jiraIssue", ["parentIssue", "project", "subtasks"]),
+        ("create", "jiraUser", {}),
+        ("create", "jiraIssue", {}),
+        ("patch", "jiraIssue", ["assignee", "parentIssue", "project", "reporter", "subtasks"]),
     ]
+    assert set(found) == {"jiraIssue", "jiraProject", "jiraUser"}
     assert found["jiraIssue"]["relations"] == default_blueprints()["jiraIssue"]["relations"]
+
+
+def test_a_relation_target_port_has_is_used_not_created() -> None:
+    mine = {"identifier": "jiraUser", "schema": {"properties": {}}}
+    port = StubBlueprints({"jiraUser": mine})
+
+    found = _ensure(port, {"jiraIssue"})
+
+    assert [call[:2] for call in port.calls] == [
+        ("create", "jiraProject"),
+        ("create", "jiraIssue"),
+        ("patch", "jiraIssue"),
+    ]
+    assert found["jiraUser"] is mine
 
 
 def test_existing_blueprints_are_used_as_they_are() -> None:
     mine = {"identifier": "jiraProject", "schema": {"properties": {"lead": {"type": "string"}}}}
     port = StubBlueprints({"jiraProject": mine})
 
-    found = ensure_blueprints(
-        port,  # type: ignore[arg-type]
-        {"jiraProject"},
-        create_missing=True,
-        logger=logging.getLogger("airbyte"),
-    )
+    found = _ensure(port, {"jiraProject"})
 
     assert found == {"jiraProject": mine}
     assert port.calls == []

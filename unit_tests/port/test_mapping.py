@@ -12,6 +12,7 @@ from source_jira_port.port.mapping import (
     RecordMappingError,
     load_app_config,
 )
+from source_jira_port.port.validation import identifier_problem
 from unit_tests.port.records import make_issue, make_project
 
 _ONE_RESOURCE = """
@@ -49,20 +50,62 @@ def test_default_mapping_reproduces_the_seed_result_for_bsd6(server_issue: dict[
     assert properties["url"] == "https://jira.example.com/browse/BSD-6"
     assert properties["status"] == "To Do"
     assert properties["issueType"] == "Story"
-    assert properties["assignee"] == "janedoe"
-    assert properties["reporter"] == "johndoe"
-    assert properties["creator"] == "youruser"
+    assert "assignee" not in properties and "reporter" not in properties
+    assert properties["creator"] is None  # the fixture's emailAddress is empty
     assert properties["priority"] == "Medium"
     assert properties["components"] == []
-    assert entity["relations"] == {"project": "BSD", "parentIssue": None, "subtasks": []}
+    assert entity["relations"] == {
+        "project": "BSD",
+        "parentIssue": None,
+        "subtasks": [],
+        "assignee": "JIRAUSER10001",  # the user key, not the renamable name `janedoe`
+        "reporter": "JIRAUSER10002",
+    }
 
 
-def test_cloud_users_map_to_email_else_account_id(cloud_issue: dict[str, Any]) -> None:
-    properties = _default_issue(cloud_issue)["properties"]
+def test_cloud_users_relate_by_account_id_and_only_emails_go_into_user_properties(
+    cloud_issue: dict[str, Any],
+) -> None:
+    entity = _default_issue(cloud_issue)
 
-    assert properties["assignee"] == "mia@acme.example"
-    assert properties["reporter"] == "5b10a2844c20165700ede21g"  # no emailAddress at all
-    assert properties["creator"] == "5b10a2844c20165700ede21g"  # empty emailAddress skipped
+    assert entity["relations"]["assignee"] == "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077"
+    assert entity["relations"]["reporter"] == "5b10a2844c20165700ede21g"  # no emailAddress
+    assert entity["properties"]["creator"] is None  # empty emailAddress, never the accountId
+
+
+def test_visible_creator_email_is_the_user_property() -> None:
+    creator = {"accountId": "5b10a2844c20165700ede21g", "emailAddress": "mia@acme.example"}
+
+    assert _default_issue(make_issue("ACME-1", creator=creator))["properties"]["creator"] == (
+        "mia@acme.example"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "identifier"),
+    [
+        ("JIRAUSER10001", "JIRAUSER10001"),
+        ("edsger dijkstra", "edsger=20dijkstra"),
+        ("f.allen=ibm#1", "f.allen=3Dibm=231"),
+        ("o'neil~x", "o=27neil=7Ex"),
+        ("x²", "x=C2=B2"),
+        ("Ünïcødé", "Ünïcødé"),
+        (".", "=2E"),
+    ],
+)
+def test_server_user_keys_are_escaped_into_port_identifiers(key: str, identifier: str) -> None:
+    assignee = {"name": "renamed", "key": key, "emailAddress": "x@example.com"}
+
+    entity = _default_issue(make_issue("ACME-1", assignee=assignee))
+
+    assert entity["relations"]["assignee"] == identifier
+    assert identifier_problem(identifier) is None
+
+
+def test_malformed_creator_email_becomes_null() -> None:
+    creator = {"name": "admin", "key": "admin", "emailAddress": "admin@localhost"}
+
+    assert _default_issue(make_issue("ACME-1", creator=creator))["properties"]["creator"] is None
 
 
 def test_cloud_issue_maps_type_url_and_relations(cloud_issue: dict[str, Any]) -> None:
@@ -72,7 +115,12 @@ def test_cloud_issue_maps_type_url_and_relations(cloud_issue: dict[str, Any]) ->
     assert entity["properties"]["url"] == "https://acme.atlassian.net/browse/ACME-2"
     assert entity["properties"]["issueType"] == "Sub-task"
     assert entity["properties"]["status"] == "In Progress"
-    assert entity["relations"] == {"project": "ACME", "parentIssue": "ACME-1", "subtasks": []}
+    relations = entity["relations"]
+    assert (relations["project"], relations["parentIssue"], relations["subtasks"]) == (
+        "ACME",
+        "ACME-1",
+        [],
+    )
 
 
 def test_components_map_to_their_names(cloud_issue: dict[str, Any]) -> None:
@@ -86,7 +134,7 @@ def test_subtasks_map_to_their_keys() -> None:
 
 
 def test_unassigned_issue_maps_assignee_to_null() -> None:
-    assert _default_issue(make_issue("ACME-1", assignee=None))["properties"]["assignee"] is None
+    assert _default_issue(make_issue("ACME-1", assignee=None))["relations"]["assignee"] is None
 
 
 def test_server_context_path_survives_in_urls(server_issue: dict[str, Any]) -> None:

@@ -4,7 +4,12 @@ import pytest
 import requests
 import requests_mock as rm
 
-from source_jira_port.port.transport import PortApiError, RetryingTransport
+from source_jira_port.port.transport import (
+    PortApiError,
+    RetryingTransport,
+    detail_text,
+    error_text,
+)
 
 _BASE = "https://port.test"
 _URL = f"{_BASE}/v1/blueprints/jiraIssue/entities/bulk"
@@ -86,3 +91,36 @@ def test_body_is_compact_utf8_json(requests_mock: rm.Mocker) -> None:
 
     assert requests_mock.last_request.body == '{"t":"é"}'.encode()
     assert requests_mock.last_request.headers["Content-Type"] == "application/json"
+
+
+def test_error_text_keeps_ports_schema_details(requests_mock: rm.Mocker) -> None:
+    body = {
+        "ok": False,
+        "error": "entity_does_not_match_blueprint",
+        "message": "The entity A-1 does not match the blueprint's schema",
+        "details": {
+            "errors": [
+                {
+                    "instancePath": "/properties/creator",
+                    "keyword": "format",
+                    "params": {"format": "user"},
+                    "message": 'must match format "user"',
+                },
+                {"instancePath": "/relations", "keyword": "required", "message": "must have x"},
+            ]
+        },
+    }
+    requests_mock.post(_URL, status_code=422, json=body)
+
+    assert error_text(_send(_transport(Sleeps()))) == (
+        "entity_does_not_match_blueprint The entity A-1 does not match the blueprint's schema: "
+        'property creator: must match format "user" [format]; entity: must have x [required]'
+    )
+
+
+@pytest.mark.parametrize(
+    ("details", "text"),
+    [(None, ""), ({}, ""), ({"limit": 20}, '{"limit":20}'), ({"errors": ["odd"]}, "")],
+)
+def test_details_other_than_schema_errors_are_shown_as_json(details: object, text: str) -> None:
+    assert detail_text(details) == text

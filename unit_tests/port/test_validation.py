@@ -91,7 +91,7 @@ def test_enum_properties_are_checked() -> None:
 
 
 def test_null_properties_are_accepted() -> None:
-    entity = _issue(properties={"status": None, "components": None, "assignee": None})
+    entity = _issue(properties={"status": None, "components": None, "creator": None})
 
     assert EntityValidator(default_blueprints()).problem(entity) is None
 
@@ -107,6 +107,10 @@ _TYPED_BLUEPRINT = {
             "tags": {"type": "array", "items": {"type": "string"}},
             "meta": {"type": "object"},
             "level": {"type": "string", "enum": ["low", "high"]},
+            "owner": {"type": "string", "format": "user"},
+            "site": {"type": "string", "format": "url"},
+            "when": {"type": "string", "format": "date-time"},
+            "mails": {"type": "array", "items": {"type": "string", "format": "email"}},
         }
     },
     "relations": {},
@@ -129,6 +133,14 @@ _TYPED_BLUEPRINT = {
         {"level": "medium"},
         {"level": 1},
         {"unknown": "x"},
+        {"owner": "mia@acme.example", "site": "https://a.example/x", "mails": ["a@b.io"]},
+        {"owner": "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077"},
+        {"owner": "janedoe"},
+        {"site": "a.example/x"},
+        {"when": "2024-03-22T11:58:25.927+0200"},
+        {"when": "2024-02-30T00:00:00Z"},
+        {"mails": ["a@b.io", "bob"]},
+        {"owner": None, "when": None, "text": 5},  # null in a format property, slow path
     ],
 )
 def test_the_fast_property_check_agrees_with_the_schema_validator(
@@ -140,3 +152,50 @@ def test_the_fast_property_check_agrees_with_the_schema_validator(
     schema_validator = validator._property_validators["typed"]
     expected_valid = schema_validator.is_valid(properties)
     assert (validator.problem(entity) is None) == expected_valid
+
+
+@pytest.mark.parametrize(
+    ("properties", "reason"),
+    [
+        (
+            {"owner": "557058:f58131cb"},
+            'property owner: "557058:f58131cb" is not an email address (format user)',
+        ),
+        ({"site": "a.example/x"}, 'property site: "a.example/x" is not an absolute http(s) URL'),
+        ({"when": "2024-13-45T00:00:00Z"}, "is not an ISO 8601 date-time with a time zone"),
+        ({"mails": ["a@b.io", "bob"]}, 'property mails item 1: "bob" is not an email address'),
+        ({"level": "mid"}, "property level: 'mid' is not one of ['low', 'high', None] (enum)"),
+    ],
+)
+def test_format_and_enum_problems_name_the_property_and_the_rule(
+    properties: dict[str, Any], reason: str
+) -> None:
+    validator = EntityValidator({"typed": _TYPED_BLUEPRINT})
+    entity = {"identifier": "T-1", "blueprint": "typed", "properties": properties}
+
+    assert reason in (validator.problem(entity) or "")
+
+
+def test_a_required_property_sent_as_null_is_a_problem() -> None:
+    blueprint = {
+        "identifier": "typed",
+        "schema": {"properties": {"name": {"type": "string"}}, "required": ["name"]},
+        "relations": {"home": {"target": "home", "required": True, "many": False}},
+    }
+    validator = EntityValidator({"typed": blueprint})
+
+    def problem(properties: dict[str, Any], relations: dict[str, Any]) -> str | None:
+        entity = {"identifier": "T", "blueprint": "typed", "properties": properties}
+        return validator.problem(entity | {"relations": relations})
+
+    assert problem({"name": "n"}, {"home": "H"}) is None
+    assert "property name: is required" in (problem({"name": None}, {"home": "H"}) or "")
+    assert "relation home is required" in (problem({"name": "n"}, {"home": None}) or "")
+
+
+def test_relation_targets_must_be_valid_identifiers() -> None:
+    entity = _issue(relations={"assignee": "edsger dijkstra"})
+
+    problem = EntityValidator(default_blueprints()).problem(entity)
+
+    assert problem is not None and problem.startswith("relation assignee: identifier")

@@ -32,7 +32,7 @@ class StubPort:
         self.entities: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.bulk_calls: list[tuple[str, list[str], dict[str, bool]]] = []
         self.deleted: list[tuple[str, list[str]]] = []
-        self.rejections: dict[str, tuple[int, str, str]] = {}
+        self.rejections: dict[str, tuple[int, str, str] | tuple[int, str, str, str]] = {}
         self.fail_on_call: int | None = None
 
     def upsert_entities(
@@ -351,6 +351,66 @@ def test_entity_port_rejects_fails_with_ports_message() -> None:
         list(_writer(port).write([*messages, state("issues", {})]))
 
 
+_DOES_NOT_MATCH = (
+    422,
+    "entity_does_not_match_blueprint",
+    "The entity ACME-2 does not match the blueprint's schema",
+    'property creator: must match format "user" (an email address) [format]',
+)
+
+
+def test_ports_rule_reaches_the_trace_of_a_rejected_entity() -> None:
+    port = StubPort()
+    port.rejections["ACME-2"] = _DOES_NOT_MATCH
+    messages = [record("issues", make_issue("ACME-1")), record("issues", make_issue("ACME-2"))]
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        list(_writer(port).write([*messages, state("issues", {})]))
+
+    assert raised.value.message == (
+        "Record ACME-2 of stream issues cannot be written to Port: Port rejected entity ACME-2 of "
+        "blueprint jiraIssue (HTTP 422 entity_does_not_match_blueprint): The entity ACME-2 does "
+        'not match the blueprint\'s schema: property creator: must match format "user" (an email '
+        "address) [format]"
+    )
+
+
+def test_ports_rule_reaches_the_log_line_of_a_skipped_entity(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = StubPort()
+    port.rejections["ACME-2"] = _DOES_NOT_MATCH
+    messages = [record("issues", make_issue(k)) for k in ("ACME-1", "ACME-2")]
+
+    list(_writer(port, on_invalid_record="skip").write([*messages, state("issues", {})]))
+
+    [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert line.startswith("Skipped record ACME-2 of stream issues: Port rejected entity ACME-2")
+    assert line.endswith('property creator: must match format "user" (an email address) [format]')
+
+
+def test_pre_send_check_names_the_property_and_the_rule() -> None:
+    creator = {"accountId": "5b10a2844c20165700ede21g"}
+    mapping = (
+        resources.files("source_jira_port.port")
+        .joinpath("defaults/port-app-config.yaml")
+        .read_text()
+        .replace(".fields.creator.emailAddress | port_email", ".fields.creator.accountId")
+    )
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        list(
+            _writer(StubPort(), mapping).write(
+                [record("issues", make_issue("A-1", creator=creator))]
+            )
+        )
+
+    assert raised.value.message == (
+        "Record A-1 of stream issues cannot be written to Port: blueprint jiraIssue: property "
+        'creator: "5b10a2844c20165700ede21g" is not an email address (format user)'
+    )
+
+
 def test_entity_port_rejects_is_logged_when_skipping(caplog: pytest.LogCaptureFixture) -> None:
     port = StubPort()
     port.rejections["ACME-2"] = (422, "invalid_request", "url is not a url")
@@ -448,10 +508,12 @@ def test_no_deletion_after_a_skipped_record() -> None:
 
 
 def _counts(writer: PortWriter) -> dict[str, tuple[int, int, int, int]]:
-    return {
+    """(created, updated, deleted, failed) of each blueprint that has any of them."""
+    counts = {
         blueprint: (c.created, c.updated, c.deleted, c.failed)
         for blueprint, c in writer.stats.blueprints.items()
     }
+    return {blueprint: four for blueprint, four in counts.items() if any(four)}
 
 
 def test_stats_count_created_and_updated_entities_per_blueprint() -> None:
@@ -565,3 +627,77 @@ def test_a_deletion_record_the_mapping_cannot_identify_fails_with_its_reason() -
 
     with pytest.raises(AirbyteTracedException, match="on a deletion record"):
         list(_writer(StubPort(), custom).write([_deletion("issues", "1", "A-1")]))
+
+
+class PlaceholderPort(StubPort):
+    """StubPort that, like Port with create_missing_related_entities, creates missing targets."""
+
+    def upsert_entities(
+        self, blueprint: str, entities: list[dict[str, Any]], **flags: bool
+    ) -> BulkResult:
+        result = super().upsert_entities(blueprint, entities, **flags)
+        targets = {"parentIssue": "jiraIssue", "assignee": "jiraUser", "reporter": "jiraUser"}
+        for entity in entities:
+            for name, target_blueprint in targets.items():
+                target = entity["relations"].get(name)
+                if target is not None:
+                    self.entities[target_blueprint].setdefault(target, {})
+        return result
+
+
+def _placeholder_counts(writer: PortWriter) -> dict[str, tuple[int, int, int, int]]:
+    """(created, updated, placeholders, bare) per blueprint."""
+    return {
+        blueprint: (c.created, c.updated, c.placeholders, c.bare)
+        for blueprint, c in writer.stats.blueprints.items()
+    }
+
+
+def test_a_bare_parent_written_later_counts_as_a_placeholder_not_as_updated() -> None:
+    port = PlaceholderPort()
+    writer = _writer(port, batch_size=1)
+    users = {"assignee": {"accountId": "u-1"}, "reporter": {"accountId": "u-2"}}
+    messages = [
+        record("issues", make_issue("ACME-2", parent={"key": "ACME-1"}, **users)),
+        record("issues", make_issue("ACME-1", **users)),
+        record("issues", make_issue("ACME-1", **users)),  # written again: now an update
+        record("issues", make_issue("ACME-3", parent={"key": "ACME-1"}, **users)),
+        state("issues", {}),
+    ]
+
+    list(writer.write(messages))
+
+    assert _placeholder_counts(writer) == {"jiraIssue": (2, 1, 1, 0), "jiraUser": (0, 0, 0, 2)}
+
+
+def test_an_issue_port_already_had_is_updated_when_nothing_referred_to_it_first() -> None:
+    port = PlaceholderPort()
+    port.entities["jiraIssue"]["ACME-1"] = {}
+    writer = _writer(port, batch_size=1)
+
+    list(writer.write([record("issues", make_issue("ACME-1")), state("issues", {})]))
+
+    assert writer.stats.of("jiraIssue").updated == 1
+    assert writer.stats.of("jiraIssue").placeholders == 0
+
+
+def test_no_placeholders_without_create_missing_related_entities() -> None:
+    mapping = (
+        resources.files("source_jira_port.port")
+        .joinpath("defaults/port-app-config.yaml")
+        .read_text()
+        .replace("createMissingRelatedEntities: true", "createMissingRelatedEntities: false")
+    )
+    port = StubPort()
+    for user in ("557058:f58131cb-b67d-43c7-b30d-6b58d40bd077", "5b10a2844c20165700ede21g"):
+        port.entities["jiraUser"][user] = {}
+    writer = _writer(port, mapping)
+    messages = [
+        record("issues", make_issue("ACME-2", parent={"key": "ACME-1"})),
+        record("issues", make_issue("ACME-1")),
+        state("issues", {}),
+    ]
+
+    list(writer.write(messages))
+
+    assert _placeholder_counts(writer) == {"jiraIssue": (2, 0, 0, 0)}

@@ -1,0 +1,100 @@
+"""The default mapping against a Port as strict as its docs, on every generated record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from integration_tests.test_jira_port_cli import jira_port, summary_of, write_config
+from source_jira_port.port.blueprints import default_blueprints
+from source_jira_port.port.client import PortClient
+from source_jira_port.port.mapping import EntityMapper, load_app_config
+from source_jira_port.port.validation import EntityValidator
+from source_jira_port.sandbox.jira_data import Flavour, Renderer, generate_dataset
+from source_jira_port.sandbox.jira_server import FakeJira
+from source_jira_port.sandbox.port_server import FakePort
+
+pytestmark = pytest.mark.integration
+
+
+def _records(flavour: Flavour) -> list[tuple[str, dict[str, Any]]]:
+    """Every project and issue of a generated site as the source emits them (top-level copies)."""
+    data = generate_dataset(projects=3, issues=400)
+    version = "3" if flavour == "cloud" else "2"
+    site = "https://jira.example.com/jira"
+    renderer = Renderer(data, flavour, version, site, ZoneInfo("Europe/Berlin"))
+    records = [("projects", renderer.project(project)) for project in data.projects]
+    for issue in data.issues.values():
+        record = renderer.issue(issue, data.field_ids())
+        fields = record["fields"]
+        record |= {"updated": fields["updated"], "created": fields["created"]}
+        record |= {"projectKey": issue.project_key, "projectId": fields["project"]["id"]}
+        records.append(("issues", record))
+    return records
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "server"])
+def test_every_generated_record_maps_to_entities_a_strict_port_accepts(flavour: Flavour) -> None:
+    records = _records(flavour)
+    users = [r["fields"]["assignee"] for _, r in records if r.get("fields", {}).get("assignee")]
+    if flavour == "cloud":
+        hidden = {u["accountId"] for u in users if "emailAddress" not in u}
+        assert 0.25 < len(hidden) / len({u["accountId"] for u in users}) < 0.45
+    else:
+        assert {"edsger dijkstra", "f.allen=ibm#1"} <= {u["key"] for u in users}
+    mapper = EntityMapper(load_app_config())
+    validator = EntityValidator(default_blueprints())
+    entities: dict[str, list[dict[str, Any]]] = {}
+    for stream, record in records:
+        for entity in mapper.map_record(stream, record):
+            assert validator.problem(entity) is None, entity
+            entities.setdefault(entity["blueprint"], []).append(entity)
+
+    with FakePort() as port, PortClient(port.base_url, "port-client", "port-secret") as client:
+        for blueprint in default_blueprints().values():
+            port.add_blueprint(blueprint)
+        errors = []
+        for blueprint in ("jiraProject", "jiraIssue"):
+            batch = entities[blueprint]
+            for start in range(0, len(batch), 20):
+                chunk = batch[start : start + 20]
+                result = client.upsert_entities(
+                    blueprint, chunk, merge=True, create_missing_related_entities=True
+                )
+                errors += [(chunk[e.index]["identifier"], e.message, e.details) for e in result]
+        stored_users = port.entities("jiraUser")
+
+    assert errors == []
+    assert len(entities["jiraIssue"]) == 400
+    people = {(u.get("accountId") or u["key"]) for u in users}
+    escaped = {"edsger dijkstra": "edsger=20dijkstra", "f.allen=ibm#1": "f.allen=3Dibm=231"}
+    assert set(stored_users) >= {escaped.get(p, p) for p in people}
+    creators = [e["properties"]["creator"] for e in entities["jiraIssue"]]
+    assert None in creators if flavour == "cloud" else None not in creators
+    assert all(c is None or c.endswith("@example.com") for c in creators)
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "server"])
+def test_first_sync_into_a_strict_empty_port_writes_everything_and_counts_placeholders(
+    tmp_path: Path, flavour: Flavour
+) -> None:
+    dataset = generate_dataset(projects=3, issues=300)
+    with FakeJira(flavour, dataset) as jira, FakePort(client_secret="port-secret") as port:
+        config = write_config(tmp_path, jira, port)
+        done = jira_port("sync", "--config", config, "--log-format", "json")
+        issues, projects = port.entities("jiraIssue"), port.entities("jiraProject")
+        users = port.entities("jiraUser")
+
+    assert done.returncode == 0, done.stderr
+    assert set(issues) == set(dataset.issues)
+    assert set(projects) == {project.key for project in dataset.projects}
+    counts = summary_of(done.stderr)["entities"]
+    issue_counts = counts["jiraIssue"]
+    assert issue_counts["updated"] == issue_counts["failed"] == 0
+    assert issue_counts["created"] + issue_counts["placeholders"] == 300
+    assert issue_counts["placeholders"] > 0  # parents and sub-tasks Port first made bare
+    people = {p for i in dataset.issues.values() for p in (i.assignee, i.reporter) if p}
+    assert counts["jiraUser"]["bare"] == len(people) == len(users)

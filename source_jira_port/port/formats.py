@@ -1,0 +1,79 @@
+"""Port's string formats and identifier rule: for the pre-send check, the mapping, the fake.
+
+Port documents the formats by example, not by grammar (docs `build-your-software-catalog/
+customize-integrations/configure-data-model/setup-blueprint/properties`: `email`, `user` ("the
+input is the same in both email and user formats"), `url`, `date-time` "ISO 8601"). Port
+validates with JSON Schema formats; where the docs are silent these are the strictest plausible
+readings (ajv-formats' `fast` email, RFC 3339 date-time with a zone, absolute http(s) URL).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+# ajv-formats' `fast` email (one @, a dotted domain of hostname labels); jq reads it too.
+EMAIL_PATTERN = (
+    r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+)
+_EMAIL = re.compile(EMAIL_PATTERN, re.IGNORECASE)
+_URL = re.compile(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
+_DATE_TIME = re.compile(
+    r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:?\d\d)$",
+)
+
+IDENTIFIER_MAX_LENGTH = 1000
+# Port's pattern is ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$; str.isalpha() is exactly \p{L}.
+IDENTIFIER_SYMBOLS = frozenset("0123456789@_.+:\\/=-")
+
+# What each format expects, in the words an error message uses.
+FORMAT_NAMES = {
+    "email": "an email address",
+    "user": "an email address",
+    "url": "an absolute http(s) URL",
+    "date-time": "an ISO 8601 date-time with a time zone",
+}
+
+
+def _is_email(value: str) -> bool:
+    return _EMAIL.match(value) is not None
+
+
+def _is_url(value: str) -> bool:
+    return _URL.match(value) is not None
+
+
+def _is_date_time(value: str) -> bool:
+    if _DATE_TIME.match(value) is None:
+        return False
+    try:
+        # Also refuses impossible dates such as 2024-13-45 that the pattern lets through.
+        datetime.fromisoformat(value[:19])
+    except ValueError:
+        return False
+    return True
+
+
+FORMAT_CHECKS: dict[str, Callable[[str], bool]] = {
+    "email": _is_email,
+    "user": _is_email,
+    "url": _is_url,
+    "date-time": _is_date_time,
+}
+
+
+def matches_format(name: str, value: str) -> bool:
+    """Whether the string `value` is valid in Port's format `name` (unknown formats pass)."""
+    check = FORMAT_CHECKS.get(name)
+    return check is None or check(value)
+
+
+def is_identifier(value: object) -> bool:
+    """Whether `value` passes Port's entity identifier pattern and length."""
+    if not isinstance(value, str) or not value or len(value) > IDENTIFIER_MAX_LENGTH:
+        return False
+    if value in (".", ".."):
+        return False
+    return all(c.isalpha() or c in IDENTIFIER_SYMBOLS for c in value)
