@@ -368,3 +368,20 @@ def test_sandbox_serve_lets_a_user_run_the_sync(tmp_path: Path) -> None:
     assert summary_of(first.stderr)["records"]["issues"] == 80
     assert 6 <= summary_of(second.stderr)["records"]["issues"] < 80
     assert code == 0
+
+
+def test_stdout_holds_only_the_entities_during_a_429_storm(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    # Each 429 makes the CDK print a RATE_LIMITED stream status TRACE to stdout.
+    jira.inject_failure(429, times=3, path_prefix="/rest/api/3/search/jql")
+    config = write_config(tmp_path, jira, port)
+
+    done = jira_port("sync", "--config", config, "--dry-run", "--verbose")
+
+    assert done.returncode == 0, done.stderr
+    entities = [json.loads(line) for line in done.stdout.splitlines()]
+    assert all(set(entity) >= {"blueprint", "identifier", "properties"} for entity in entities)
+    assert len(entities) == len(jira.dataset.issues) + len(jira.dataset.projects)
+    assert "TRACE" not in done.stdout
+    assert "info: Stream issues: rate_limited, retrying as Jira asks" in done.stderr

@@ -24,12 +24,14 @@ import signal
 import sys
 import textwrap
 from pathlib import Path
+from typing import TextIO
 
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
 
 from source_jira_port.cli.config import EXAMPLE, ConfigError, load_job
 from source_jira_port.cli.progress import Reporter, ReporterLogHandler
 from source_jira_port.cli.sandbox import SandboxOptions, run_sandbox
+from source_jira_port.cli.stray_output import StrayOutput
 from source_jira_port.cli.sync import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -117,16 +119,23 @@ def _positive(text: str) -> int:
     return number
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run `jira-port` with `argv` (default: the command line) and return the exit code."""
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """Run `jira-port` with `argv` (default: the command line) and return the exit code.
+
+    `out` (default: `sys.stdout`) gets the command's own output. Meanwhile `sys.stdout` is a
+    `StrayOutput`: whatever else is printed (the CDK prints some Airbyte messages) is logged.
+    """
+    out = out or sys.stdout
     try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exit_:  # argparse: --help (0) or bad usage (2)
+        with contextlib.redirect_stdout(out):
+            args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help, --version (0) or bad usage (2)
         return int(exit_.code or 0)
     reporter = Reporter("quiet" if args.quiet else args.log_format, debug=args.debug)
     _route_logging(reporter, args)
     try:
-        return _command(args, reporter)
+        with contextlib.redirect_stdout(StrayOutput()):
+            return _command(args, reporter, out)
     except BrokenPipeError:  # stdout's reader stopped early (`| head`): not a failure
         return EXIT_OK
     except ConfigError as error:
@@ -140,18 +149,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _command(args: argparse.Namespace, reporter: Reporter) -> int:
+def _command(args: argparse.Namespace, reporter: Reporter, out: TextIO) -> int:
     if args.command == "webhooks":
-        return int(args.handler(args))
+        with contextlib.redirect_stdout(out):  # `register` prints Jira's webhook
+            return int(args.handler(args))
     if args.command == "sandbox":
         sandbox = SandboxOptions(
             args.flavour, args.issues, args.projects, args.seed, args.dir, args.serve
         )
-        return run_sandbox(sandbox, reporter, sys.stdout)
+        return run_sandbox(sandbox, reporter, out)
     job = load_job(args.config)
     update_secrets(list(job.secrets))
     options = SyncOptions(args.full_refresh, args.dry_run, args.format)
-    return sync(job, options, reporter, sys.stdout)
+    return sync(job, options, reporter, out)
 
 
 def _route_logging(reporter: Reporter, args: argparse.Namespace) -> None:
@@ -174,10 +184,13 @@ def run() -> None:
     Ctrl-C works even where a non-interactive shell started the command in the background
     (which ignores SIGINT). The process exits without waiting for other threads: after a failure
     or Ctrl-C the CDK's reader threads would go on paging through Jira; the state is saved.
+    Until then, what those threads print is logged, not written to stdout.
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
+    out = sys.stdout
+    sys.stdout = StrayOutput()
+    code = main(out=out)
+    for stream in (out, sys.stderr):
         with contextlib.suppress(OSError):
             stream.flush()
     os._exit(code)

@@ -31,6 +31,7 @@ from source_jira_port.cli.dryrun import DryRun, OutputFormat
 from source_jira_port.cli.estimate import estimate_issues
 from source_jira_port.cli.progress import Reporter, Summary, SyncProgress
 from source_jira_port.cli.state import StateFile, StateFileError
+from source_jira_port.cli.stray_output import LOG_LEVELS
 from source_jira_port.port.blueprints import BlueprintSetupError
 from source_jira_port.port.destination import open_writer
 from source_jira_port.port.mapping import EntityMapper, load_app_config
@@ -42,14 +43,6 @@ from source_jira_port.source import SourceJiraPort
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # What a Jira or Port problem raises; anything else is a bug and reaches main.
 _SYNC_ERRORS = (AirbyteTracedException, PortApiError, BlueprintSetupError, OSError)
-_LOG_LEVELS = {
-    "FATAL": logging.CRITICAL,
-    "ERROR": logging.ERROR,
-    "WARN": logging.WARNING,
-    "INFO": logging.INFO,
-    "DEBUG": logging.DEBUG,
-    "TRACE": logging.DEBUG,
-}
 
 logger = logging.getLogger("airbyte")
 
@@ -154,7 +147,7 @@ class _Sync:
                     self.progress.add_record(message.record.stream, self.reporter.clock())
                     self.reporter.tick()
                 elif message.type == Type.LOG and message.log is not None:
-                    level = _LOG_LEVELS.get(message.log.level.value, logging.INFO)
+                    level = LOG_LEVELS.get(message.log.level.value, logging.INFO)
                     logger.log(level, message.log.message)
                     continue
                 elif message.type == Type.TRACE and message.trace and message.trace.error:
