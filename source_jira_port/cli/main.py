@@ -9,9 +9,16 @@ JSON object per line); `--dry-run` prints the entities on stdout.
 
 Exit codes:
     0    success
-    1    the sync failed (a Jira or Port error); the state file keeps the last confirmed checkpoint
-    2    bad usage, or a sync.yaml or state file that cannot be used (the message names the key)
+    1    the sync failed at run time (Jira or Port unreachable, 5xx, timeouts); the state file
+         keeps the last confirmed checkpoint
+    2    bad usage or configuration: a sync.yaml or state file that cannot be used, or an error
+         Jira or Port reports as a config error (credentials, JQL, project, URL, dates, Port's
+         credentials or blueprints, an entity Port rejects); the message says what to fix
+    3    the sync completed but skipped records (`on_invalid_record: skip`; they are pending
+         retry by later syncs), or a dry run found records that would fail
     130  interrupted (Ctrl-C); the state file keeps the last confirmed checkpoint
+
+A sync that fails before its first checkpoint writes no state file.
 """
 
 from __future__ import annotations
@@ -45,8 +52,9 @@ from source_jira_port.webhooks.cli import add_subcommands as add_webhook_command
 _SYNC_HELP = f"""\
 sync.yaml (${{VAR}} is an environment variable; relative paths are from the file's folder):
 {textwrap.indent(EXAMPLE, "  ")}
-exit codes: 0 ok, 1 sync failed (state kept at the last checkpoint), 2 bad usage, config or
-state file, 130 interrupted (state kept at the last checkpoint)"""
+exit codes: 0 ok, 1 sync failed (state kept at the last checkpoint), 2 bad usage or config
+(sync.yaml, state file, or credentials, JQL, project, URL, dates Jira or Port refused), 3 records
+skipped (pending retry) or, in a dry run, would fail, 130 interrupted (state kept)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jira-port",
         description="Sync Jira projects and issues into Port.",
-        epilog="Exit codes: 0 ok, 1 sync failed, 2 bad usage or config file, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 1 sync failed, 2 bad usage or config, 3 records skipped, "
+        "130 interrupted.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
