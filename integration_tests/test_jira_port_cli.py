@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -483,3 +484,18 @@ def test_records_the_mapping_cannot_write_exit_3_in_a_dry_run_and_a_skipping_syn
         "partial",
         no_parent,
     )
+
+
+def test_every_command_tells_its_version() -> None:
+    def run(command: str, argument: str) -> subprocess.CompletedProcess[str]:
+        script = Path(sys.executable).with_name(command)  # the console script users run
+        return subprocess.run(
+            [str(script), argument], capture_output=True, text=True, timeout=60, check=False
+        )
+
+    for command in ("jira-port", "source-jira-port", "destination-port"):
+        done = run(command, "--version")
+        expected = f"{command} {version('source-jira-port')}\n"
+        assert (done.returncode, done.stdout) == (0, expected), done.stderr
+    spec = run("source-jira-port", "spec")
+    assert '"type":"SPEC"' in spec.stdout  # the entrypoint's own arguments still work

@@ -1,5 +1,6 @@
 """`jira-port`: sync Jira into Port in one command, or watch it work on a local sandbox.
 
+    jira-port --version
     jira-port sync --config sync.yaml [--full-refresh] [--dry-run [--format jsonl|table]]
     jira-port sandbox [--flavour cloud|server] [--issues N] [--dir DIR] [--serve]
     jira-port webhooks serve|register --config sync.yaml
@@ -47,6 +48,7 @@ from source_jira_port.cli.sync import (
     SyncOptions,
     sync,
 )
+from source_jira_port.version import version_line
 from source_jira_port.webhooks.cli import add_subcommands as add_webhook_commands
 
 _SYNC_HELP = f"""\
@@ -74,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 sync failed, 2 bad usage or config, 3 records skipped, "
         "130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=version_line("jira-port"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sync_parser = commands.add_parser(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,8 @@ def test_a_broken_state_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtu
 
     assert main(["sync", "--config", str(config)]) == 2
     assert "s.json is not a state file" in capsys.readouterr().err
+
+
+def test_version_prints_the_installed_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"jira-port {version('source-jira-port')}\n"
