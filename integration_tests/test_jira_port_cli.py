@@ -499,3 +499,24 @@ def test_every_command_tells_its_version() -> None:
         assert (done.returncode, done.stdout) == (0, expected), done.stderr
     spec = run("source-jira-port", "spec")
     assert '"type":"SPEC"' in spec.stdout  # the entrypoint's own arguments still work
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"jql": "status = = Done"}, "Error in the JQL Query"),
+        ({"projects": ["NOPE"]}, "The value 'NOPE' does not exist for the field 'project'"),
+        ({"jira_url": "http://127.0.0.1:1"}, "Cannot reach Jira at http://127.0.0.1:1"),
+    ],
+)
+def test_a_bad_jql_project_or_url_exits_2(
+    tmp_path: Path, jira: FakeJira, port: FakePort, setting: dict[str, Any], message: str
+) -> None:
+    config = write_config(tmp_path, jira, port, **setting)
+
+    done = jira_port("sync", "--config", config)
+
+    assert done.returncode == 2, done.stderr
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert message in error
+    assert "resume" not in done.stderr
