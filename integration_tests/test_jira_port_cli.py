@@ -441,6 +441,7 @@ def test_dry_run_shows_deletions_as_deletions(
     assert {"operation": "delete", "blueprint": "jiraIssue", "identifier": gone} in lines
     summary = summary_of(done.stderr)
     assert summary["would_delete"] == {"jiraIssue": 1}
+    assert "1 deletion record of deleted or moved issues" in summary["count_note"]
     assert summary["entities"] == {}  # nothing failed
     assert gone in port.entities("jiraIssue")
 

@@ -166,7 +166,8 @@ def summary_lines(summary: Summary) -> list[str]:
         lines.append(_would_write(progress))
     lines += _table(progress.stats, with_writes=not progress.dry_run)
     lines += _placeholder_note(progress.stats) if not progress.dry_run else []
-    lines += _skipped_lines(progress)
+    if summary.completed:  # a failed sync's failures are its error, not skipped records
+        lines += _skipped_lines(progress)
     lines.append(_next_step(summary))
     return lines
 

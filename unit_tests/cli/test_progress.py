@@ -125,6 +125,7 @@ def test_summary_of_a_stopped_sync_with_a_checkpoint_tells_how_to_resume(
     lines = summary_lines(_summary(status, code=code, state_saved=True))
 
     assert lines[0].startswith(f"Sync {verb} 1:15")
+    assert not any("skipped" in line for line in lines)  # the failure is no skipped record
     assert lines[-1] == (
         "State is at the last confirmed checkpoint (/s/state.json); run the same command again "
         "to resume."
