@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -369,3 +370,155 @@ def test_sandbox_serve_lets_a_user_run_the_sync(tmp_path: Path) -> None:
     assert summary_of(first.stderr)["records"]["issues"] == 80
     assert 6 <= summary_of(second.stderr)["records"]["issues"] < 80
     assert code == 0
+
+
+def test_stdout_holds_only_the_entities_during_a_429_storm(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    # Each 429 makes the CDK print a RATE_LIMITED stream status TRACE to stdout.
+    jira.inject_failure(429, times=3, path_prefix="/rest/api/3/search/jql")
+    config = write_config(tmp_path, jira, port)
+
+    done = jira_port("sync", "--config", config, "--dry-run", "--verbose")
+
+    assert done.returncode == 0, done.stderr
+    entities = [json.loads(line) for line in done.stdout.splitlines()]
+    assert all(set(entity) >= {"blueprint", "identifier", "properties"} for entity in entities)
+    assert len(entities) == len(jira.dataset.issues) + len(jira.dataset.projects)
+    assert "TRACE" not in done.stdout
+    assert "info: Stream issues: rate_limited, retrying as Jira asks" in done.stderr
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "server"])
+def test_a_wrong_jira_password_exits_2_without_a_state_file(
+    tmp_path: Path, port: FakePort, flavour: str
+) -> None:
+    with FakeJira(flavour, generate_dataset(projects=2, issues=20)) as jira:  # type: ignore[arg-type]
+        config = write_config(tmp_path, jira, port)
+        document = yaml.safe_load(config.read_text())
+        secret = "api_token" if flavour == "cloud" else "password"
+        document["jira"]["credentials"][secret] = "wrong-secret"
+        config.write_text(yaml.safe_dump(document))
+
+        done = jira_port("sync", "--config", config)
+
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert "wrong-secret" not in done.stderr
+    assert "credentials" in done.stderr
+    assert "resume" not in done.stderr
+    assert done.stderr.rstrip().endswith(
+        "Fix what the error names, then run again. No state was saved."
+    )
+    assert not (tmp_path / "state.json").exists()
+    assert port.entities("jiraIssue") == {}
+
+
+def test_port_refusing_the_credentials_exits_2(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    config = write_config(tmp_path, jira, port)
+    config.write_text(config.read_text().replace(_PORT_SECRET, "wrong-port-secret"))
+
+    done = jira_port("sync", "--config", config)
+
+    assert done.returncode == 2, done.stderr
+    assert "did not accept the credentials" in done.stderr
+    assert not (tmp_path / "state.json").exists()
+
+
+def test_dry_run_shows_deletions_as_deletions(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    config = write_config(tmp_path, jira, port)
+    assert jira_port("sync", "--config", config).returncode == 0
+    gone = next(i.key for i in jira.dataset.issues.values() if not i.subtask_keys)
+    jira.delete_issue(gone)
+
+    done = jira_port("sync", "--config", config, "--dry-run", "--log-format", "json")
+
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {"operation": "delete", "blueprint": "jiraIssue", "identifier": gone} in lines
+    summary = summary_of(done.stderr)
+    assert summary["would_delete"] == {"jiraIssue": 1}
+    assert "1 deletion record of deleted or moved issues" in summary["count_note"]
+    assert summary["entities"] == {}  # nothing failed
+    assert gone in port.entities("jiraIssue")
+
+
+_PARENT_AS_IDENTIFIER = """
+resources:
+  - kind: projects
+    selector: {query: "true"}
+    port:
+      entity:
+        mappings: {identifier: .key, title: .name, blueprint: '"jiraProject"'}
+  - kind: issues
+    selector: {query: "true"}
+    port:
+      entity:
+        mappings:
+          identifier: .fields.parent.key
+          title: .key
+          blueprint: '"jiraIssue"'
+          properties: {}
+"""
+
+
+def test_records_the_mapping_cannot_write_exit_3_in_a_dry_run_and_a_skipping_sync(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    config = write_config(tmp_path, jira, port)
+    document = yaml.safe_load(config.read_text())
+    document["port"].update(mapping=_PARENT_AS_IDENTIFIER, on_invalid_record="skip")
+    config.write_text(yaml.safe_dump(document))
+    no_parent = sum(1 for issue in jira.dataset.issues.values() if not issue.parent_key)
+
+    dry = jira_port("sync", "--config", config, "--dry-run")
+    done = jira_port("sync", "--config", config, "--log-format", "json")
+
+    assert dry.returncode == 3, dry.stderr
+    assert f"{no_parent:,} entities would fail" in dry.stderr
+    assert done.returncode == 3, done.stderr
+    summary = summary_of(done.stderr)
+    assert (summary["status"], summary["entities"]["jiraIssue"]["failed"]) == (
+        "partial",
+        no_parent,
+    )
+
+
+def test_every_command_tells_its_version() -> None:
+    def run(command: str, argument: str) -> subprocess.CompletedProcess[str]:
+        script = Path(sys.executable).with_name(command)  # the console script users run
+        return subprocess.run(
+            [str(script), argument], capture_output=True, text=True, timeout=60, check=False
+        )
+
+    for command in ("jira-port", "source-jira-port", "destination-port"):
+        done = run(command, "--version")
+        expected = f"{command} {version('source-jira-port')}\n"
+        assert (done.returncode, done.stdout) == (0, expected), done.stderr
+    spec = run("source-jira-port", "spec")
+    assert '"type":"SPEC"' in spec.stdout  # the entrypoint's own arguments still work
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"jql": "status = = Done"}, "Error in the JQL Query"),
+        ({"projects": ["NOPE"]}, "The value 'NOPE' does not exist for the field 'project'"),
+        ({"jira_url": "http://127.0.0.1:1"}, "Cannot reach Jira at http://127.0.0.1:1"),
+    ],
+)
+def test_a_bad_jql_project_or_url_exits_2(
+    tmp_path: Path, jira: FakeJira, port: FakePort, setting: dict[str, Any], message: str
+) -> None:
+    config = write_config(tmp_path, jira, port, **setting)
+
+    done = jira_port("sync", "--config", config)
+
+    assert done.returncode == 2, done.stderr
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert message in error
+    assert "resume" not in done.stderr

@@ -11,6 +11,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.gc_tuning import tune_garbage_collector
 from source_jira_port.source import SourceJiraPort
+from source_jira_port.version import exit_if_version_asked
 
 
 def _create_source(args: list[str]) -> SourceJiraPort:
@@ -31,6 +32,7 @@ def _emit(message: AirbyteMessage) -> None:
 def run() -> None:
     """Run the source with the command line arguments, as the Airbyte protocol expects."""
     args = sys.argv[1:]
+    exit_if_version_asked("source-jira-port", args)
     try:
         source = _create_source(args)
     except AirbyteTracedException as error:

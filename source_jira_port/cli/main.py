@@ -1,5 +1,6 @@
 """`jira-port`: sync Jira into Port in one command, or watch it work on a local sandbox.
 
+    jira-port --version
     jira-port sync --config sync.yaml [--full-refresh] [--dry-run [--format jsonl|table]]
     jira-port sandbox [--flavour cloud|server] [--issues N] [--dir DIR] [--serve]
     jira-port webhooks serve|register --config sync.yaml
@@ -9,9 +10,16 @@ JSON object per line); `--dry-run` prints the entities on stdout.
 
 Exit codes:
     0    success
-    1    the sync failed (a Jira or Port error); the state file keeps the last confirmed checkpoint
-    2    bad usage, or a sync.yaml or state file that cannot be used (the message names the key)
+    1    the sync failed at run time (Jira or Port unreachable, 5xx, timeouts); the state file
+         keeps the last confirmed checkpoint
+    2    bad usage or configuration: a sync.yaml or state file that cannot be used, or an error
+         Jira or Port reports as a config error (credentials, JQL, project, URL, dates, Port's
+         credentials or blueprints, an entity Port rejects); the message says what to fix
+    3    the sync completed but skipped records (`on_invalid_record: skip`; they are pending
+         retry by later syncs), or a dry run found records that would fail
     130  interrupted (Ctrl-C); the state file keeps the last confirmed checkpoint
+
+A sync that fails before its first checkpoint writes no state file.
 """
 
 from __future__ import annotations
@@ -24,12 +32,14 @@ import signal
 import sys
 import textwrap
 from pathlib import Path
+from typing import TextIO
 
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
 
 from source_jira_port.cli.config import EXAMPLE, ConfigError, load_job
 from source_jira_port.cli.progress import Reporter, ReporterLogHandler
 from source_jira_port.cli.sandbox import SandboxOptions, run_sandbox
+from source_jira_port.cli.stray_output import StrayOutput
 from source_jira_port.cli.sync import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -38,13 +48,15 @@ from source_jira_port.cli.sync import (
     SyncOptions,
     sync,
 )
+from source_jira_port.version import version_line
 from source_jira_port.webhooks.cli import add_subcommands as add_webhook_commands
 
 _SYNC_HELP = f"""\
 sync.yaml (${{VAR}} is an environment variable; relative paths are from the file's folder):
 {textwrap.indent(EXAMPLE, "  ")}
-exit codes: 0 ok, 1 sync failed (state kept at the last checkpoint), 2 bad usage, config or
-state file, 130 interrupted (state kept at the last checkpoint)"""
+exit codes: 0 ok, 1 sync failed (state kept at the last checkpoint), 2 bad usage or config
+(sync.yaml, state file, or credentials, JQL, project, URL, dates Jira or Port refused), 3 records
+skipped (pending retry) or, in a dry run, would fail, 130 interrupted (state kept)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,8 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jira-port",
         description="Sync Jira projects and issues into Port.",
-        epilog="Exit codes: 0 ok, 1 sync failed, 2 bad usage or config file, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 1 sync failed, 2 bad usage or config, 3 records skipped, "
+        "130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=version_line("jira-port"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sync_parser = commands.add_parser(
@@ -117,16 +131,23 @@ def _positive(text: str) -> int:
     return number
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run `jira-port` with `argv` (default: the command line) and return the exit code."""
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """Run `jira-port` with `argv` (default: the command line) and return the exit code.
+
+    `out` (default: `sys.stdout`) gets the command's own output. Meanwhile `sys.stdout` is a
+    `StrayOutput`: whatever else is printed (the CDK prints some Airbyte messages) is logged.
+    """
+    out = out or sys.stdout
     try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exit_:  # argparse: --help (0) or bad usage (2)
+        with contextlib.redirect_stdout(out):
+            args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help, --version (0) or bad usage (2)
         return int(exit_.code or 0)
     reporter = Reporter("quiet" if args.quiet else args.log_format, debug=args.debug)
     _route_logging(reporter, args)
     try:
-        return _command(args, reporter)
+        with contextlib.redirect_stdout(StrayOutput()):
+            return _command(args, reporter, out)
     except BrokenPipeError:  # stdout's reader stopped early (`| head`): not a failure
         return EXIT_OK
     except ConfigError as error:
@@ -140,18 +161,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _command(args: argparse.Namespace, reporter: Reporter) -> int:
+def _command(args: argparse.Namespace, reporter: Reporter, out: TextIO) -> int:
     if args.command == "webhooks":
-        return int(args.handler(args))
+        with contextlib.redirect_stdout(out):  # `register` prints Jira's webhook
+            return int(args.handler(args))
     if args.command == "sandbox":
         sandbox = SandboxOptions(
             args.flavour, args.issues, args.projects, args.seed, args.dir, args.serve
         )
-        return run_sandbox(sandbox, reporter, sys.stdout)
+        return run_sandbox(sandbox, reporter, out)
     job = load_job(args.config)
     update_secrets(list(job.secrets))
     options = SyncOptions(args.full_refresh, args.dry_run, args.format)
-    return sync(job, options, reporter, sys.stdout)
+    return sync(job, options, reporter, out)
 
 
 def _route_logging(reporter: Reporter, args: argparse.Namespace) -> None:
@@ -174,10 +196,13 @@ def run() -> None:
     Ctrl-C works even where a non-interactive shell started the command in the background
     (which ignores SIGINT). The process exits without waiting for other threads: after a failure
     or Ctrl-C the CDK's reader threads would go on paging through Jira; the state is saved.
+    Until then, what those threads print is logged, not written to stdout.
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
+    out = sys.stdout
+    sys.stdout = StrayOutput()
+    code = main(out=out)
+    for stream in (out, sys.stderr):
         with contextlib.suppress(OSError):
             stream.flush()
     os._exit(code)

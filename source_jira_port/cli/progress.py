@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -23,6 +23,7 @@ import airbyte_cdk
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 from source_jira_port.port.stats import WriteStats
+from source_jira_port.port.writer import CDC_DELETED_AT
 
 Mode = Literal["text", "json", "quiet"]
 _CLEAR_LINE = "\r\x1b[K"
@@ -39,13 +40,31 @@ class SyncProgress:
     expected_issues: int | None = None
     records: Counter[str] = dataclasses.field(default_factory=Counter)
     mapped: Counter[str] = dataclasses.field(default_factory=Counter)  # dry run, per blueprint
+    deletions: Counter[str] = dataclasses.field(default_factory=Counter)  # dry run, likewise
     first_issue_at: float | None = None
+    deleted_issues: int = 0  # deletion records (`_ab_cdc_deleted_at`) of the issues stream
+    reread_issues: int = 0  # issue records of an id read before in this sync
+    _issue_ids: set[str] = dataclasses.field(default_factory=set, repr=False)
 
-    def add_record(self, stream: str, now: float) -> None:
-        """Count a record read from `stream`."""
+    def add_record(self, stream: str, now: float, data: Mapping[str, Any] | None = None) -> None:
+        """Count a record read from `stream` (`data`: its fields, to tell what it is)."""
         self.records[stream] += 1
-        if stream == "issues" and self.first_issue_at is None:
+        if stream != "issues":
+            return
+        if self.first_issue_at is None:
             self.first_issue_at = now
+        if data is None:
+            return
+        if data.get(CDC_DELETED_AT):
+            self.deleted_issues += 1
+        elif str(data.get("id")) in self._issue_ids:
+            self.reread_issues += 1
+        else:
+            self._issue_ids.add(str(data.get("id")))
+
+    def failed(self) -> int:
+        """Return the entities that failed (or in a dry run, would fail), over all blueprints."""
+        return sum(counts.failed for counts in self.stats.blueprints.values())
 
     def rate(self, now: float) -> float:
         """Return the records read per second since the start."""
@@ -78,7 +97,11 @@ class SyncProgress:
 
 @dataclasses.dataclass(frozen=True)
 class Summary:
-    """How a sync ended: `succeeded`, `failed` or `interrupted`, with its exit code."""
+    """How a sync ended: `succeeded`, `partial` (records skipped), `failed` or `interrupted`.
+
+    `state_saved`: the state file holds a checkpoint to resume from (this sync's or an earlier
+    one's).
+    """
 
     status: str
     exit_code: int
@@ -86,6 +109,12 @@ class Summary:
     progress: SyncProgress
     state_file: Path
     error: str | None = None
+    state_saved: bool = False
+
+    @property
+    def completed(self) -> bool:
+        """Whether the sync read everything (even if it skipped records)."""
+        return self.status in ("succeeded", "partial")
 
 
 def format_duration(seconds: float) -> str:
@@ -119,9 +148,9 @@ def progress_line(progress: SyncProgress, now: float) -> str:
 
 
 def summary_lines(summary: Summary) -> list[str]:
-    """Return the human summary: outcome, records, a table per blueprint, the state."""
+    """Return the human summary: outcome, records, a table per blueprint, what to do next."""
     progress = summary.progress
-    verb = {"succeeded": "finished in", "failed": "failed after"}.get(
+    verb = {"succeeded": "finished in", "partial": "finished in", "failed": "failed after"}.get(
         summary.status, "was interrupted after"
     )
     what = "Dry run" if progress.dry_run else "Sync"
@@ -130,24 +159,65 @@ def summary_lines(summary: Summary) -> list[str]:
         f"{what} {verb} {format_duration(summary.duration)}: read "
         f"{progress.records.total():,} records" + (f" ({streams})." if streams else ".")
     ]
+    note = count_note(progress) if summary.completed else None
+    if note:
+        lines.append(note)
     if progress.dry_run:
-        mapped = ", ".join(f"{bp} {n:,}" for bp, n in sorted(progress.mapped.items()))
-        lines.append(f"Would write {progress.mapped.total():,} entities ({mapped or 'none'}).")
+        lines.append(_would_write(progress))
     lines += _table(progress.stats, with_writes=not progress.dry_run)
-    if progress.dry_run:
-        lines.append("Nothing was written: Port and the state file are unchanged.")
-    elif summary.status == "succeeded":
-        lines.append(f"State saved to {summary.state_file}; the next run is incremental.")
-    else:
-        lines.append(
-            f"State is at the last confirmed checkpoint ({summary.state_file}); run the same "
-            "command again to resume."
-        )
+    lines += _placeholder_note(progress.stats) if not progress.dry_run else []
+    if summary.completed:  # a failed sync's failures are its error, not skipped records
+        lines += _skipped_lines(progress)
+    lines.append(_next_step(summary))
     return lines
 
 
+def count_note(progress: SyncProgress) -> str | None:
+    """Explain why a complete sync's issue records differ from Jira's count at the start."""
+    expected, read = progress.expected_issues, progress.records["issues"]
+    if expected is None or read == expected:
+        return None
+    reasons = []
+    if progress.deleted_issues:
+        reasons.append(
+            f"{_count(progress.deleted_issues, 'deletion record')} of deleted or moved issues"
+        )
+    if progress.reread_issues:
+        reasons.append(
+            f"{_count(progress.reread_issues, 'issue')} read again (changed during the read)"
+        )
+    rest = read - progress.deleted_issues - progress.reread_issues - expected
+    if rest > 0:
+        reasons.append(f"{_count(rest, 'issue')} created or changed in scope after the count")
+    elif rest < 0:
+        reasons.append(
+            f"{-rest:,} counted not read (deleted or changed out of scope during the read; "
+            "Jira Cloud's count is approximate)"
+        )
+    return (
+        f"Jira counted {_count(expected, 'issue')} at the start; {read:,} issue records were "
+        f"read: " + "; ".join(reasons) + "."
+    )
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+def _would_write(progress: SyncProgress) -> str:
+    def listed(counts: Counter[str]) -> str:
+        return ", ".join(f"{bp} {n:,}" for bp, n in sorted(counts.items())) or "none"
+
+    text = f"Would write {progress.mapped.total():,} entities ({listed(progress.mapped)})"
+    if progress.deletions:
+        text += f" and delete {progress.deletions.total():,} ({listed(progress.deletions)})"
+    return text + "."
+
+
 def _table(stats: WriteStats, *, with_writes: bool) -> list[str]:
-    columns = ("created", "updated", "deleted", "failed") if with_writes else ("failed",)
+    columns = (
+        ("created", "updated", "placeholders", "deleted", "failed") if with_writes else ("failed",)
+    )
     rows = [
         (blueprint, [getattr(counts, column) for column in columns])
         for blueprint, counts in sorted(stats.blueprints.items())
@@ -156,9 +226,62 @@ def _table(stats: WriteStats, *, with_writes: bool) -> list[str]:
     if not rows:
         return []
     width = max(len("blueprint"), *(len(blueprint) for blueprint, _ in rows))
-    header = "  " + "blueprint".ljust(width) + "".join(f"{c:>10}" for c in columns)
-    body = ["  " + b.ljust(width) + "".join(f"{n:>10,}" for n in values) for b, values in rows]
+    cells = [max(10, len(column) + 2) for column in columns]
+    header = "  " + "blueprint".ljust(width) + "".join(map("{:>{}}".format, columns, cells))
+    body = [
+        "  " + blueprint.ljust(width) + "".join(map("{:>{},}".format, values, cells))
+        for blueprint, values in rows
+    ]
     return [header, *body]
+
+
+def _placeholder_note(stats: WriteStats) -> list[str]:
+    if not any(counts.placeholders for counts in stats.blueprints.values()):
+        return []
+    return [
+        "  (placeholders: entities Port had created bare, as the target of a relation, and this "
+        "sync wrote in full)"
+    ]
+
+
+def _skipped_lines(progress: SyncProgress) -> list[str]:
+    failed, pending = progress.failed(), progress.stats.pending_retry
+    lines = []
+    if failed:
+        if progress.dry_run:
+            outcome = "would fail"
+        else:
+            outcome = "was skipped" if failed == 1 else "were skipped"
+        entities = _count(failed, "entity", "entities")
+        lines.append(f"{entities} {outcome}; the errors above say why.")
+    if pending and not progress.dry_run:
+        lines.append(
+            f"{_count(pending, 'record')} pending retry: later syncs retry "
+            f"{'it' if pending == 1 else 'them'} until Port takes or Jira deletes "
+            f"{'it' if pending == 1 else 'them'}."
+        )
+    return lines
+
+
+def _next_step(summary: Summary) -> str:
+    if summary.progress.dry_run:
+        return "Nothing was written: Port and the state file are unchanged."
+    path = summary.state_file
+    if summary.completed:
+        return f"State saved to {path}; the next run is incremental."
+    config_problem = summary.exit_code == 2
+    if summary.state_saved and config_problem:
+        return f"Fix what the error names, then run again; {path} keeps the last checkpoint."
+    if summary.state_saved:
+        return (
+            f"State is at the last confirmed checkpoint ({path}); run the same command again "
+            "to resume."
+        )
+    if config_problem:
+        return "Fix what the error names, then run again. No state was saved."
+    return (
+        "No checkpoint was reached, so no state was saved: the next run starts from the beginning."
+    )
 
 
 class Reporter:
@@ -249,7 +372,12 @@ class Reporter:
                     for bp, counts in sorted(progress.stats.blueprints.items())
                 },
                 would_write=dict(progress.mapped) if progress.dry_run else None,
+                would_delete=dict(progress.deletions) if progress.dry_run else None,
+                pending_retry=progress.stats.pending_retry,
+                expected_issues=progress.expected_issues,
+                count_note=count_note(progress) if summary.completed else None,
                 state_file=str(summary.state_file),
+                state_saved=summary.state_saved,
                 error=summary.error,
             )
         elif self.mode == "text":

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -39,9 +40,10 @@ def test_bad_usage_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) 
 
 def test_help_exits_0_and_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
     assert (
-        "Exit codes: 0 ok, 1 sync failed, 2 bad usage or config file, 130"
-        in capsys.readouterr().out
+        "Exit codes: 0 ok, 1 sync failed, 2 bad usage or config, 3 records skipped, 130 "
+        "interrupted." in help_text
     )
 
 
@@ -71,3 +73,8 @@ def test_a_broken_state_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtu
 
     assert main(["sync", "--config", str(config)]) == 2
     assert "s.json is not a state file" in capsys.readouterr().err
+
+
+def test_version_prints_the_installed_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"jira-port {version('source-jira-port')}\n"

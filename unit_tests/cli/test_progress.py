@@ -4,6 +4,7 @@ import io
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import airbyte_cdk
 import pytest
@@ -14,6 +15,7 @@ from source_jira_port.cli.progress import (
     ReporterLogHandler,
     Summary,
     SyncProgress,
+    count_note,
     format_duration,
     progress_line,
     summary_lines,
@@ -83,47 +85,118 @@ def test_progress_line_without_count_and_in_a_dry_run() -> None:
     )
 
 
-def _summary(status: str = "succeeded", dry_run: bool = False) -> Summary:
+def _summary(
+    status: str = "succeeded", dry_run: bool = False, code: int = 0, state_saved: bool = False
+) -> Summary:
     progress = _progress(issues=4, dry_run=dry_run)
     issue = progress.stats.of("jiraIssue")
-    issue.created, issue.updated, issue.deleted = 1200, 3, 2
+    issue.created, issue.updated, issue.deleted, issue.placeholders = 1200, 3, 2, 7
     progress.stats.of("jiraProject").failed = 1
     progress.mapped["jiraIssue"] = 4
-    code = {"succeeded": 0, "failed": 1, "interrupted": 130}[status]
-    return Summary(status, code, 75.0, progress, Path("/s/state.json"), None)
+    return Summary(
+        status, code, 75.0, progress, Path("/s/state.json"), None, state_saved=state_saved
+    )
 
 
-def test_summary_of_a_sync() -> None:
-    assert summary_lines(_summary()) == [
+def test_summary_of_a_sync_that_skipped_a_record() -> None:
+    summary = _summary("partial", code=3)
+    summary.progress.stats.pending_retry = 1
+
+    assert summary_lines(summary) == [
         "Sync finished in 1:15: read 7 records (issues 4, projects 3).",
-        "  blueprint     created   updated   deleted    failed",
-        "  jiraIssue       1,200         3         2         0",
-        "  jiraProject         0         0         0         1",
+        "  blueprint     created   updated  placeholders   deleted    failed",
+        "  jiraIssue       1,200         3             7         2         0",
+        "  jiraProject         0         0             0         0         1",
+        "  (placeholders: entities Port had created bare, as the target of a relation, and this "
+        "sync wrote in full)",
+        "1 entity was skipped; the errors above say why.",
+        "1 record pending retry: later syncs retry it until Port takes or Jira deletes it.",
         "State saved to /s/state.json; the next run is incremental.",
     ]
 
 
 @pytest.mark.parametrize(
-    ("status", "verb"), [("failed", "failed after"), ("interrupted", "was interrupted after")]
+    ("status", "code", "verb"),
+    [("failed", 1, "failed after"), ("interrupted", 130, "was interrupted after")],
 )
-def test_summary_of_a_stopped_sync_tells_how_to_resume(status: str, verb: str) -> None:
-    lines = summary_lines(_summary(status))
+def test_summary_of_a_stopped_sync_with_a_checkpoint_tells_how_to_resume(
+    status: str, code: int, verb: str
+) -> None:
+    lines = summary_lines(_summary(status, code=code, state_saved=True))
 
     assert lines[0].startswith(f"Sync {verb} 1:15")
+    assert not any("skipped" in line for line in lines)  # the failure is no skipped record
     assert lines[-1] == (
         "State is at the last confirmed checkpoint (/s/state.json); run the same command again "
         "to resume."
     )
 
 
+@pytest.mark.parametrize(
+    ("code", "state_saved", "advice"),
+    [
+        (1, False, "No checkpoint was reached, so no state was saved: the next run starts from "),
+        (2, False, "Fix what the error names, then run again. No state was saved."),
+        (2, True, "Fix what the error names, then run again; /s/state.json keeps the last "),
+    ],
+)
+def test_a_failed_sync_advises_resuming_only_from_a_checkpoint(
+    code: int, state_saved: bool, advice: str
+) -> None:
+    last = summary_lines(_summary("failed", code=code, state_saved=state_saved))[-1]
+
+    assert last.startswith(advice)
+    assert "resume" not in last
+
+
 def test_summary_of_a_dry_run() -> None:
-    assert summary_lines(_summary(dry_run=True)) == [
+    summary = _summary(dry_run=True, code=3)
+    summary.progress.deletions["jiraIssue"] = 2
+
+    assert summary_lines(summary) == [
         "Dry run finished in 1:15: read 7 records (issues 4, projects 3).",
-        "Would write 4 entities (jiraIssue 4).",
+        "Would write 4 entities (jiraIssue 4) and delete 2 (jiraIssue 2).",
         "  blueprint      failed",
         "  jiraProject         1",
+        "1 entity would fail; the errors above say why.",
         "Nothing was written: Port and the state file are unchanged.",
     ]
+
+
+def _issue(number: int, deleted: bool = False) -> dict[str, Any]:
+    record: dict[str, Any] = {"id": str(number), "key": f"A-{number}"}
+    return {**record, "_ab_cdc_deleted_at": "2026-01-01T00:00:00Z"} if deleted else record
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected", "note"),
+    [
+        ([1, 2, 3], 3, None),
+        ([1, 2], None, None),
+        (
+            [1, 2, 2, -3, 4, 5],
+            3,
+            "Jira counted 3 issues at the start; 6 issue records were read: 1 deletion record "
+            "of deleted or moved issues; 1 issue read again (changed during the read); 1 issue "
+            "created or changed in scope after the count.",
+        ),
+        (
+            [1, 2],
+            4,
+            "Jira counted 4 issues at the start; 2 issue records were read: 2 counted not read "
+            "(deleted or changed out of scope during the read; Jira Cloud's count is "
+            "approximate).",
+        ),
+    ],
+)
+def test_the_count_note_says_why_the_records_read_differ_from_jiras_count(
+    ids: list[int], expected: int | None, note: str | None
+) -> None:
+    progress = SyncProgress(WriteStats(), started=0.0, expected_issues=expected)
+    for number in ids:
+        progress.add_record("issues", 1.0, _issue(abs(number), deleted=number < 0))
+
+    assert count_note(progress) == note
 
 
 def test_text_mode_prints_progress_lines_at_the_interval_without_a_terminal() -> None:
@@ -187,7 +260,9 @@ def test_json_mode_writes_one_event_per_line() -> None:
         "updated": 3,
         "deleted": 2,
         "failed": 0,
+        "placeholders": 7,
     }
+    assert (summary["pending_retry"], summary["state_saved"]) == (0, False)
 
 
 def test_quiet_mode_prints_only_what_is_logged_to_it() -> None:
