@@ -215,9 +215,11 @@ def _would_write(progress: SyncProgress) -> str:
 
 
 def _table(stats: WriteStats, *, with_writes: bool) -> list[str]:
-    columns = (
-        ("created", "updated", "placeholders", "deleted", "failed") if with_writes else ("failed",)
-    )
+    columns: tuple[str, ...] = ("failed",)
+    if with_writes:
+        bare = any(counts.bare for counts in stats.blueprints.values())
+        columns = ("created", "updated", "placeholders", *(("bare",) if bare else ()), "deleted")
+        columns += ("failed",)
     rows = [
         (blueprint, [getattr(counts, column) for column in columns])
         for blueprint, counts in sorted(stats.blueprints.items())
@@ -236,12 +238,18 @@ def _table(stats: WriteStats, *, with_writes: bool) -> list[str]:
 
 
 def _placeholder_note(stats: WriteStats) -> list[str]:
-    if not any(counts.placeholders for counts in stats.blueprints.values()):
-        return []
-    return [
-        "  (placeholders: entities Port had created bare, as the target of a relation, and this "
-        "sync wrote in full)"
-    ]
+    notes = []
+    if any(counts.placeholders for counts in stats.blueprints.values()):
+        notes.append(
+            "  (placeholders: entities Port had created bare, as the target of a relation, and "
+            "this sync wrote in full)"
+        )
+    if any(counts.bare for counts in stats.blueprints.values()):
+        notes.append(
+            "  (bare: relation targets no stream of the mapping writes, such as Jira users; "
+            "Port holds them with an identifier only)"
+        )
+    return notes
 
 
 def _skipped_lines(progress: SyncProgress) -> list[str]:

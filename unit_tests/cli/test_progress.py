@@ -115,6 +115,25 @@ def test_summary_of_a_sync_that_skipped_a_record() -> None:
     ]
 
 
+def test_summary_shows_bare_relation_targets_only_when_there_are_some() -> None:
+    summary = _summary()
+    summary.progress.stats.of("jiraUser").bare = 13
+
+    lines = summary_lines(summary)
+
+    assert lines[1].split() == [
+        "blueprint",
+        "created",
+        "updated",
+        "placeholders",
+        "bare",
+        "deleted",
+        "failed",
+    ]
+    assert lines[4].split() == ["jiraUser", "0", "0", "0", "13", "0", "0"]
+    assert any(line.startswith("  (bare: relation targets") for line in lines)
+
+
 @pytest.mark.parametrize(
     ("status", "code", "verb"),
     [("failed", 1, "failed after"), ("interrupted", 130, "was interrupted after")],
@@ -261,6 +280,7 @@ def test_json_mode_writes_one_event_per_line() -> None:
         "deleted": 2,
         "failed": 0,
         "placeholders": 7,
+        "bare": 0,
     }
     assert (summary["pending_retry"], summary["state_saved"]) == (0, False)
 
