@@ -19,6 +19,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.access import manifest_screen, verify_access
+from source_jira_port.cli.estimate import estimate_issues
 from source_jira_port.config_problems import MANIFEST
 from source_jira_port.deletions.sweep import list_issue_ids
 from source_jira_port.deletions.tracker import DeletionTracker, split_state
@@ -26,6 +27,7 @@ from source_jira_port.failed_read import report_failures_plainly
 from source_jira_port.issues_state import reads_issues_incrementally
 from source_jira_port.jql_check import ensure_valid_jql, ensure_valid_jql_before_read
 from source_jira_port.pending_retry import read_issues_by_id, take_pending_ids, with_pending_issues
+from source_jira_port.rate_limit import RUN_ID, config_failure_for
 from source_jira_port.windows import plan_issue_windows
 
 # Records read but not yet written: the CDK's queue holds up to 10,000, ~40 KB each as Python
@@ -56,6 +58,19 @@ class SourceJiraPort(YamlDeclarativeSource):
             screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
             ensure_valid_jql_before_read(self._config, catalog, screen)
             plan_issue_windows(self._config, catalog, state, screen)  # before streams are built
+
+    def estimate_issues(self, cursor: str | None, logger: logging.Logger) -> int | None:
+        """Return Jira's count of the issues a read from `cursor` covers (an ETA), or None.
+
+        The answer is judged by the manifest, as the read's would be: a config error (Jira Cloud
+        answers a wrong token anonymously, with a count of 0) stops the run and gives None, and
+        after one nothing is asked.
+        """
+        if config_failure_for(self._config.get(RUN_ID)).message is not None:
+            return None
+        config = {**self._config, "deployment": self._config["resolved_deployment"]}
+        screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
+        return estimate_issues(config, cursor, logger, screen)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove what a read needs: the credentials, each project, the JQL; then read projects.

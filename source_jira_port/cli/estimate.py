@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
+from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.scope import epoch_ms, issue_scope_jql, sync_start
 from source_jira_port.site import api_base, json_headers
@@ -20,15 +21,21 @@ TIMEOUT_SECONDS = 15
 
 
 def estimate_issues(
-    config: Mapping[str, Any], cursor: str | None, logger: logging.Logger
+    config: Mapping[str, Any],
+    cursor: str | None,
+    logger: logging.Logger,
+    screen: Callable[[requests.Response], None] | None = None,
 ) -> int | None:
     """Return Jira's count of the issues the sync will read, or None (logged) when unavailable.
 
     `config` is the source config with `deployment` resolved to `cloud` or `server`; `cursor`
-    is the saved `updated` state of the issues stream.
+    is the saved `updated` state of the issues stream; `screen` as for `count_issues`.
     """
     try:
-        return count_issues(config, issues_jql(config, cursor))
+        return count_issues(config, issues_jql(config, cursor), screen)
+    except AirbyteTracedException as error:
+        logger.warning("No ETA: %s", error.message)
+        return None
     except (requests.RequestException, ValueError, KeyError, TypeError) as error:
         logger.warning("No ETA: Jira did not count the issues to sync (%s)", error)
         return None

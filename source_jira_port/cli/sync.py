@@ -33,7 +33,6 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.cli.config import SyncJob
 from source_jira_port.cli.dryrun import DryRun, OutputFormat
-from source_jira_port.cli.estimate import estimate_issues
 from source_jira_port.cli.progress import Reporter, Summary, SyncProgress
 from source_jira_port.cli.state import StateFile, StateFileError
 from source_jira_port.cli.stray_output import LOG_LEVELS
@@ -145,10 +144,10 @@ class _Sync:
         saved = [] if self.options.full_refresh else self.state.load()
         cursor = (self.state.cursor("issues") or {}).get("updated")
         jira = _resolve_site(self.job.jira)
-        self.progress.expected_issues = estimate_issues(jira, cursor, logger)
-        self.reporter.start(self.progress, self._description(jira, cursor))
         catalog = default_catalog(full_refresh=self.options.full_refresh)
         source = SourceJiraPort(catalog, jira, saved)
+        self.progress.expected_issues = source.estimate_issues(cursor, logger)
+        self.reporter.start(self.progress, self._description(jira, cursor))
         messages = self._observe(source.read(logger, jira, catalog, saved))
         if self.options.dry_run:
             mapper = EntityMapper(load_app_config(self.job.port.mapping))

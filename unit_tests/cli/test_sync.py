@@ -78,6 +78,9 @@ def _run(
         def __init__(self, *_: Any) -> None:
             pass
 
+        def estimate_issues(self, *_: Any) -> None:
+            return None
+
         def read(self, *_: Any) -> Iterator[AirbyteMessage]:
             for item in script:
                 if isinstance(item, Exception):
@@ -90,7 +93,6 @@ def _run(
 
     monkeypatch.setattr(sync_module, "SourceJiraPort", Source)
     monkeypatch.setattr(sync_module, "open_writer", open_writer)
-    monkeypatch.setattr(sync_module, "estimate_issues", lambda *_: None)
     monkeypatch.setattr(sync_module, "resolve_deployment", lambda *_: "cloud")
     port = PortSettings.from_config({"port_client_id": "i", "port_client_secret": "port-secret"})
     credentials = {"auth_type": "api_token", "email": "e@acme.com", "api_token": "jira-token"}
