@@ -144,7 +144,9 @@ SPEC: dict[str, Any] = {
                 "A record the mapping cannot turn into a valid entity, or that Port rejects: "
                 "`fail` stops the sync naming the record key and reason (no later state is "
                 "committed); `skip` logs an error line per record (key and reason), counts it, "
-                "and disables deletion of missing entities for that stream."
+                "keeps its id in the state so that every later sync retries it by id until Port "
+                "takes it or Jira deletes it, and disables deletion of missing entities for that "
+                "stream."
             ),
             "enum": [policy.value for policy in InvalidRecordPolicy],
             "default": InvalidRecordPolicy.FAIL.value,
