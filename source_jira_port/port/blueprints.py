@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterable
@@ -93,10 +94,26 @@ def create_blueprints(
     return created
 
 
-def ensure_blueprints(
-    client: PortClient, needed: Iterable[str], *, create_missing: bool, logger: logging.Logger
-) -> dict[str, Blueprint]:
-    """Return every needed blueprint as Port has it, creating missing built-in ones if allowed.
+@dataclasses.dataclass(frozen=True)
+class BlueprintPlan:
+    """The blueprints a sync writes to: those Port has, and the built-in ones to create."""
+
+    found: dict[str, Blueprint]
+    to_create: list[str]  # relation targets first
+
+    def expected(self) -> dict[str, Blueprint]:
+        """Return every blueprint as Port will have it once the missing ones are created."""
+        definitions = default_blueprints()
+        return {
+            **self.found,
+            **{identifier: definitions[identifier] for identifier in self.to_create},
+        }
+
+
+def plan_blueprints(
+    client: PortClient, needed: Iterable[str], *, create_missing: bool
+) -> BlueprintPlan:
+    """Fetch the needed blueprints and decide which to create, without changing Port.
 
     A missing built-in blueprint brings the blueprints its relations target (`jiraIssue` brings
     `jiraUser`), which are created first when Port lacks them too.
@@ -107,4 +124,19 @@ def ensure_blueprints(
     found_targets, missing_targets = fetch_blueprints(client, targets)
     to_create = {*missing, *missing_targets}
     ordered = [i for i in creation_order(to_create) if i in to_create]
-    return {**found, **found_targets, **create_blueprints(client, ordered, logger)}
+    return BlueprintPlan({**found, **found_targets}, ordered)
+
+
+def create_planned(
+    client: PortClient, plan: BlueprintPlan, logger: logging.Logger
+) -> dict[str, Blueprint]:
+    """Create the blueprints `plan` lacks; return every planned blueprint as Port has it."""
+    return {**plan.found, **create_blueprints(client, plan.to_create, logger)}
+
+
+def ensure_blueprints(
+    client: PortClient, needed: Iterable[str], *, create_missing: bool, logger: logging.Logger
+) -> dict[str, Blueprint]:
+    """Return every needed blueprint as Port has it, creating missing built-in ones if allowed."""
+    plan = plan_blueprints(client, needed, create_missing=create_missing)
+    return create_planned(client, plan, logger)

@@ -19,15 +19,11 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_jira_port.port.blueprints import (
-    BlueprintSetupError,
-    check_creatable,
-    ensure_blueprints,
-    fetch_blueprints,
-)
+from source_jira_port.port.blueprints import BlueprintSetupError, create_planned, plan_blueprints
 from source_jira_port.port.client import PortAuthError, PortClient
 from source_jira_port.port.config import SPEC, PortSettings
 from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
+from source_jira_port.port.preflight import check_mapping_fits
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.port.validation import EntityValidator
@@ -56,18 +52,23 @@ class DestinationPort(Destination):
         )
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """Get a token and verify the mapping's blueprints exist or can be created."""
+        """Get a token and verify the mapping's blueprints exist or can be created, and fit it."""
         try:
             settings = PortSettings.from_config(config)
             mapper = EntityMapper(load_app_config(settings.mapping))
             with _client(settings) as client:
                 client.authenticate()
-                _, missing = fetch_blueprints(client, mapper.blueprints())
-            check_creatable(missing, create_missing=settings.create_missing_blueprints)
+                plan = plan_blueprints(
+                    client,
+                    mapper.blueprints(),
+                    create_missing=settings.create_missing_blueprints,
+                )
+                check_mapping_fits(client, mapper.app_config.resources, plan)
         except (AirbyteTracedException, *_CONFIG_ERRORS, PortApiError) as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=str(error))
-        if missing:
-            logger.info("Blueprints %s will be created on the first write", ", ".join(missing))
+        if plan.to_create:
+            missing = ", ".join(plan.to_create)
+            logger.info("Blueprints %s will be created on the first write", missing)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def write(
@@ -103,7 +104,9 @@ def open_writer(
     logger: logging.Logger,
     stats: WriteStats | None = None,
 ) -> Iterator[PortWriter]:
-    """Connect to Port, ensure the mapping's blueprints exist, and yield a writer for one sync.
+    """Connect to Port, ensure the mapping's blueprints exist and fit it, and yield a writer.
+
+    The preflight (`check_mapping_fits`) runs before any blueprint is created or record read.
 
     Raises `MappingError`, `BlueprintSetupError`, `PortAuthError` (configuration problems) and
     `PortApiError` as they are; `DestinationPort.write` turns them into Airbyte errors.
@@ -111,12 +114,12 @@ def open_writer(
     mapper = EntityMapper(load_app_config(settings.mapping))
     streams = frozenset(stream.stream.name for stream in catalog.streams)
     with _client(settings) as client:
-        blueprints = ensure_blueprints(
-            client,
-            mapper.blueprints(streams),
-            create_missing=settings.create_missing_blueprints,
-            logger=logger,
+        plan = plan_blueprints(
+            client, mapper.blueprints(streams), create_missing=settings.create_missing_blueprints
         )
+        resources = [r for r in mapper.app_config.resources if r.kind in streams]
+        check_mapping_fits(client, resources, plan)
+        blueprints = create_planned(client, plan, logger)
         yield PortWriter(
             client,
             mapper=mapper,
