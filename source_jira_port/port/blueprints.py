@@ -132,11 +132,3 @@ def create_planned(
 ) -> dict[str, Blueprint]:
     """Create the blueprints `plan` lacks; return every planned blueprint as Port has it."""
     return {**plan.found, **create_blueprints(client, plan.to_create, logger)}
-
-
-def ensure_blueprints(
-    client: PortClient, needed: Iterable[str], *, create_missing: bool, logger: logging.Logger
-) -> dict[str, Blueprint]:
-    """Return every needed blueprint as Port has it, creating missing built-in ones if allowed."""
-    plan = plan_blueprints(client, needed, create_missing=create_missing)
-    return create_planned(client, plan, logger)

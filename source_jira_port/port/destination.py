@@ -19,11 +19,11 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_jira_port.port.blueprints import BlueprintSetupError, create_planned, plan_blueprints
+from source_jira_port.port.blueprints import BlueprintSetupError, plan_blueprints
 from source_jira_port.port.client import PortAuthError, PortClient
 from source_jira_port.port.config import SPEC, PortSettings
 from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
-from source_jira_port.port.preflight import check_mapping_fits
+from source_jira_port.port.preflight import check_mapping_fits, prepare_blueprints
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.port.validation import EntityValidator
@@ -106,7 +106,7 @@ def open_writer(
 ) -> Iterator[PortWriter]:
     """Connect to Port, ensure the mapping's blueprints exist and fit it, and yield a writer.
 
-    The preflight (`check_mapping_fits`) runs before any blueprint is created or record read.
+    The preflight (`prepare_blueprints`) runs before any blueprint is created or record read.
 
     Raises `MappingError`, `BlueprintSetupError`, `PortAuthError` (configuration problems) and
     `PortApiError` as they are; `DestinationPort.write` turns them into Airbyte errors.
@@ -114,12 +114,13 @@ def open_writer(
     mapper = EntityMapper(load_app_config(settings.mapping))
     streams = frozenset(stream.stream.name for stream in catalog.streams)
     with _client(settings) as client:
-        plan = plan_blueprints(
-            client, mapper.blueprints(streams), create_missing=settings.create_missing_blueprints
+        blueprints = prepare_blueprints(
+            client,
+            mapper,
+            streams,
+            create_missing=settings.create_missing_blueprints,
+            logger=logger,
         )
-        resources = [r for r in mapper.app_config.resources if r.kind in streams]
-        check_mapping_fits(client, resources, plan)
-        blueprints = create_planned(client, plan, logger)
         yield PortWriter(
             client,
             mapper=mapper,

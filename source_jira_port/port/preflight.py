@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 
 from source_jira_port.port.blueprints import (
     Blueprint,
     BlueprintPlan,
     BlueprintSetupError,
+    create_planned,
     default_blueprints,
+    plan_blueprints,
 )
 from source_jira_port.port.client import PortClient
-from source_jira_port.port.mapping import ResourceMapping
+from source_jira_port.port.mapping import EntityMapper, ResourceMapping
 
 
 class MappingMismatchError(BlueprintSetupError):
@@ -33,6 +36,25 @@ class _Written:
     kinds: set[str] = dataclasses.field(default_factory=set)
     properties: set[str] = dataclasses.field(default_factory=set)
     relations: set[str] = dataclasses.field(default_factory=set)
+
+
+def prepare_blueprints(
+    client: PortClient,
+    mapper: EntityMapper,
+    kinds: frozenset[str] | None,
+    *,
+    create_missing: bool,
+    logger: logging.Logger,
+) -> dict[str, Blueprint]:
+    """Return the blueprints the mapping's resources of `kinds` (None: all) write, as Port has them.
+
+    Missing built-in ones are created (if allowed), but only once the mapping is known to fit
+    them all (`check_mapping_fits`), so a mapping that does not fit changes nothing in Port.
+    """
+    plan = plan_blueprints(client, mapper.blueprints(kinds), create_missing=create_missing)
+    resources = [r for r in mapper.app_config.resources if kinds is None or r.kind in kinds]
+    check_mapping_fits(client, resources, plan)
+    return create_planned(client, plan, logger)
 
 
 def check_mapping_fits(

@@ -15,10 +15,11 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from source_jira_port.port.blueprints import BlueprintSetupError, ensure_blueprints
+from source_jira_port.port.blueprints import BlueprintSetupError
 from source_jira_port.port.client import PortClient, bulk_chunks
 from source_jira_port.port.config import PortSettings
 from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
+from source_jira_port.port.preflight import prepare_blueprints
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.port.validation import EntityValidator
 from source_jira_port.webhooks.events import Action
@@ -132,9 +133,10 @@ class PortWorker:
     def _prepare(self) -> EntityValidator:
         """Ensure the mapping's blueprints exist (once, and again after a failed write)."""
         if self._validator is None:
-            blueprints = ensure_blueprints(
+            blueprints = prepare_blueprints(
                 self._client,
-                self._mapper.blueprints(),
+                self._mapper,
+                None,
                 create_missing=self._settings.create_missing_blueprints,
                 logger=self._logger,
             )

@@ -8,8 +8,9 @@ import pytest
 from source_jira_port.port.blueprints import (
     BlueprintSetupError,
     check_creatable,
+    create_planned,
     default_blueprints,
-    ensure_blueprints,
+    plan_blueprints,
 )
 
 
@@ -34,7 +35,8 @@ class StubBlueprints:
 
 def _ensure(port: StubBlueprints, needed: set[str]) -> dict[str, dict[str, Any]]:
     logger = logging.getLogger("airbyte")
-    return ensure_blueprints(port, needed, create_missing=True, logger=logger)  # type: ignore[arg-type]
+    plan = plan_blueprints(port, needed, create_missing=True)  # type: ignore[arg-type]
+    return create_planned(port, plan, logger)  # type: ignore[arg-type]
 
 
 def test_default_blueprints_reproduce_the_seed_without_the_issue_type_enum() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -122,6 +123,23 @@ def test_blueprints_unavailable_keeps_the_events(
     assert worker.drain_once() == (0, True)
 
     assert queue.depth() == 1
+    assert _counts(metrics, "retried") == (1,)
+
+
+def test_a_blueprint_the_mapping_does_not_fit_keeps_the_events_unwritten(
+    port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
+) -> None:
+    old_issue = json.loads(
+        (Path(__file__).parents[1] / "port/fixtures/blueprints_before_jira_user.json").read_text()
+    )
+    old_issue = next(b for b in old_issue if b["identifier"] == "jiraIssue")
+    port.get(f"{_BASE}/v1/blueprints/jiraIssue", json={"blueprint": old_issue})
+    queue.enqueue(_issue("A-1", 100), "d1")
+
+    assert worker.drain_once() == (0, True)
+
+    assert queue.depth() == 1
+    assert _sent(port, _ISSUES_BULK) == []
     assert _counts(metrics, "retried") == (1,)
 
 
