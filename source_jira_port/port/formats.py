@@ -13,12 +13,14 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-# ajv-formats' `fast` email (one @, a dotted domain of hostname labels); jq reads it too.
+# ajv-formats' `fast` email (one @, a dotted domain of hostname labels; ajv matches it
+# case-insensitively). jq reads it too, so the letters are spelled out: jq's `"i"` flag makes
+# Oniguruma fold cases at every call, 20 times the cost of the whole match (~0.85 ms a record).
 EMAIL_PATTERN = (
-    r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+    r"^[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-zA-Z0-9]"
+    r"(?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
 )
-_EMAIL = re.compile(EMAIL_PATTERN, re.IGNORECASE)
+_EMAIL = re.compile(EMAIL_PATTERN)
 _URL = re.compile(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
 _DATE_TIME = re.compile(
     r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:?\d\d)$",

@@ -32,7 +32,7 @@ Entity = dict[str, Any]
 JQ_PRELUDE = (
     'def port_email: if type == "string" and test('
     + json.dumps(EMAIL_PATTERN)
-    + '; "i") then . else null end;\n'
+    + ") then . else null end;\n"
     r"""def port_identifier:
   if type != "string" or . == "" then null
   elif . == "." or . == ".." then gsub("\\."; "=2E")
