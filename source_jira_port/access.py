@@ -17,14 +17,12 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     HttpRequester as HttpRequesterModel,
 )
-from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import (
-    ModelToComponentFactory,
-)
 from airbyte_cdk.sources.declarative.requesters.error_handlers.error_handler import ErrorHandler
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_jira_port.cdk_compat import build_component
 from source_jira_port.site import probe_server_info
 
 _API_VERSIONS = {"cloud": "3", "server": "2"}
@@ -32,9 +30,7 @@ _API_VERSIONS = {"cloud": "3", "server": "2"}
 Screen = Callable[[requests.Response], None]
 
 
-def manifest_screen(
-    manifest: Mapping[str, Any], config: Mapping[str, Any], factory: ModelToComponentFactory
-) -> Screen:
+def manifest_screen(manifest: Mapping[str, Any], config: Mapping[str, Any]) -> Screen:
     """Return a check of a response by the manifest's error handler.
 
     It is for requests sent with plain `requests` (the first sync's planning probes). It raises
@@ -42,7 +38,7 @@ def manifest_screen(
     run's other requests, `components.JiraErrorHandler`), and `requests`' HTTPError for any
     other error status.
     """
-    handler = factory.create_component(
+    handler = build_component(
         CustomErrorHandlerModel, manifest["definitions"]["error_handler"], config
     )
     assert isinstance(handler, ErrorHandler)
@@ -61,9 +57,7 @@ def manifest_screen(
     return screen
 
 
-def verify_access(
-    manifest: Mapping[str, Any], config: Mapping[str, Any], factory: ModelToComponentFactory
-) -> None:
+def verify_access(manifest: Mapping[str, Any], config: Mapping[str, Any]) -> None:
     """Raise the manifest's error for `/myself` or for the first project Jira does not show.
 
     First the site must answer as Jira at all, so an unreachable host fails at once instead of
@@ -74,24 +68,17 @@ def verify_access(
     already_probed = (config.get("deployment") or "auto") == "auto"
     if config["credentials"]["auth_type"] != "oauth2" and not already_probed:
         probe_server_info(config["api_base"])
-    _request(manifest, config, factory, "myself")
+    _request(manifest, config, "myself")
     for key in config.get("projects") or ():
-        _request(manifest, config, factory, f"project/{quote(key, safe='')}")
+        _request(manifest, config, f"project/{quote(key, safe='')}")
 
 
-def _request(
-    manifest: Mapping[str, Any],
-    config: Mapping[str, Any],
-    factory: ModelToComponentFactory,
-    endpoint: str,
-) -> None:
+def _request(manifest: Mapping[str, Any], config: Mapping[str, Any], endpoint: str) -> None:
     definition = dict(manifest["definitions"]["requester"])
     definition["$parameters"] = {
         "api_version": _API_VERSIONS[config["resolved_deployment"]],
         "endpoint": endpoint,
     }
-    requester = factory.create_component(
-        HttpRequesterModel, definition, config, name="check", decoder=None
-    )
+    requester = build_component(HttpRequesterModel, definition, config, name="check", decoder=None)
     assert isinstance(requester, HttpRequester)
     requester.send_request()

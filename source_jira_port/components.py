@@ -37,16 +37,13 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 )
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
+from source_jira_port.cdk_compat import RETRY_EXTRA_SLEEP_SECONDS, parsed_once, serve_json
 from source_jira_port.config_problems import ensure_valid_source_config
 from source_jira_port.rate_limit import RUN_ID, RateLimitPause, config_failure_for, pause_for
 from source_jira_port.scope import issue_scope_jql
 from source_jira_port.site import api_base, resolve_deployment
 
 _RATE_LIMIT_STATUSES = (429, 503)
-# The CDK sleeps a strategy's backoff plus one second (`user_defined_backoff_handler`).
-_CDK_EXTRA_BACKOFF_SECONDS = 1.0
-# Where `response_json` keeps a response's parsed body (or the error parsing it raised).
-_PARSED_BODY = "_source_jira_port_parsed_body"
 _MISSING = object()
 
 
@@ -112,33 +109,21 @@ def response_json(response: requests.Response) -> Any:
     UTF-8 bytes directly; anything it rejects goes to `requests`' own `json()`, which guesses the
     encoding and raises `requests.exceptions.JSONDecodeError` as callers expect.
     """
-    cached = response.__dict__.get(_PARSED_BODY, _MISSING)
-    if cached is _MISSING:
+    parsed = parsed_once(response, _parse_json)
+    if isinstance(parsed, ValueError):
+        raise parsed
+    return parsed
+
+
+def _parse_json(response: requests.Response) -> Any:
+    """Return the parsed body, or the error parsing it raised."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         try:
-            cached = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            try:
-                cached = requests.Response.json(response)
-            except ValueError as error:  # requests' JSONDecodeError is a ValueError
-                cached = error
-        response.__dict__[_PARSED_BODY] = cached
-    if isinstance(cached, ValueError):
-        raise cached
-    return cached
-
-
-class _ParsedBody:
-    """A stand-in for `Response.json` that returns a body parsed before.
-
-    It holds the body, not the response: a closure over the response would make a reference
-    cycle that keeps every page (raw and parsed) alive until the garbage collector runs.
-    """
-
-    def __init__(self, body: Any) -> None:
-        self._body = body
-
-    def __call__(self, **_: Any) -> Any:
-        return self._body
+            return requests.Response.json(response)
+        except ValueError as error:  # requests' JSONDecodeError is a ValueError
+            return error
 
 
 def _share_parsed_body(response: requests.Response) -> None:
@@ -147,7 +132,7 @@ def _share_parsed_body(response: requests.Response) -> None:
         body = response_json(response)
     except ValueError:
         return  # callers get requests' own error from `json()`, as without this handler
-    response.__dict__["json"] = _ParsedBody(body)
+    serve_json(response, body)
 
 
 @dataclass
@@ -170,7 +155,7 @@ class _PausingBackoff(BackoffStrategy):
                     isinstance(response_or_exception, requests.Response)
                     and response_or_exception.status_code in _RATE_LIMIT_STATUSES
                 ):
-                    self.pause.extend(wait + _CDK_EXTRA_BACKOFF_SECONDS)
+                    self.pause.extend(wait + RETRY_EXTRA_SLEEP_SECONDS)
                 return wait
         return None
 

@@ -12,10 +12,9 @@ from typing import Any
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     DeclarativeStream as DeclarativeStreamModel,
 )
-from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import (
-    ModelToComponentFactory,
-)
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+
+from source_jira_port.cdk_compat import build_component
 
 
 def read_definition(
@@ -26,7 +25,7 @@ def read_definition(
     Raises the manifest's errors (`AirbyteTracedException`) when Jira refuses.
     """
     definition = manifest["definitions"][name]
-    stream = ModelToComponentFactory().create_component(DeclarativeStreamModel, definition, config)
+    stream = build_component(DeclarativeStreamModel, definition, config)
     assert isinstance(stream, AbstractStream)
     for partition in stream.generate_partitions():
         for record in partition.read():

@@ -26,8 +26,7 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils import AirbyteTracedException
 
-# `internal_message` of the CDK's closing error (`ConcurrentReadProcessor.is_done`).
-_CDK_SUMMARY = "Concurrent read failure"
+from source_jira_port.cdk_compat import is_concurrent_read_failure
 
 
 def report_failures_plainly(messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
@@ -58,7 +57,7 @@ def report_failures_plainly(messages: Iterable[AirbyteMessage]) -> Iterator[Airb
                 errors.append(error)
             yield message
     except AirbyteTracedException as failure:
-        if failure.internal_message != _CDK_SUMMARY or not errors:
+        if not is_concurrent_read_failure(failure) or not errors:
             raise
         raise _closing_error(errors) from failure
 

@@ -17,6 +17,8 @@ from airbyte_cdk.models import (
     SyncMode,
 )
 
+from source_jira_port.cdk_compat import state_values
+
 ISSUES = "issues"
 
 
@@ -54,9 +56,8 @@ def take_from_issues_state(
     value = None
     cleaned = []
     for message in state:
-        blob = issues_blob(message)
-        if blob is not None and key in blob.__dict__:
-            values = dict(blob.__dict__)
+        values = state_values(issues_blob(message))
+        if key in values:
             value = values.pop(key)
             cleaned.append(with_blob(message, AirbyteStateBlob(values)))
         else:

@@ -33,14 +33,13 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_jira_port.cdk_compat import failed_with_status
 from source_jira_port.definition_reader import read_definition
 from source_jira_port.issues_state import ISSUES, issues_blob, take_from_issues_state
 from source_jira_port.port.skipped import PENDING_RETRY
 
 # Jira's search answers at most 100 issues a page with all fields; one query a page.
 CHUNK_SIZE = 100
-# How the CDK's HttpClient describes a FAIL response (airbyte-cdk 7.x `http_client.py`).
-_BAD_REQUEST = "failed with status code '400'"
 
 ReadByIds = Callable[[Sequence[str]], Iterator[Mapping[str, Any]]]
 
@@ -77,7 +76,7 @@ def read_issues_by_id(
         try:
             records = list(read_definition(manifest, {**config, "_ids": chunk}, name))
         except AirbyteTracedException as error:
-            if _BAD_REQUEST not in (error.internal_message or ""):
+            if not failed_with_status(error, 400):
                 raise
             if len(chunk) > 1:
                 half = len(chunk) // 2

@@ -19,6 +19,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.access import manifest_screen, verify_access
+from source_jira_port.cdk_compat import set_queue_size, transformed_config
 from source_jira_port.cli.estimate import estimate_issues
 from source_jira_port.config_problems import MANIFEST
 from source_jira_port.deletions.sweep import list_issue_ids
@@ -53,11 +54,17 @@ class SourceJiraPort(YamlDeclarativeSource):
         state, self._known = split_state(state)
         state, self._pending_ids = take_pending_ids(state)
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state)
-        self._concurrent_source._queue.maxsize = QUEUE_SIZE  # one queue: records, partitions, logs
-        if catalog is not None and isinstance(self._config, MutableMapping):
-            screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
-            ensure_valid_jql_before_read(self._config, catalog, screen)
-            plan_issue_windows(self._config, catalog, state, screen)  # before streams are built
+        set_queue_size(self, QUEUE_SIZE)  # one queue: records, partitions, logs
+        resolved = self.resolved_config
+        if catalog is not None and isinstance(resolved, MutableMapping):
+            screen = manifest_screen(self.resolved_manifest, resolved)
+            ensure_valid_jql_before_read(resolved, catalog, screen)
+            plan_issue_windows(resolved, catalog, state, screen)  # before streams are built
+
+    @property
+    def resolved_config(self) -> Mapping[str, Any]:
+        """The config as `ResolveJiraSite` completed it; the streams are built from it."""
+        return transformed_config(self)
 
     def estimate_issues(self, cursor: str | None, logger: logging.Logger) -> int | None:
         """Return Jira's count of the issues a read from `cursor` covers (an ETA), or None.
@@ -66,10 +73,10 @@ class SourceJiraPort(YamlDeclarativeSource):
         answers a wrong token anonymously, with a count of 0) stops the run and gives None, and
         after one nothing is asked.
         """
-        if config_failure_for(self._config.get(RUN_ID)).message is not None:
+        if config_failure_for(self.resolved_config.get(RUN_ID)).message is not None:
             return None
-        config = {**self._config, "deployment": self._config["resolved_deployment"]}
-        screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
+        config = {**self.resolved_config, "deployment": self.resolved_config["resolved_deployment"]}
+        screen = manifest_screen(self.resolved_manifest, self.resolved_config)
         return estimate_issues(config, cursor, logger, screen)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
@@ -80,9 +87,9 @@ class SourceJiraPort(YamlDeclarativeSource):
         status whose message says what to fix.
         """
         try:
-            verify_access(self.resolved_manifest, self._config, self._constructor)
-            screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
-            ensure_valid_jql(self._config, screen)
+            verify_access(self.resolved_manifest, self.resolved_config)
+            screen = manifest_screen(self.resolved_manifest, self.resolved_config)
+            ensure_valid_jql(self.resolved_config, screen)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         except requests.RequestException as error:
@@ -103,16 +110,18 @@ class SourceJiraPort(YamlDeclarativeSource):
         """
         messages = report_failures_plainly(super().read(logger, config, catalog, state))
         if self._pending_ids and reads_issues_incrementally(catalog):
-            read = functools.partial(read_issues_by_id, self.resolved_manifest, self._config)
+            read = functools.partial(
+                read_issues_by_id, self.resolved_manifest, self.resolved_config
+            )
             messages = with_pending_issues(messages, self._pending_ids, read, logger)
-        every = self._config.get("deletion_sweep_every", 1)
+        every = self.resolved_config.get("deletion_sweep_every", 1)
         if not DeletionTracker.applies_to(catalog, every):
             yield from messages
             return
         tracker = DeletionTracker(
             self._known,
             every=every,
-            sweep=functools.partial(list_issue_ids, self.resolved_manifest, self._config),
+            sweep=functools.partial(list_issue_ids, self.resolved_manifest, self.resolved_config),
             logger=logger,
         )
         yield from tracker.track(messages)

@@ -16,6 +16,7 @@ from typing import Any
 
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, AirbyteStateType
 
+from source_jira_port.cdk_compat import state_values
 from source_jira_port.source import SourceJiraPort
 
 
@@ -50,7 +51,7 @@ class StateFile:
         state = self._latest.get(stream)
         if state is None or state.stream is None:
             return None
-        return dict(state.stream.stream_state.__dict__)
+        return state_values(state.stream.stream_state)
 
     def save(self, state: AirbyteStateMessage) -> None:
         """Record a confirmed STATE and write every stream's latest state to the file."""

@@ -31,6 +31,7 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_jira_port.cdk_compat import state_values
 from source_jira_port.cli.config import SyncJob
 from source_jira_port.cli.dryrun import DryRun, OutputFormat
 from source_jira_port.cli.progress import Reporter, Summary, SyncProgress
@@ -192,7 +193,7 @@ class _Sync:
     def _save(self, state: AirbyteStateMessage) -> None:
         assert state.stream is not None
         self.state.save(state)
-        value = dict(state.stream.stream_state.__dict__)
+        value = state_values(state.stream.stream_state)
         self.reporter.checkpoint(state.stream.stream_descriptor.name, value)
 
     def _observe(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:

@@ -38,6 +38,7 @@ from airbyte_cdk.models import (
     Type,
 )
 
+from source_jira_port.cdk_compat import state_values
 from source_jira_port.deletions.known import KnownSet
 from source_jira_port.issues_state import (
     ISSUES,
@@ -195,7 +196,7 @@ class DeletionTracker:
             self._next_encode_at = time.monotonic() + _ENCODE_COST_FACTOR * cost
         blob = issues_blob(self._cursor_state)
         assert blob is not None
-        values = {**blob.__dict__, STATE_KEY: self._encoded}
+        values = {**state_values(blob), STATE_KEY: self._encoded}
         state = with_blob(self._cursor_state, AirbyteStateBlob(values))
         state = dataclasses.replace(
             state, sourceStats=AirbyteStateStats(recordCount=self._unsent_records)

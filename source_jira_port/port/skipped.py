@@ -16,6 +16,8 @@ from typing import Any
 
 from airbyte_cdk.models import AirbyteStateBlob, AirbyteStateMessage, AirbyteStateType
 
+from source_jira_port.cdk_compat import state_values
+
 # The stream state key the source reads the ids from (source_jira_port/pending_retry.py).
 PENDING_RETRY = "pending_retry"
 
@@ -86,7 +88,7 @@ class SkippedRecords:
         if state.type != AirbyteStateType.STREAM or state.stream is None:
             return state
         stream = state.stream.stream_descriptor.name
-        values = dict((state.stream.stream_state or AirbyteStateBlob()).__dict__)
+        values = state_values(state.stream.stream_state)
         values.pop(PENDING_RETRY, None)
         ids = sorted(self._pending[stream], key=_id_order)
         self._echoed[stream] = len(ids)
