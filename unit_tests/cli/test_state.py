@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from source_jira_port.cdk_compat import state_values
 from source_jira_port.cli.state import StateFile, StateFileError, write_atomically
 from source_jira_port.source import SourceJiraPort
 from unit_tests.port.messages import state
@@ -58,7 +59,7 @@ def test_the_file_is_what_the_source_reads_with_state(tmp_path: Path) -> None:
     [read] = SourceJiraPort.read_state(str(tmp_path / "state.json"))
 
     assert read.stream is not None
-    assert read.stream.stream_state.__dict__ == {"updated": "2024-01-05T10:00:00.000000+0000"}
+    assert state_values(read.stream.stream_state) == {"updated": "2024-01-05T10:00:00.000000+0000"}
     reloaded = StateFile(tmp_path / "state.json")
     assert reloaded.load() == [read]
     assert reloaded.cursor("issues") == {"updated": "2024-01-05T10:00:00.000000+0000"}
