@@ -72,8 +72,7 @@ def _stream(**retriever: Any) -> dict[str, Any]:
             "type": "SimpleRetriever",
             "requester": {
                 "type": "HttpRequester",
-                "url_base": _URL,
-                "path": "{{ config['path'] }}",
+                "url": _URL + "/{{ config['path'] }}",
                 "http_method": "GET",
             },
             "record_selector": {
@@ -214,8 +213,7 @@ def test_build_component_builds_a_requester_with_the_config_and_keyword_argument
     requests_mock.get(f"{_URL}/rest/myself", json={"accountId": "a"})
     definition = {
         "type": "HttpRequester",
-        "url_base": "{{ config['url'] }}",
-        "path": "rest/{{ parameters['endpoint'] }}",
+        "url": "{{ config['url'] }}/rest/{{ parameters['endpoint'] }}",
         "http_method": "GET",
         "$parameters": {"endpoint": "myself"},
     }
