@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
 
 # The console script installed next to this interpreter, as users run it.
 SOURCE_COMMAND = [str(Path(sys.executable).with_name("source-jira-port"))]
@@ -20,7 +20,7 @@ SOURCE_COMMAND = [str(Path(sys.executable).with_name("source-jira-port"))]
 
 @pytest.fixture(params=["cloud", "server"])
 def fake_jira(request: pytest.FixtureRequest) -> Iterator[FakeJira]:
-    """A fresh fake Jira of each flavour with the default generated dataset."""
+    """A fresh fake Jira of each deployment with the default generated dataset."""
     with FakeJira(request.param, generate_dataset()) as fake:
         yield fake
 

@@ -9,7 +9,7 @@ import pytest
 
 from integration_tests.conftest import SourceCli, configured_catalog, final_state, records
 from integration_tests.consistency import PAGE, jira_now, latest, offset_read
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_server import FakeJira
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from integration_tests.conftest import (
     of_type,
     records,
 )
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_server import FakeJira
 
 pytestmark = pytest.mark.integration
 

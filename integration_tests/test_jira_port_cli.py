@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import CLOUD_API_TOKEN, FakeJira
-from source_jira_port.sandbox.port_server import FakePort
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import CLOUD_API_TOKEN, FakeJira
+from integration_tests.fakes.port_server import FakePort
 
 pytestmark = pytest.mark.integration
 
@@ -326,7 +326,7 @@ def test_bad_config_files_exit_2_naming_the_key(
 
 
 def test_sandbox_syncs_changes_and_shows_what_changed(tmp_path: Path) -> None:
-    done = jira_port("sandbox", "--flavour", "server", "--issues", "300", "--dir", tmp_path)
+    done = jira_port("sandbox", "--deployment", "server", "--issues", "300", "--dir", tmp_path)
 
     assert done.returncode == 0, done.stderr
     assert "Jira counts 300 issues to read." in done.stderr  # Server's search `total`
@@ -389,14 +389,14 @@ def test_stdout_holds_only_the_entities_during_a_429_storm(
     assert "info: Stream issues: rate_limited, retrying as Jira asks" in done.stderr
 
 
-@pytest.mark.parametrize("flavour", ["cloud", "server"])
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
 def test_a_wrong_jira_password_exits_2_without_a_state_file(
-    tmp_path: Path, port: FakePort, flavour: str
+    tmp_path: Path, port: FakePort, deployment: str
 ) -> None:
-    with FakeJira(flavour, generate_dataset(projects=2, issues=20)) as jira:  # type: ignore[arg-type]
+    with FakeJira(deployment, generate_dataset(projects=2, issues=20)) as jira:  # type: ignore[arg-type]
         config = write_config(tmp_path, jira, port)
         document = yaml.safe_load(config.read_text())
-        secret = "api_token" if flavour == "cloud" else "password"
+        secret = "api_token" if deployment == "cloud" else "password"
         document["jira"]["credentials"][secret] = "wrong-secret"
         config.write_text(yaml.safe_dump(document))
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from integration_tests.conftest import SOURCE_COMMAND, configured_catalog, final_state
-from source_jira_port.sandbox.jira_server import FakeJira
-from source_jira_port.sandbox.port_server import FakePort
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.port_server import FakePort
 
 pytestmark = pytest.mark.integration
 

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus
 
+from integration_tests.fakes.port_server import FakePort
 from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.transport import PortApiError
-from source_jira_port.sandbox.port_server import FakePort
 from unit_tests.port.messages import catalog_json, record, serialize, state, status
 from unit_tests.port.records import bsd6_expected_entity, load_fixture, make_issue, make_project
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.port_server import FakePort
 from integration_tests.test_jira_port_cli import jira_port, summary_of, write_config
 from integration_tests.test_port_destination import _destination
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
-from source_jira_port.sandbox.port_server import FakePort
 from unit_tests.port.messages import record
 from unit_tests.port.records import FIXTURES, load_fixture
 
