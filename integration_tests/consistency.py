@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from integration_tests.conftest import records
 from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.support.messages import records
 
 PAGE = 10
 

@@ -11,7 +11,8 @@ import pytest
 from integration_tests.fakes.jira_data import Deployment, Renderer, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.port_server import FakePort
-from integration_tests.test_jira_port_cli import jira_port, summary_of, write_config
+from integration_tests.support.commands import jira_port, summary_of
+from integration_tests.support.configs import write_config
 from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.mapping import EntityMapper, load_app_config

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from integration_tests.conftest import SourceCli, configured_catalog
 from integration_tests.fakes.jira_data import DONE, STATUSES, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.catalogs import configured_catalog
+from integration_tests.support.commands import SourceCli
 from source_jira_port.port.blueprints import default_blueprints
 
 pytestmark = pytest.mark.integration

@@ -8,13 +8,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from integration_tests.conftest import (
-    SourceCli,
-    configured_catalog,
-    of_type,
-    records,
-)
 from integration_tests.fakes.jira_server import CLOUD_API_TOKEN, SERVER_PASSWORD, FakeJira
+from integration_tests.support.catalogs import configured_catalog
+from integration_tests.support.commands import SourceCli
+from integration_tests.support.messages import of_type, records
 
 pytestmark = pytest.mark.integration
 

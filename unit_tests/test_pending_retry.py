@@ -9,15 +9,9 @@ from typing import Any
 import pytest
 from airbyte_cdk.models import SyncMode, Type
 
-from unit_tests.conftest import (
-    CLOUD_URL,
-    SERVER_URL,
-    cloud_config,
-    issue,
-    query,
-    read_stream,
-    server_config,
-)
+from integration_tests.support.configs import CLOUD_URL, SERVER_URL, cloud_config, server_config
+from integration_tests.support.reads import query, read_stream
+from integration_tests.support.records import search_issue
 
 _SEARCH = {
     "cloud": f"{CLOUD_URL}/rest/api/3/search/jql",
@@ -66,7 +60,7 @@ class FakeSearch:
 
 
 def _issues(*numbers: int) -> dict[str, dict[str, Any]]:
-    return {str(10000 + n): issue(n, _RECENT) for n in numbers}
+    return {str(10000 + n): search_issue(n, _RECENT) for n in numbers}
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "server"])

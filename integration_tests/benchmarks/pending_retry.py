@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 from integration_tests.benchmarks.read_consistency import read_issues
-from integration_tests.conftest import final_state, records
 from integration_tests.fakes.jira_data import generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.support.messages import final_state, records
 
 _BY_ID = re.compile(r"\(id = \d+(?: OR id = \d+)*\)")
 

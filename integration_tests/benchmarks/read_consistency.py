@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from integration_tests.conftest import configured_catalog, final_state, records
 from integration_tests.consistency import jira_now, latest, offset_read
 from integration_tests.fakes.jira_data import generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.support.catalogs import configured_catalog
+from integration_tests.support.messages import final_state, records
 
 _SOURCE = str(Path(sys.executable).with_name("source-jira-port"))
 
