@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from integration_tests.conftest import records
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.support.messages import records
 
 PAGE = 10
 
@@ -27,7 +27,7 @@ def offset_read(fake: FakeJira, jql: str) -> set[int]:
     seen: set[int] = set()
     position: dict[str, Any] = {}
     while True:
-        if fake.flavour == "server":
+        if fake.deployment == "server":
             url, params = "/rest/api/2/search", {"startAt": position.get("startAt", 0)}
         else:
             url, params = "/rest/api/3/search/jql", {"nextPageToken": position.get("token")}

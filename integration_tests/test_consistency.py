@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integration_tests.conftest import SourceCli, configured_catalog, final_state, records
 from integration_tests.consistency import PAGE, jira_now, latest, offset_read
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.support.catalogs import configured_catalog
+from integration_tests.support.commands import SourceCli
+from integration_tests.support.messages import final_state, records
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import (
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import (
     CLOUD_API_TOKEN,
     CLOUD_EMAIL,
     CLOUD_ID,
@@ -440,7 +440,7 @@ def test_server_projects_are_a_plain_array(server: FakeJira) -> None:
 # representations ------------------------------------------------------------------------------
 
 
-def test_flavour_representations(cloud: FakeJira, server: FakeJira) -> None:
+def test_deployment_representations(cloud: FakeJira, server: FakeJira) -> None:
     with_description = next(
         i.key for i in cloud.dataset.issues.values() if i.description and i.assignee
     )
@@ -659,7 +659,7 @@ def test_data_changes(fresh_cloud: FakeJira) -> None:
 
 
 def test_cli_prints_connection_line_and_stops_on_sigterm() -> None:
-    command = "-m source_jira_port.sandbox.jira_server --flavour server --issues 10 --projects 2"
+    command = "-m integration_tests.fakes.jira_server --deployment server --issues 10 --projects 2"
     with subprocess.Popen(
         [sys.executable, *command.split(), "--port", "0", "--seed", "1"],
         cwd=Path(__file__).resolve().parents[1],
@@ -669,7 +669,7 @@ def test_cli_prints_connection_line_and_stops_on_sigterm() -> None:
         try:
             assert process.stdout is not None
             line = json.loads(process.stdout.readline())
-            assert line["flavour"] == "server"
+            assert line["deployment"] == "server"
             assert line["personal_access_token"] == SERVER_PAT
             page = requests.get(
                 f"{line['base_url']}/rest/api/2/search", auth=SERVER_AUTH, timeout=10

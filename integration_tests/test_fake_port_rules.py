@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import requests
 
+from integration_tests.fakes.port_server import FakePort
 from source_jira_port.port.client import EntityError, PortClient
 from source_jira_port.port.transport import PortApiError
-from source_jira_port.sandbox.port_server import FakePort
 
 pytestmark = pytest.mark.integration
 

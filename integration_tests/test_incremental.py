@@ -10,15 +10,10 @@ from typing import Any
 
 import pytest
 
-from integration_tests.conftest import (
-    SOURCE_COMMAND,
-    SourceCli,
-    configured_catalog,
-    final_state,
-    of_type,
-    records,
-)
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.support.catalogs import configured_catalog
+from integration_tests.support.commands import SOURCE_COMMAND, SourceCli
+from integration_tests.support.messages import final_state, of_type, records
 
 pytestmark = pytest.mark.integration
 

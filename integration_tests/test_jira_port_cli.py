@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 import yaml
 
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import CLOUD_API_TOKEN, FakeJira
-from source_jira_port.sandbox.port_server import FakePort
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.commands import JIRA_PORT, events, jira_port, summary_of
+from integration_tests.support.configs import PORT_SECRET, write_config
 
 pytestmark = pytest.mark.integration
 
-CLI = [sys.executable, "-m", "source_jira_port.cli.main"]
-_PORT_SECRET = "port-secret"
 _JIRA_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -35,41 +35,8 @@ def jira() -> Iterator[FakeJira]:
 
 @pytest.fixture
 def port() -> Iterator[FakePort]:
-    with FakePort(client_secret=_PORT_SECRET) as fake:
+    with FakePort(client_secret=PORT_SECRET) as fake:
         yield fake
-
-
-def write_config(folder: Path, jira: FakeJira, port: FakePort, **jira_extra: Any) -> Path:
-    document = {
-        "jira": jira.source_config(start_date="2023-01-01T00:00:00Z", **jira_extra),
-        "port": {
-            "port_client_id": "port-client",
-            "port_client_secret": _PORT_SECRET,
-            "port_base_url": port.base_url,
-        },
-        "state_file": "state.json",
-    }
-    path = folder / "sync.yaml"
-    path.write_text(yaml.safe_dump(document))
-    return path
-
-
-def jira_port(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [*CLI, *map(str, args)], capture_output=True, text=True, timeout=120, check=False
-    )
-    for secret in (CLOUD_API_TOKEN, _PORT_SECRET):
-        assert secret not in done.stdout + done.stderr
-    return done
-
-
-def events(stderr: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stderr.splitlines()]
-
-
-def summary_of(stderr: str) -> dict[str, Any]:
-    [summary] = [e for e in events(stderr) if e["event"] == "summary"]
-    return summary
 
 
 def saved_cursor(folder: Path) -> datetime:
@@ -236,7 +203,7 @@ def test_ctrl_c_exits_130_with_the_state_at_the_last_confirmed_checkpoint(
     with FakeJira("cloud", generate_dataset(projects=2, issues=2000)) as jira:
         config = write_config(tmp_path, jira, port, page_size=10, num_workers=1)
         process = subprocess.Popen(
-            [*CLI, "sync", "--config", str(config), "--log-format", "json"],
+            [*JIRA_PORT, "sync", "--config", str(config), "--log-format", "json"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -313,7 +280,9 @@ def test_bad_config_files_exit_2_naming_the_key(
         path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
         # Started together: each run is mostly the interpreter importing the CDK.
         runs[name] = subprocess.Popen(
-            [*CLI, "sync", "--config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [*JIRA_PORT, "sync", "--config", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
 
     for name, (_, message) in cases.items():
@@ -326,7 +295,7 @@ def test_bad_config_files_exit_2_naming_the_key(
 
 
 def test_sandbox_syncs_changes_and_shows_what_changed(tmp_path: Path) -> None:
-    done = jira_port("sandbox", "--flavour", "server", "--issues", "300", "--dir", tmp_path)
+    done = jira_port("sandbox", "--deployment", "server", "--issues", "300", "--dir", tmp_path)
 
     assert done.returncode == 0, done.stderr
     assert "Jira counts 300 issues to read." in done.stderr  # Server's search `total`
@@ -345,7 +314,7 @@ def test_sandbox_syncs_changes_and_shows_what_changed(tmp_path: Path) -> None:
 
 def test_sandbox_serve_lets_a_user_run_the_sync(tmp_path: Path) -> None:
     server = subprocess.Popen(
-        [*CLI, "sandbox", "--serve", "--issues", "80", "--dir", str(tmp_path)],
+        [*JIRA_PORT, "sandbox", "--serve", "--issues", "80", "--dir", str(tmp_path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -389,14 +358,14 @@ def test_stdout_holds_only_the_entities_during_a_429_storm(
     assert "info: Stream issues: rate_limited, retrying as Jira asks" in done.stderr
 
 
-@pytest.mark.parametrize("flavour", ["cloud", "server"])
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
 def test_a_wrong_jira_password_exits_2_without_a_state_file(
-    tmp_path: Path, port: FakePort, flavour: str
+    tmp_path: Path, port: FakePort, deployment: str
 ) -> None:
-    with FakeJira(flavour, generate_dataset(projects=2, issues=20)) as jira:  # type: ignore[arg-type]
+    with FakeJira(deployment, generate_dataset(projects=2, issues=20)) as jira:  # type: ignore[arg-type]
         config = write_config(tmp_path, jira, port)
         document = yaml.safe_load(config.read_text())
-        secret = "api_token" if flavour == "cloud" else "password"
+        secret = "api_token" if deployment == "cloud" else "password"
         document["jira"]["credentials"][secret] = "wrong-secret"
         config.write_text(yaml.safe_dump(document))
 
@@ -423,7 +392,7 @@ def test_port_refusing_the_credentials_exits_2(
     tmp_path: Path, jira: FakeJira, port: FakePort
 ) -> None:
     config = write_config(tmp_path, jira, port)
-    config.write_text(config.read_text().replace(_PORT_SECRET, "wrong-port-secret"))
+    config.write_text(config.read_text().replace(PORT_SECRET, "wrong-port-secret"))
 
     done = jira_port("sync", "--config", config)
 

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from integration_tests.conftest import SOURCE_COMMAND, configured_catalog, final_state
-from source_jira_port.sandbox.jira_server import FakeJira
-from source_jira_port.sandbox.port_server import FakePort
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.catalogs import configured_catalog
+from integration_tests.support.commands import SOURCE_COMMAND
+from integration_tests.support.messages import final_state
 
 pytestmark = pytest.mark.integration
 

@@ -8,24 +8,25 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from integration_tests.test_jira_port_cli import jira_port, summary_of, write_config
+from integration_tests.fakes.jira_data import Deployment, Renderer, generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.commands import jira_port, summary_of
+from integration_tests.support.configs import write_config
 from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.mapping import EntityMapper, load_app_config
 from source_jira_port.port.validation import EntityValidator
-from source_jira_port.sandbox.jira_data import Flavour, Renderer, generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
-from source_jira_port.sandbox.port_server import FakePort
 
 pytestmark = pytest.mark.integration
 
 
-def _records(flavour: Flavour) -> list[tuple[str, dict[str, Any]]]:
+def _records(deployment: Deployment) -> list[tuple[str, dict[str, Any]]]:
     """Every project and issue of a generated site as the source emits them (top-level copies)."""
     data = generate_dataset(projects=3, issues=400)
-    version = "3" if flavour == "cloud" else "2"
+    version = "3" if deployment == "cloud" else "2"
     site = "https://jira.example.com/jira"
-    renderer = Renderer(data, flavour, version, site, ZoneInfo("Europe/Berlin"))
+    renderer = Renderer(data, deployment, version, site, ZoneInfo("Europe/Berlin"))
     records = [("projects", renderer.project(project)) for project in data.projects]
     for issue in data.issues.values():
         record = renderer.issue(issue, data.field_ids())
@@ -36,11 +37,13 @@ def _records(flavour: Flavour) -> list[tuple[str, dict[str, Any]]]:
     return records
 
 
-@pytest.mark.parametrize("flavour", ["cloud", "server"])
-def test_every_generated_record_maps_to_entities_a_strict_port_accepts(flavour: Flavour) -> None:
-    records = _records(flavour)
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
+def test_every_generated_record_maps_to_entities_a_strict_port_accepts(
+    deployment: Deployment,
+) -> None:
+    records = _records(deployment)
     users = [r["fields"]["assignee"] for _, r in records if r.get("fields", {}).get("assignee")]
-    if flavour == "cloud":
+    if deployment == "cloud":
         hidden = {u["accountId"] for u in users if "emailAddress" not in u}
         assert 0.25 < len(hidden) / len({u["accountId"] for u in users}) < 0.45
     else:
@@ -73,16 +76,16 @@ def test_every_generated_record_maps_to_entities_a_strict_port_accepts(flavour: 
     escaped = {"edsger dijkstra": "edsger=20dijkstra", "f.allen=ibm#1": "f.allen=3Dibm=231"}
     assert set(stored_users) >= {escaped.get(p, p) for p in people}
     creators = [e["properties"]["creator"] for e in entities["jiraIssue"]]
-    assert None in creators if flavour == "cloud" else None not in creators
+    assert None in creators if deployment == "cloud" else None not in creators
     assert all(c is None or c.endswith("@example.com") for c in creators)
 
 
-@pytest.mark.parametrize("flavour", ["cloud", "server"])
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
 def test_first_sync_into_a_strict_empty_port_writes_everything_and_counts_placeholders(
-    tmp_path: Path, flavour: Flavour
+    tmp_path: Path, deployment: Deployment
 ) -> None:
     dataset = generate_dataset(projects=3, issues=300)
-    with FakeJira(flavour, dataset) as jira, FakePort(client_secret="port-secret") as port:
+    with FakeJira(deployment, dataset) as jira, FakePort(client_secret="port-secret") as port:
         config = write_config(tmp_path, jira, port)
         done = jira_port("sync", "--config", config, "--log-format", "json")
         issues, projects = port.entities("jiraIssue"), port.entities("jiraProject")

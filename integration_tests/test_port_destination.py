@@ -2,58 +2,38 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import subprocess
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus
+from airbyte_cdk.models import AirbyteStreamStatus
 
+from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.commands import DestinationRun, destination
+from integration_tests.support.configs import PORT_SECRET, port_config
+from integration_tests.support.messages import record, state, status
+from integration_tests.support.records import (
+    bsd6_expected_entity,
+    load_fixture,
+    make_issue,
+    make_project,
+)
 from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.transport import PortApiError
-from source_jira_port.sandbox.port_server import FakePort
-from unit_tests.port.messages import catalog_json, record, serialize, state, status
-from unit_tests.port.records import bsd6_expected_entity, load_fixture, make_issue, make_project
 
 pytestmark = pytest.mark.integration
 
 _REPO = Path(__file__).resolve().parents[1]
-_SECRET = "port-secret"
-_INCREMENTAL = (("projects", "append"), ("issues", "append_dedup"))
 _STARTED, _COMPLETE = AirbyteStreamStatus.STARTED, AirbyteStreamStatus.COMPLETE
-
-
-@dataclasses.dataclass
-class Run:
-    returncode: int
-    messages: list[dict[str, Any]]
-    stdout: str
-
-    def states(self) -> list[dict[str, Any]]:
-        return [m["state"]["stream"]["stream_state"] for m in self.messages if m["type"] == "STATE"]
-
-    def logs(self, level: str) -> list[str]:
-        return [
-            m["log"]["message"]
-            for m in self.messages
-            if m["type"] == "LOG" and m["log"]["level"] == level
-        ]
-
-    def error(self) -> dict[str, Any]:
-        [trace] = [m["trace"] for m in self.messages if m["type"] == "TRACE"]
-        return dict(trace["error"])
 
 
 @pytest.fixture
 def port() -> Iterator[FakePort]:
-    with FakePort(client_secret=_SECRET) as fake:
+    with FakePort(client_secret=PORT_SECRET) as fake:
         yield fake
 
 
@@ -62,41 +42,6 @@ def seeded_port(port: FakePort) -> FakePort:
     for blueprint in default_blueprints().values():
         port.add_blueprint(blueprint)
     return port
-
-
-def _config(port: FakePort, **overrides: Any) -> dict[str, Any]:
-    return {
-        "port_client_id": "port-client",
-        "port_client_secret": _SECRET,
-        "port_base_url": port.base_url,
-        **overrides,
-    }
-
-
-def _destination(
-    tmp_path: Path,
-    command: str,
-    config: dict[str, Any],
-    messages: Sequence[AirbyteMessage] = (),
-    streams: Sequence[tuple[str, str]] = _INCREMENTAL,
-) -> Run:
-    (tmp_path / "c.json").write_text(json.dumps(config))
-    (tmp_path / "cat.json").write_text(json.dumps(catalog_json(*streams)))
-    args = [command, "--config", str(tmp_path / "c.json")]
-    if command == "write":
-        args += ["--catalog", str(tmp_path / "cat.json")]
-    completed = subprocess.run(
-        [sys.executable, "-m", "source_jira_port.port.run", *args],
-        input="".join(serialize(message) + "\n" for message in messages),
-        capture_output=True,
-        text=True,
-        cwd=_REPO,
-        timeout=120,
-        check=False,
-    )
-    assert _SECRET not in completed.stdout + completed.stderr
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    return Run(completed.returncode, [json.loads(line) for line in lines], completed.stdout)
 
 
 def test_write_creates_blueprints_and_maps_jira_records_field_by_field(
@@ -110,7 +55,7 @@ def test_write_creates_blueprints_and_maps_jira_records_field_by_field(
         state("issues", {"updated": "2024-03-22T11:58:25.927+0200"}),
     ]
 
-    run = _destination(tmp_path, "write", _config(port), messages)
+    run = destination(tmp_path, "write", port_config(port), messages)
 
     assert run.returncode == 0, run.stdout
     assert run.states() == [
@@ -160,8 +105,8 @@ def test_upserts_merge_and_keep_properties_maintained_in_port(
         "jiraIssue", {"identifier": "ACME-1", "properties": {"owner": "team-a", "status": "x"}}
     )
 
-    run = _destination(
-        tmp_path, "write", _config(seeded_port), [record("issues", make_issue("ACME-1"))]
+    run = destination(
+        tmp_path, "write", port_config(seeded_port), [record("issues", make_issue("ACME-1"))]
     )
 
     assert run.returncode == 0, run.stdout
@@ -182,7 +127,7 @@ def test_crash_mid_write_then_resume_from_the_last_echoed_state(
     ]
     seeded_port.fail(500, times=None, path="/entities/bulk$", after=1, headers={"Retry-After": "0"})
 
-    crashed = _destination(tmp_path, "write", _config(seeded_port), [*head, *tail])
+    crashed = destination(tmp_path, "write", port_config(seeded_port), [*head, *tail])
 
     assert crashed.returncode != 0
     assert crashed.states() == [{"updated": "1"}]
@@ -190,7 +135,7 @@ def test_crash_mid_write_then_resume_from_the_last_echoed_state(
     assert set(seeded_port.entities("jiraIssue")) == {"ACME-1"}
 
     seeded_port.clear_faults()
-    resumed = _destination(tmp_path, "write", _config(seeded_port), tail)
+    resumed = destination(tmp_path, "write", port_config(seeded_port), tail)
 
     assert resumed.returncode == 0, resumed.stdout
     assert resumed.states() == [{"updated": "2"}, {"updated": "3"}]
@@ -204,7 +149,7 @@ def test_rate_limits_and_expired_tokens_are_absorbed(seeded_port: FakePort, tmp_
     seeded_port.fail(401, times=1, path="/entities/bulk$")
     messages = [record("issues", make_issue("ACME-1")), state("issues", {"updated": "1"})]
 
-    run = _destination(tmp_path, "write", _config(seeded_port), messages)
+    run = destination(tmp_path, "write", port_config(seeded_port), messages)
 
     assert run.returncode == 0, run.stdout
     assert run.states() == [{"updated": "1"}]
@@ -231,7 +176,7 @@ def test_relation_targets_written_later_in_the_checkpoint_when_not_auto_created(
         state("issues", {}),
     ]
 
-    run = _destination(tmp_path, "write", _config(seeded_port, mapping=mapping), messages)
+    run = destination(tmp_path, "write", port_config(seeded_port, mapping=mapping), messages)
 
     assert run.returncode == 0, run.stdout
     assert run.states() == [{}]
@@ -251,9 +196,9 @@ def test_overwrite_sync_deletes_entities_jira_no_longer_has(
         state("issues", {"__ab_no_cursor_state_message": True}),
         status("issues", _COMPLETE),
     ]
-    config = _config(seeded_port, delete_missing_entities=True)
+    config = port_config(seeded_port, delete_missing_entities=True)
 
-    run = _destination(tmp_path, "write", config, messages, streams=[("issues", "overwrite")])
+    run = destination(tmp_path, "write", config, messages, streams=[("issues", "overwrite")])
 
     assert run.returncode == 0, run.stdout
     assert set(seeded_port.entities("jiraIssue")) == {"ACME-1", "ACME-2", "ACME-3"}
@@ -269,9 +214,9 @@ def test_overwrite_sync_without_complete_status_deletes_nothing(
 ) -> None:
     seeded_port.add_entity("jiraIssue", {"identifier": "ACME-GONE"})
     messages = [status("issues", _STARTED), record("issues", make_issue("ACME-1"))]
-    config = _config(seeded_port, delete_missing_entities=True)
+    config = port_config(seeded_port, delete_missing_entities=True)
 
-    run = _destination(tmp_path, "write", config, messages, streams=[("issues", "overwrite")])
+    run = destination(tmp_path, "write", config, messages, streams=[("issues", "overwrite")])
 
     assert run.returncode == 0, run.stdout
     assert "ACME-GONE" in seeded_port.entities("jiraIssue")
@@ -288,7 +233,7 @@ def test_invalid_record_fails_the_write_naming_key_and_reason(
         state("issues", {"updated": "2"}),
     ]
 
-    run = _destination(tmp_path, "write", _config(seeded_port), messages)
+    run = destination(tmp_path, "write", port_config(seeded_port), messages)
 
     assert run.returncode != 0
     assert run.states() == [{"updated": "1"}]
@@ -305,7 +250,9 @@ def test_invalid_record_is_skipped_with_an_error_log(seeded_port: FakePort, tmp_
         state("issues", {"updated": "1"}),
     ]
 
-    run = _destination(tmp_path, "write", _config(seeded_port, on_invalid_record="skip"), messages)
+    run = destination(
+        tmp_path, "write", port_config(seeded_port, on_invalid_record="skip"), messages
+    )
 
     assert run.returncode == 0, run.stdout
     assert run.states() == [{"updated": "1"}]
@@ -326,9 +273,9 @@ def test_ports_rule_is_named_in_the_trace_and_the_log(
     seeded_port.add_blueprint(issue)
     messages = [record("issues", make_issue("ACME-1")), state("issues", {"updated": "1"})]
 
-    failed = _destination(tmp_path, "write", _config(seeded_port), messages)
-    skipped = _destination(
-        tmp_path, "write", _config(seeded_port, on_invalid_record="skip"), messages
+    failed = destination(tmp_path, "write", port_config(seeded_port), messages)
+    skipped = destination(
+        tmp_path, "write", port_config(seeded_port, on_invalid_record="skip"), messages
     )
 
     rule = "entity: must have required property 'team' [required]"
@@ -340,13 +287,13 @@ def test_ports_rule_is_named_in_the_trace_and_the_log(
     assert log.startswith("Skipped record ACME-1 of stream issues:") and log.endswith(rule)
 
 
-def _connection_status(run: Run) -> dict[str, Any]:
+def _connection_status(run: DestinationRun) -> dict[str, Any]:
     [message] = [m for m in run.messages if m["type"] == "CONNECTION_STATUS"]
     return dict(message["connectionStatus"])
 
 
 def test_check_succeeds_with_good_credentials(port: FakePort, tmp_path: Path) -> None:
-    result = _connection_status(_destination(tmp_path, "check", _config(port)))
+    result = _connection_status(destination(tmp_path, "check", port_config(port)))
 
     assert result == {"status": "SUCCEEDED"}
     assert port.blueprint("jiraIssue") is None  # check never creates anything
@@ -354,7 +301,7 @@ def test_check_succeeds_with_good_credentials(port: FakePort, tmp_path: Path) ->
 
 def test_check_fails_with_credentials_of_another_region(tmp_path: Path) -> None:
     with FakePort(client_id="eu-client", client_secret="eu-secret") as eu_port:
-        result = _connection_status(_destination(tmp_path, "check", _config(eu_port)))
+        result = _connection_status(destination(tmp_path, "check", port_config(eu_port)))
 
     assert result["status"] == "FAILED"
     assert "did not accept the credentials (HTTP 401: invalid_credentials" in result["message"]
@@ -382,7 +329,7 @@ def test_check_fails_with_a_url_that_is_not_port(port: FakePort, tmp_path: Path)
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         result = _connection_status(
-            _destination(tmp_path, "check", _config(port, port_base_url=url))
+            destination(tmp_path, "check", port_config(port, port_base_url=url))
         )
     finally:
         server.shutdown()
@@ -393,7 +340,7 @@ def test_check_fails_with_a_url_that_is_not_port(port: FakePort, tmp_path: Path)
 
 
 def _client(port: FakePort) -> PortClient:
-    return PortClient(port.base_url, "port-client", _SECRET, sleep=lambda _: None)
+    return PortClient(port.base_url, "port-client", PORT_SECRET, sleep=lambda _: None)
 
 
 def test_fake_port_enforces_bulk_limits(seeded_port: FakePort) -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests.test_jira_port_cli import jira_port, summary_of, write_config
-from integration_tests.test_port_destination import _destination
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
-from source_jira_port.sandbox.port_server import FakePort
-from unit_tests.port.messages import record
-from unit_tests.port.records import FIXTURES, load_fixture
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.commands import destination, jira_port, summary_of
+from integration_tests.support.configs import write_config
+from integration_tests.support.messages import record
+from integration_tests.support.records import FIXTURES, load_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +53,8 @@ def test_destination_check_and_write_fail_on_the_old_built_in_blueprints(tmp_pat
             "port_client_secret": _PORT_SECRET,
             "port_base_url": port.base_url,
         }
-        check = _destination(tmp_path, "check", config)
-        write = _destination(tmp_path, "write", config, messages)
+        check = destination(tmp_path, "check", config)
+        write = destination(tmp_path, "write", config, messages)
         entity_calls = port.calls(path="/entities")
 
     [status] = [m["connectionStatus"] for m in check.messages if m["type"] == "CONNECTION_STATUS"]

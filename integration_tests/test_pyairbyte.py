@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from integration_tests.conftest import SOURCE_COMMAND
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.support.commands import SOURCE_COMMAND
 
 # PyAirbyte reads this when it is imported: without it, get_source() asks Airbyte's registry.
 os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")

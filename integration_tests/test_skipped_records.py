@@ -1,7 +1,7 @@
 """Records Port refuses under `on_invalid_record: skip` are retried by id until Port takes them.
 
 End to end: the real `jira-port sync` and `source-jira-port read` against the fake Jira (both
-flavours) and the fake Port. Port refuses the issues in status Done while its `jiraIssue`
+deployments) and the fake Port. Port refuses the issues in status Done while its `jiraIssue`
 blueprint allows only the other statuses (an `enum`), as a blueprint a user tightened would.
 """
 
@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from integration_tests.conftest import SourceCli, configured_catalog
+from integration_tests.fakes.jira_data import DONE, STATUSES, generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.catalogs import configured_catalog
+from integration_tests.support.commands import SourceCli
 from source_jira_port.port.blueprints import default_blueprints
-from source_jira_port.sandbox.jira_data import DONE, STATUSES, generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
-from source_jira_port.sandbox.port_server import FakePort
 
 pytestmark = pytest.mark.integration
 

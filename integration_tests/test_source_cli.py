@@ -8,13 +8,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from integration_tests.conftest import (
-    SourceCli,
-    configured_catalog,
-    of_type,
-    records,
-)
-from source_jira_port.sandbox.jira_server import CLOUD_API_TOKEN, SERVER_PASSWORD, FakeJira
+from integration_tests.fakes.jira_server import CLOUD_API_TOKEN, SERVER_PASSWORD, FakeJira
+from integration_tests.support.catalogs import configured_catalog
+from integration_tests.support.commands import SourceCli
+from integration_tests.support.messages import of_type, records
 
 pytestmark = pytest.mark.integration
 
@@ -102,7 +99,7 @@ def test_check_rejects_a_wrong_secret_without_printing_it(
 ) -> None:
     config = fake_jira.source_config()
     wrong = "wrong-secret-value"
-    secret_key = "api_token" if fake_jira.flavour == "cloud" else "password"
+    secret_key = "api_token" if fake_jira.deployment == "cloud" else "password"
     config["credentials"][secret_key] = wrong
 
     code, messages, stderr = source_cli.run("check", config)
@@ -168,7 +165,7 @@ def test_records_validate_against_the_shipped_schemas(
         for i in records(messages, "issues")
         if i["fields"]["description"]
     )
-    assert isinstance(description, dict if fake_jira.flavour == "cloud" else str)
+    assert isinstance(description, dict if fake_jira.deployment == "cloud" else str)
 
 
 def test_read_limits_to_configured_projects_and_jql(
@@ -244,7 +241,7 @@ def test_a_wrong_password_costs_at_most_one_request_per_worker_and_no_state(
     source_cli: SourceCli, fake_jira: FakeJira, incremental: bool
 ) -> None:
     config = fake_jira.source_config(num_workers=3, start_date="2000-01-01T00:00:00Z")
-    secret = "api_token" if fake_jira.flavour == "cloud" else "password"
+    secret = "api_token" if fake_jira.deployment == "cloud" else "password"
     config["credentials"] = {**config["credentials"], secret: "not-the-secret"}
     state = [
         {

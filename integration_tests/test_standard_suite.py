@@ -10,7 +10,7 @@ import pytest
 from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_server import FakeJira
 from source_jira_port.source import SourceJiraPort
 
 pytestmark = pytest.mark.integration
@@ -22,9 +22,9 @@ _PLACEHOLDER_HOSTS = {
 
 
 @functools.cache
-def _fake_jira_url(flavour: str) -> str:
-    """One fake per flavour for the session: scenarios are built while tests are collected."""
-    fake = FakeJira(flavour).start()  # type: ignore[arg-type]
+def _fake_jira_url(deployment: str) -> str:
+    """One fake per deployment for the session: scenarios are built while tests are collected."""
+    fake = FakeJira(deployment).start()  # type: ignore[arg-type]
     atexit.register(fake.stop)
     return fake.base_url
 
@@ -33,11 +33,11 @@ def _with_live_fake(scenario: ConnectorTestScenario) -> ConnectorTestScenario:
     config: dict[str, Any] = scenario.get_config_dict(
         connector_root=TestStandardSuite.get_connector_root_dir(), empty_if_missing=True
     )
-    flavour = _PLACEHOLDER_HOSTS.get(config.get("jira_url", ""))
-    if flavour is None:
+    deployment = _PLACEHOLDER_HOSTS.get(config.get("jira_url", ""))
+    if deployment is None:
         return scenario
     return scenario.model_copy(
-        update={"config_dict": config | {"jira_url": _fake_jira_url(flavour)}}
+        update={"config_dict": config | {"jira_url": _fake_jira_url(deployment)}}
     )
 
 

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import requests
 
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.jira_webhooks import ADMIN_API, DATA_CENTER_10_API, Delivery
+from integration_tests.fakes.port_server import FakePort
 from source_jira_port.cli.main import main as jira_port
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
-from source_jira_port.sandbox.jira_webhooks import ADMIN_API, DATA_CENTER_10_API, Delivery
-from source_jira_port.sandbox.port_server import FakePort
 from source_jira_port.webhooks.config import WebhookSettings
 from source_jira_port.webhooks.register import register_webhook
 from source_jira_port.webhooks.server import Receiver
@@ -106,9 +106,9 @@ class Setup:
 
 
 @contextlib.contextmanager
-def _running(flavour: str, folder: Path) -> Iterator[Setup]:
+def _running(deployment: str, folder: Path) -> Iterator[Setup]:
     dataset = generate_dataset(projects=2, issues=12)
-    with FakeJira(flavour, dataset) as jira, FakePort(_PORT_ID, _PORT_SECRET) as port:
+    with FakeJira(deployment, dataset) as jira, FakePort(_PORT_ID, _PORT_SECRET) as port:
         setup = Setup(jira, port, folder)
         try:
             yield setup
@@ -146,7 +146,7 @@ def test_created_updated_and_deleted_issues_reach_port(setup: Setup) -> None:
     _eventually(lambda: (setup.issue(key) or {}).get("properties", {}).get("status") == "Done")
     user = setup.jira.dataset.user("alant")
     assignee = setup.issue(key)["relations"]["assignee"]  # type: ignore[index]
-    assert assignee == (user.key if setup.jira.flavour == "server" else user.account_id)
+    assert assignee == (user.key if setup.jira.deployment == "server" else user.account_id)
 
     deleted = setup.jira.webhooks.issue_event("jira:issue_deleted", key)
     setup.jira.delete_issue(key)
@@ -287,7 +287,7 @@ def test_project_events_update_and_delete_projects(server_setup: Setup) -> None:
 
 
 @pytest.mark.parametrize(
-    ("flavour", "version", "api"),
+    ("deployment", "version", "api"),
     [
         ("server", (9, 12, 2), ADMIN_API),
         ("server", (10, 3, 1), DATA_CENTER_10_API),
@@ -295,9 +295,9 @@ def test_project_events_update_and_delete_projects(server_setup: Setup) -> None:
     ],
 )
 def test_registration_is_idempotent_and_signs_deliveries(
-    tmp_path: Path, flavour: str, version: tuple[int, int, int] | None, api: str
+    tmp_path: Path, deployment: str, version: tuple[int, int, int] | None, api: str
 ) -> None:
-    with _running(flavour, tmp_path) as setup:
+    with _running(deployment, tmp_path) as setup:
         jira, url = setup.jira, setup.receiver.webhook_url
         if version:
             jira.server_version = version

@@ -64,7 +64,7 @@ EOF
 export CONTAINERS_CONF=$WORK/containers.conf
 
 # The fakes and the standard suite run on the host, from the project's venv (scripts/test.sh).
-if ! .venv/bin/python -c 'import pytest, source_jira_port.sandbox' 2>/dev/null; then
+if ! .venv/bin/python -c 'import pytest, integration_tests.fakes' 2>/dev/null; then
   phase "host venv for the fakes and the standard suite"
   python3 -m venv .venv
   .venv/bin/python -m pip install --quiet -e '.[dev]'
@@ -146,9 +146,9 @@ chmod 755 "$WORK" "$DATA"
 
 phase "fakes: Jira Cloud, Jira Server, Port"
 fake_args=(--issues "$ISSUES" --projects "$PROJECTS")
-start_fake jira-cloud source_jira_port.sandbox.jira_server --flavour cloud "${fake_args[@]}"
-start_fake jira-server source_jira_port.sandbox.jira_server --flavour server "${fake_args[@]}"
-start_fake port source_jira_port.sandbox.port_server
+start_fake jira-cloud integration_tests.fakes.jira_server --deployment cloud "${fake_args[@]}"
+start_fake jira-server integration_tests.fakes.jira_server --deployment server "${fake_args[@]}"
+start_fake port integration_tests.fakes.port_server
 PORT_PID=${FAKE_PIDS[-1]}
 
 # The acceptance configs with the live fakes' URLs, an incremental catalog, the Port config.
@@ -157,10 +157,10 @@ import json, sys
 from pathlib import Path
 
 work, data = Path(sys.argv[1]), Path(sys.argv[2])
-for flavour in ("cloud", "server"):
-    fake = json.loads((work / f"jira-{flavour}.out").read_text().splitlines()[0])
-    config = json.loads(Path(f"integration_tests/{flavour}_config.json").read_text())
-    (data / f"{flavour}.json").write_text(json.dumps(config | {"jira_url": fake["base_url"]}))
+for deployment in ("cloud", "server"):
+    fake = json.loads((work / f"jira-{deployment}.out").read_text().splitlines()[0])
+    config = json.loads(Path(f"integration_tests/{deployment}_config.json").read_text())
+    (data / f"{deployment}.json").write_text(json.dumps(config | {"jira_url": fake["base_url"]}))
 streams = []
 for name in ("projects", "issues"):
     incremental = name == "issues"
@@ -279,32 +279,32 @@ print(json.dumps([json.loads(line) for line in open(sys.argv[1])
                   if line.startswith("{") and json.loads(line)["type"] == "STATE"]))' "$1" >"$2"
 }
 
-for flavour in cloud server; do
-  out=$WORK/$flavour
-  phase "source ($flavour): spec, check, discover, read"
+for deployment in cloud server; do
+  out=$WORK/$deployment
+  phase "source ($deployment): spec, check, discover, read"
   run_image "$out-spec.jsonl" -- spec || fail "spec exited $?: $(tail -3 "$out-spec.jsonl.err")"
   expect_messages "$out-spec.jsonl" spec
-  run_image "$out-check.jsonl" -- check --config "/data/$flavour.json" ||
-    fail "check ($flavour) exited non-zero: $(tail -3 "$out-check.jsonl.err")"
+  run_image "$out-check.jsonl" -- check --config "/data/$deployment.json" ||
+    fail "check ($deployment) exited non-zero: $(tail -3 "$out-check.jsonl.err")"
   expect_messages "$out-check.jsonl" check
-  run_image "$out-discover.jsonl" -- discover --config "/data/$flavour.json" ||
-    fail "discover ($flavour) exited non-zero: $(tail -3 "$out-discover.jsonl.err")"
+  run_image "$out-discover.jsonl" -- discover --config "/data/$deployment.json" ||
+    fail "discover ($deployment) exited non-zero: $(tail -3 "$out-discover.jsonl.err")"
   expect_messages "$out-discover.jsonl" discover
-  run_image "$out-read.jsonl" -- read --config "/data/$flavour.json" \
+  run_image "$out-read.jsonl" -- read --config "/data/$deployment.json" \
     --catalog /data/catalog.json ||
-    fail "read ($flavour) exited non-zero: $(tail -3 "$out-read.jsonl.err")"
-  if [[ $flavour == cloud ]]; then
+    fail "read ($deployment) exited non-zero: $(tail -3 "$out-read.jsonl.err")"
+  if [[ $deployment == cloud ]]; then
     expect_messages "$out-read.jsonl" read "$PROJECTS" "$ISSUES" # every project and issue
   else
     expect_messages "$out-read.jsonl" read 1 1 # the config's project filter: some of them
   fi
 
-  phase "source ($flavour): read again from the first read's state"
-  expect_messages "$out-read.jsonl" state >"$DATA/$flavour-state.json"
-  chmod 644 "$DATA/$flavour-state.json"
-  run_image "$out-read2.jsonl" -- read --config "/data/$flavour.json" \
-    --catalog /data/catalog.json --state "/data/$flavour-state.json" ||
-    fail "incremental read ($flavour) exited non-zero: $(tail -3 "$out-read2.jsonl.err")"
+  phase "source ($deployment): read again from the first read's state"
+  expect_messages "$out-read.jsonl" state >"$DATA/$deployment-state.json"
+  chmod 644 "$DATA/$deployment-state.json"
+  run_image "$out-read2.jsonl" -- read --config "/data/$deployment.json" \
+    --catalog /data/catalog.json --state "/data/$deployment-state.json" ||
+    fail "incremental read ($deployment) exited non-zero: $(tail -3 "$out-read2.jsonl.err")"
   expect_messages "$out-read2.jsonl" read 1 0 $((ISSUES / 10)) # the cursor is inclusive: a few at most
 done
 

@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e .
-.venv/bin/jira-port sandbox "$@"
+# The fakes are in this checkout (integration_tests/fakes), not in the installed package.
+PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" .venv/bin/jira-port sandbox "$@"

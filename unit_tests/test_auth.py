@@ -3,15 +3,15 @@ from typing import Any
 
 import pytest
 
-from source_jira_port.site import authorization_header
-from unit_tests.conftest import (
+from integration_tests.support.configs import (
     CLOUD_URL,
     SECRET,
     SERVER_URL,
     cloud_config,
-    read_stream,
     server_config,
 )
+from integration_tests.support.reads import read_stream
+from source_jira_port.site import authorization_header
 
 
 def _basic(user: str, password: str) -> str:

@@ -5,8 +5,14 @@ import pytest
 import requests
 from airbyte_cdk.models import Status
 
+from integration_tests.support.configs import (
+    CLOUD_URL,
+    SECRET,
+    SERVER_URL,
+    cloud_config,
+    server_config,
+)
 from source_jira_port.source import SourceJiraPort
-from unit_tests.conftest import CLOUD_URL, SECRET, SERVER_URL, cloud_config, server_config
 
 _LOGGER = logging.getLogger("test")
 

@@ -6,9 +6,9 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
+from integration_tests.support.configs import SECRET, cloud_config
 from source_jira_port.config_problems import source_config_problems
 from source_jira_port.source import SourceJiraPort
-from unit_tests.conftest import SECRET, cloud_config
 
 
 @pytest.mark.parametrize(

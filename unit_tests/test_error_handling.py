@@ -7,15 +7,15 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
-from source_jira_port.rate_limit import pause_for
-from unit_tests.conftest import (
+from integration_tests.support.configs import (
     CLOUD_URL,
     SECRET,
     SERVER_URL,
     cloud_config,
-    read_stream,
     server_config,
 )
+from integration_tests.support.reads import read_stream
+from source_jira_port.rate_limit import pause_for
 
 _CLOUD_PROJECTS = f"{CLOUD_URL}/rest/api/3/project/search"
 _SERVER_PROJECTS = f"{SERVER_URL}/rest/api/2/project"

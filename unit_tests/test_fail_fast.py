@@ -9,9 +9,9 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.state_builder import StateBuilder
 from airbyte_cdk.utils import AirbyteTracedException
 
+from integration_tests.support.configs import CLOUD_URL, SERVER_URL, cloud_config, server_config
 from source_jira_port.failed_read import report_failures_plainly
 from source_jira_port.source import SourceJiraPort
-from unit_tests.conftest import CLOUD_URL, SERVER_URL, cloud_config, server_config
 
 _CLOUD_SEARCH = f"{CLOUD_URL}/rest/api/3/search/jql"
 _CLOUD_PROJECTS = f"{CLOUD_URL}/rest/api/3/project/search"

@@ -8,15 +8,9 @@ from typing import Any
 
 from airbyte_cdk.models import SyncMode
 
-from unit_tests.conftest import (
-    CLOUD_URL,
-    SERVER_URL,
-    cloud_config,
-    issue,
-    query,
-    read_stream,
-    server_config,
-)
+from integration_tests.support.configs import CLOUD_URL, SERVER_URL, cloud_config, server_config
+from integration_tests.support.reads import query, read_stream
+from integration_tests.support.records import search_issue
 
 _CLOUD_SEARCH = f"{CLOUD_URL}/rest/api/3/search/jql"
 _SERVER_SEARCH = f"{SERVER_URL}/rest/api/2/search"
@@ -127,7 +121,7 @@ def _recent(seconds_ago: int) -> str:
 def test_pages_follow_updated_then_id_through_a_bulk_edit_cluster(requests_mock: Any) -> None:
     """Twelve issues share one `updated` millisecond; pages of five walk them by id."""
     cluster = _recent(3600)
-    issues = [issue(n, cluster) for n in range(1, 13)] + [issue(20, _recent(1800))]
+    issues = [search_issue(n, cluster) for n in range(1, 13)] + [search_issue(20, _recent(1800))]
     search = requests_mock.get(_CLOUD_SEARCH, json=_serve_by_key_set(issues, 5, cloud=True))
 
     output = read_stream(cloud_config(**_RECENT, page_size=5), "issues")
@@ -153,7 +147,7 @@ def test_pages_follow_updated_then_id_through_a_bulk_edit_cluster(requests_mock:
 def test_server_pages_by_key_set_when_the_server_clamps_and_stops_on_total(
     requests_mock: Any,
 ) -> None:
-    issues = [issue(n, _recent(3000 - n * 100)) for n in range(1, 6)]
+    issues = [search_issue(n, _recent(3000 - n * 100)) for n in range(1, 6)]
     search = requests_mock.get(_SERVER_SEARCH, json=_serve_by_key_set(issues, 2, cloud=False))
 
     output = read_stream(server_config(**_RECENT), "issues")
@@ -163,7 +157,7 @@ def test_server_pages_by_key_set_when_the_server_clamps_and_stops_on_total(
 
 
 def test_a_short_cloud_page_is_not_the_end(requests_mock: Any) -> None:
-    issues = [issue(n, _recent(3000 - n * 100)) for n in range(1, 4)]
+    issues = [search_issue(n, _recent(3000 - n * 100)) for n in range(1, 4)]
     search = requests_mock.get(_CLOUD_SEARCH, json=_serve_by_key_set(issues, 1, cloud=True))
     output = read_stream(cloud_config(**_RECENT, page_size=50), "issues")
     assert len(output.records) == 3
@@ -177,7 +171,7 @@ def test_records_carry_cursor_and_project_at_top_level(requests_mock: Any) -> No
             "startAt": 0,
             "maxResults": 50,
             "total": 1,
-            "issues": [issue(7, "2099-01-01T10:00:00.123+0200")],
+            "issues": [search_issue(7, "2099-01-01T10:00:00.123+0200")],
         },
     )
     data = read_stream(server_config(**_RECENT), "issues").records[0].record.data

@@ -9,16 +9,10 @@ from typing import Any
 import pytest
 from airbyte_cdk.models import SyncMode, Type
 
+from integration_tests.support.configs import CLOUD_URL, SERVER_URL, cloud_config, server_config
+from integration_tests.support.reads import query, read_stream
+from integration_tests.support.records import search_issue
 from source_jira_port.cdk_compat import state_values
-from unit_tests.conftest import (
-    CLOUD_URL,
-    SERVER_URL,
-    cloud_config,
-    issue,
-    query,
-    read_stream,
-    server_config,
-)
 
 _SEARCH = {
     "cloud": f"{CLOUD_URL}/rest/api/3/search/jql",
@@ -37,9 +31,9 @@ class FakeSearch:
     "A value with ID '…' does not exist for the field 'id'."; other queries find nothing.
     """
 
-    def __init__(self, existing: dict[str, dict[str, Any]], flavour: str) -> None:
+    def __init__(self, existing: dict[str, dict[str, Any]], deployment: str) -> None:
         self.existing = existing
-        self.flavour = flavour
+        self.deployment = deployment
         self.by_id: list[list[str]] = []
 
     def __call__(self, request: Any, context: Any) -> dict[str, Any]:
@@ -61,25 +55,25 @@ class FakeSearch:
         return self._page([self.existing[i] for i in ids])
 
     def _page(self, issues: list[dict[str, Any]]) -> dict[str, Any]:
-        if self.flavour == "cloud":
+        if self.deployment == "cloud":
             return {"issues": issues, "isLast": True}
         return {"issues": issues, "startAt": 0, "maxResults": 100, "total": len(issues)}
 
 
 def _issues(*numbers: int) -> dict[str, dict[str, Any]]:
-    return {str(10000 + n): issue(n, _RECENT) for n in numbers}
+    return {str(10000 + n): search_issue(n, _RECENT) for n in numbers}
 
 
-@pytest.mark.parametrize("flavour", ["cloud", "server"])
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
 def test_pending_ids_are_read_again_before_the_first_issues_state(
-    requests_mock: Any, flavour: str
+    requests_mock: Any, deployment: str
 ) -> None:
-    search = FakeSearch(_issues(1, 2), flavour)
-    endpoint = requests_mock.get(_SEARCH[flavour], json=search)
+    search = FakeSearch(_issues(1, 2), deployment)
+    endpoint = requests_mock.get(_SEARCH[deployment], json=search)
     state = {"updated": _RECENT, "pending_retry": ["10001", "10002"]}
 
     output = read_stream(
-        _CONFIG[flavour](projects=["PROJ"]), "issues", SyncMode.incremental, state=state
+        _CONFIG[deployment](projects=["PROJ"]), "issues", SyncMode.incremental, state=state
     )
 
     assert search.by_id == [["10001", "10002"]]

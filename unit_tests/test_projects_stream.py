@@ -1,13 +1,7 @@
 from typing import Any
 
-from unit_tests.conftest import (
-    CLOUD_URL,
-    SERVER_URL,
-    cloud_config,
-    query,
-    read_stream,
-    server_config,
-)
+from integration_tests.support.configs import CLOUD_URL, SERVER_URL, cloud_config, server_config
+from integration_tests.support.reads import query, read_stream
 
 
 def _project(key: str) -> dict[str, Any]:

@@ -5,8 +5,8 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
+from integration_tests.support.configs import CLOUD_URL, SERVER_URL, cloud_config, server_config
 from source_jira_port.site import api_base, normalize_url, resolve_deployment
-from unit_tests.conftest import CLOUD_URL, SERVER_URL, cloud_config, server_config
 
 
 @pytest.mark.parametrize(

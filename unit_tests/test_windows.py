@@ -9,8 +9,10 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.state_builder import StateBuilder
 
+from integration_tests.support.configs import CLOUD_URL, cloud_config
+from integration_tests.support.reads import query
+from integration_tests.support.records import search_issue
 from source_jira_port.windows import plan_issue_windows
-from unit_tests.conftest import CLOUD_URL, cloud_config, issue, query
 
 _SEARCH = f"{CLOUD_URL}/rest/api/3/search/jql"
 _COUNT = f"{CLOUD_URL}/rest/api/3/search/approximate-count"
@@ -34,7 +36,7 @@ def _serve(requests_mock: Any, count: int = 1000) -> Any:
     def search(request: Any, context: Any) -> dict[str, Any]:
         descending = query(request)["jql"][0].endswith("DESC")
         updated = "2025-01-01T00:00:00.000+0000" if descending else "2024-01-01T12:34:56.789+0100"
-        return {"issues": [issue(1, updated)], "isLast": True}
+        return {"issues": [search_issue(1, updated)], "isLast": True}
 
     requests_mock.post(_COUNT, json={"count": count})
     return requests_mock.get(_SEARCH, json=search)

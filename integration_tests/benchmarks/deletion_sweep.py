@@ -3,7 +3,7 @@
     python -m integration_tests.benchmarks.deletion_sweep [--issues 10000] [--changes 100]
         [--deletes 50]
 
-For each flavour it serves `--issues` generated issues, runs a first incremental sync, then
+For each deployment it serves `--issues` generated issues, runs a first incremental sync, then
 updates `--changes` issues and deletes `--deletes`, and runs the next sync twice from the same
 state: with the sweep (`deletion_sweep_every: 1`) and without (`0`). It prints the records each
 sync read against the issues that changed, the deletion records, the sweep's search requests
@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from integration_tests.benchmarks.read_consistency import read_issues
-from integration_tests.conftest import final_state, records
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.support.messages import final_state, records
 
 
 def _sweep_requests(fake: FakeJira, since: int) -> int:
@@ -33,11 +33,11 @@ def _sweep_requests(fake: FakeJira, since: int) -> int:
     )
 
 
-def measure(flavour: str, issues: int, changes: int, deletes: int) -> dict[str, float]:
-    """Run the scenario once for a flavour and return its figures."""
+def measure(deployment: str, issues: int, changes: int, deletes: int) -> dict[str, float]:
+    """Run the scenario once for a deployment and return its figures."""
     figures: dict[str, float] = {}
     with (
-        FakeJira(flavour, generate_dataset(issues=issues)) as fake,  # type: ignore[arg-type]
+        FakeJira(deployment, generate_dataset(issues=issues)) as fake,  # type: ignore[arg-type]
         tempfile.TemporaryDirectory() as tmp,
     ):
         config = fake.source_config(page_size=100)
@@ -79,15 +79,15 @@ def measure(flavour: str, issues: int, changes: int, deletes: int) -> dict[str, 
 
 
 def main() -> None:
-    """Print the figures for both flavours."""
+    """Print the figures for both deployments."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--issues", type=int, default=10_000)
     parser.add_argument("--changes", type=int, default=100)
     parser.add_argument("--deletes", type=int, default=50)
     args = parser.parse_args()
-    for flavour in ("cloud", "server"):
-        for name, value in measure(flavour, args.issues, args.changes, args.deletes).items():
-            print(f"{flavour:6} {name:34} {value:>9}")
+    for deployment in ("cloud", "server"):
+        for name, value in measure(deployment, args.issues, args.changes, args.deletes).items():
+            print(f"{deployment:6} {name:34} {value:>9}")
 
 
 if __name__ == "__main__":

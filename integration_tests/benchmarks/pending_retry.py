@@ -2,7 +2,7 @@
 
     python -m integration_tests.benchmarks.pending_retry [--issues 5000] [--pending 1000]
 
-For each flavour it serves `--issues` generated issues, runs a first incremental sync, then runs
+For each deployment it serves `--issues` generated issues, runs a first incremental sync, then runs
 the next sync (no change in Jira) twice from its state: as saved, and with `--pending` issue
 ids in `pending_retry`, as the Port writer leaves them after skipping that many records. It
 prints the search requests the retry sent, the records it emitted, the wall time it added, and
@@ -22,18 +22,18 @@ import time
 from pathlib import Path
 
 from integration_tests.benchmarks.read_consistency import read_issues
-from integration_tests.conftest import final_state, records
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.support.messages import final_state, records
 
 _BY_ID = re.compile(r"\(id = \d+(?: OR id = \d+)*\)")
 
 
-def measure(flavour: str, issues: int, pending: int) -> dict[str, float]:
-    """Run the scenario once for a flavour and return its figures."""
+def measure(deployment: str, issues: int, pending: int) -> dict[str, float]:
+    """Run the scenario once for a deployment and return its figures."""
     figures: dict[str, float] = {}
     with (
-        FakeJira(flavour, generate_dataset(issues=issues)) as fake,  # type: ignore[arg-type]
+        FakeJira(deployment, generate_dataset(issues=issues)) as fake,  # type: ignore[arg-type]
         tempfile.TemporaryDirectory() as tmp,
     ):
         config = fake.source_config(page_size=100)
@@ -65,14 +65,14 @@ def measure(flavour: str, issues: int, pending: int) -> dict[str, float]:
 
 
 def main() -> None:
-    """Print the figures for both flavours."""
+    """Print the figures for both deployments."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--issues", type=int, default=5_000)
     parser.add_argument("--pending", type=int, default=1_000)
     args = parser.parse_args()
-    for flavour in ("cloud", "server"):
-        for name, value in measure(flavour, args.issues, args.pending).items():
-            print(f"{flavour:6} {name:34} {value:>9}")
+    for deployment in ("cloud", "server"):
+        for name, value in measure(deployment, args.issues, args.pending).items():
+            print(f"{deployment:6} {name:34} {value:>9}")
 
 
 if __name__ == "__main__":

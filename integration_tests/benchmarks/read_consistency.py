@@ -2,7 +2,7 @@
 
     python -m integration_tests.benchmarks.read_consistency [--issues 5000] [--changes 25]
 
-For each flavour: a bulk edit gives 300 issues one `updated` millisecond, and `--changes` issues
+For each deployment: a bulk edit gives 300 issues one `updated` millisecond, and `--changes` issues
 are updated while the first sync pages through. It prints how many issues a naive offset reader
 of the same search loses, how many records each of our two syncs reads, and how many issues are
 missing or stale after them (the goal: 0).
@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from integration_tests.conftest import configured_catalog, final_state, records
 from integration_tests.consistency import jira_now, latest, offset_read
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.support.catalogs import configured_catalog
+from integration_tests.support.messages import final_state, records
 
 _SOURCE = str(Path(sys.executable).with_name("source-jira-port"))
 
@@ -55,10 +56,10 @@ def _churn(fake: FakeJira, changes: int) -> None:
     fake.after_searches(5, change)
 
 
-def measure(flavour: str, issues: int, changes: int) -> dict[str, int]:
-    """Run the scenario once for a flavour and return its figures."""
+def measure(deployment: str, issues: int, changes: int) -> dict[str, int]:
+    """Run the scenario once for a deployment and return its figures."""
     figures: dict[str, int] = {}
-    with FakeJira(flavour, generate_dataset(issues=issues)) as fake:  # type: ignore[arg-type]
+    with FakeJira(deployment, generate_dataset(issues=issues)) as fake:  # type: ignore[arg-type]
         fake.max_results_cap = 100
         _churn(fake, changes)
         now_ms = int(datetime.now(UTC).timestamp() * 1000)
@@ -67,7 +68,7 @@ def measure(flavour: str, issues: int, changes: int) -> dict[str, int]:
             {i.id for i in fake.dataset.issues.values() if i.updated <= now_ms} - seen
         )
     with (
-        FakeJira(flavour, generate_dataset(issues=issues)) as fake,
+        FakeJira(deployment, generate_dataset(issues=issues)) as fake,
         tempfile.TemporaryDirectory() as tmp,
     ):  # type: ignore[arg-type]
         _churn(fake, changes)
@@ -84,14 +85,14 @@ def measure(flavour: str, issues: int, changes: int) -> dict[str, int]:
 
 
 def main() -> None:
-    """Print the figures for both flavours."""
+    """Print the figures for both deployments."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--issues", type=int, default=5000)
     parser.add_argument("--changes", type=int, default=25)
     args = parser.parse_args()
-    for flavour in ("cloud", "server"):
-        for name, value in measure(flavour, args.issues, args.changes).items():
-            print(f"{flavour:6} {name:32} {value:>7}")
+    for deployment in ("cloud", "server"):
+        for name, value in measure(deployment, args.issues, args.changes).items():
+            print(f"{deployment:6} {name:32} {value:>7}")
 
 
 if __name__ == "__main__":

@@ -40,10 +40,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from integration_tests.conftest import configured_catalog
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import CLOUD_API_TOKEN, CLOUD_EMAIL, FakeJira
-from source_jira_port.sandbox.port_server import FakePort
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import CLOUD_API_TOKEN, CLOUD_EMAIL, FakeJira
+from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.catalogs import configured_catalog
 
 _BIN = Path(sys.executable).parent
 _SOURCE = str(_BIN / "source-jira-port")

@@ -2,7 +2,7 @@
 
     jira-port --version
     jira-port sync --config sync.yaml [--full-refresh] [--dry-run [--format jsonl|table]]
-    jira-port sandbox [--flavour cloud|server] [--issues N] [--dir DIR] [--serve]
+    jira-port sandbox [--deployment cloud|server] [--issues N] [--dir DIR] [--serve]
     jira-port webhooks serve|register --config sync.yaml
 
 Progress, logs and the summary go to stderr (`--quiet`: errors only; `--log-format json`: one
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="sync a local fake Jira into a local fake Port, change issues, sync again",
     )
     sandbox.add_argument(
-        "--flavour", choices=("cloud", "server"), default="cloud", help="the fake Jira's kind"
+        "--deployment", choices=("cloud", "server"), default="cloud", help="the fake Jira's kind"
     )
     sandbox.add_argument("--issues", type=_positive, default=3000, help="issues to generate")
     sandbox.add_argument(
@@ -167,7 +167,7 @@ def _command(args: argparse.Namespace, reporter: Reporter, out: TextIO) -> int:
             return int(args.handler(args))
     if args.command == "sandbox":
         sandbox = SandboxOptions(
-            args.flavour, args.issues, args.projects, args.seed, args.dir, args.serve
+            args.deployment, args.issues, args.projects, args.seed, args.dir, args.serve
         )
         return run_sandbox(sandbox, reporter, out)
     job = load_job(args.config)

@@ -16,22 +16,28 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import yaml
 
-from source_jira_port.cli.config import load_job
+from source_jira_port.cli.config import ConfigError, load_job
 from source_jira_port.cli.progress import Reporter
 from source_jira_port.cli.sync import EXIT_OK, SyncOptions, sync
 from source_jira_port.port.mapping import EntityMapper, load_app_config
-from source_jira_port.sandbox.jira_data import DEFAULT_START, Flavour, Issue, generate_dataset
-from source_jira_port.sandbox.jira_server import (
-    FakeJira,
-)
-from source_jira_port.sandbox.port_server import FakePort
+
+if TYPE_CHECKING:  # the fakes are imported when the sandbox runs: they are not in the wheel
+    from integration_tests.fakes.jira_data import Issue
+    from integration_tests.fakes.jira_server import FakeJira
+    from integration_tests.fakes.port_server import FakePort
 
 Snapshot = dict[str, dict[str, dict[str, Any]]]  # blueprint -> identifier -> entity
 _STATE_FILE = "sync.state.json"
+_NOT_IN_A_CHECKOUT = (
+    "jira-port sandbox runs the fake Jira and fake Port of a source checkout "
+    "(integration_tests/fakes), which this installation does not have ({error}). "
+    "In a checkout of source-jira-port, run ./scripts/sandbox.sh, "
+    "or run jira-port sandbox with the checkout on PYTHONPATH."
+)
 # Edits the sandbox makes, in turn, to the issues it picks: field -> new value.
 _EDITS: tuple[Callable[[Issue], dict[str, Any]], ...] = (
     lambda issue: {"status": "In Progress" if issue.status.name == "Done" else "Done"},
@@ -46,7 +52,7 @@ _EDITS: tuple[Callable[[Issue], dict[str, Any]], ...] = (
 class SandboxOptions:
     """Command line choices of `jira-port sandbox`."""
 
-    flavour: Flavour = "cloud"
+    deployment: Literal["cloud", "server"] = "cloud"
     issues: int = 3000
     projects: int = 4
     seed: int = 0
@@ -55,14 +61,23 @@ class SandboxOptions:
 
 
 def run_sandbox(options: SandboxOptions, reporter: Reporter, out: TextIO) -> int:
-    """Run the sandbox tour (or serve); return the exit code of the first failing sync, or 0."""
+    """Run the sandbox tour (or serve); return the exit code of the first failing sync, or 0.
+
+    Raises `ConfigError` when the fakes cannot be imported (not a source checkout).
+    """
+    try:
+        from integration_tests.fakes.jira_data import generate_dataset  # noqa: PLC0415
+        from integration_tests.fakes.jira_server import FakeJira  # noqa: PLC0415
+        from integration_tests.fakes.port_server import FakePort  # noqa: PLC0415
+    except ImportError as error:
+        raise ConfigError(_NOT_IN_A_CHECKOUT.format(error=error)) from error
     dataset = generate_dataset(projects=options.projects, issues=options.issues, seed=options.seed)
     folder = options.directory or Path(tempfile.mkdtemp(prefix="jira-port-sandbox-"))
-    with FakeJira(options.flavour, dataset) as jira, FakePort() as port:
+    with FakeJira(options.deployment, dataset) as jira, FakePort() as port:
         config = write_sync_yaml(folder, jira, port)
         _say(
             out,
-            f"Fake Jira ({jira.flavour}, {len(dataset.issues):,} issues in "
+            f"Fake Jira ({jira.deployment}, {len(dataset.issues):,} issues in "
             f"{len(dataset.projects)} projects) at {jira.base_url}\n"
             f"Fake Port at {port.base_url}\nConfig: {config}",
         )
@@ -73,6 +88,8 @@ def run_sandbox(options: SandboxOptions, reporter: Reporter, out: TextIO) -> int
 
 def write_sync_yaml(folder: Path, jira: FakeJira, port: FakePort) -> Path:
     """Write a sync.yaml for the two fakes (and drop any state left from an earlier sandbox)."""
+    from integration_tests.fakes.jira_data import DEFAULT_START  # noqa: PLC0415
+
     document = {
         "jira": jira.source_config(start_date=f"{DEFAULT_START:%Y-%m-%dT%H:%M:%SZ}"),
         "port": {

@@ -51,7 +51,7 @@ def identifier_problem(identifier: object) -> str | None:
 class EntityValidator:
     """Validates entities against the blueprints they are written to (fetched once).
 
-    It applies the rules the fake Port applies (`sandbox/port_server.py`, from Port's docs):
+    It applies the fake Port's rules (`integration_tests/fakes/port_server.py`, from Port's docs):
     types, formats (`port.formats`), array items, enums, properties required and sent as null,
     relations (defined, one or many, identifiers). A problem names the property and the rule.
     """

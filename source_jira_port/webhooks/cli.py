@@ -23,10 +23,8 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.cli.config import ConfigError
 from source_jira_port.cli.sync import EXIT_FAILED, EXIT_OK
-from source_jira_port.webhooks.app import WEBHOOK_PATH
 from source_jira_port.webhooks.config import load_webhooks_job
 from source_jira_port.webhooks.register import RegistrationError, register_webhook
-from source_jira_port.webhooks.server import Receiver
 
 logger = logging.getLogger("source_jira_port.webhooks")
 
@@ -58,7 +56,18 @@ def add_subcommands(subparsers: Any, parents: list[argparse.ArgumentParser] | No
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM; events accepted but not yet in Port stay in the queue."""
+    """Serve until SIGINT/SIGTERM; events accepted but not yet in Port stay in the queue.
+
+    Raises `ConfigError` when the web server's packages (the `webhooks` extra) are missing.
+    """
+    try:
+        from source_jira_port.webhooks.app import WEBHOOK_PATH  # noqa: PLC0415
+        from source_jira_port.webhooks.server import Receiver  # noqa: PLC0415
+    except ImportError as error:
+        raise ConfigError(
+            f"jira-port webhooks serve needs the webhook server's packages ({error}): "
+            "pip install 'source-jira-port[webhooks]'"
+        ) from error
     job = load_webhooks_job(args.config)
     overrides = {"host": args.host, "port": args.port}
     settings = dataclasses.replace(

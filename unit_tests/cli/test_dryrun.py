@@ -5,12 +5,12 @@ import json
 
 import pytest
 
+from integration_tests.support.messages import record, state
+from integration_tests.support.records import make_issue, make_project
 from source_jira_port.cli.dryrun import DryRun
 from source_jira_port.cli.progress import SyncProgress
 from source_jira_port.port.mapping import EntityMapper, load_app_config
 from source_jira_port.port.stats import WriteStats
-from unit_tests.port.messages import record, state
-from unit_tests.port.records import make_issue, make_project
 
 _DELETED = {
     "id": "10042",

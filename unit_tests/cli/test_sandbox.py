@@ -4,11 +4,11 @@ from pathlib import Path
 
 import yaml
 
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.port_server import FakePort
 from source_jira_port.cli.config import validate
 from source_jira_port.cli.sandbox import change_issues, describe_changes, write_sync_yaml
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jira_server import FakeJira
-from source_jira_port.sandbox.port_server import FakePort
 
 
 def test_change_issues_edits_spread_issues_adds_one_and_deletes_one() -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from integration_tests.support.messages import state
 from source_jira_port.cdk_compat import state_values
 from source_jira_port.cli.state import StateFile, StateFileError, write_atomically
 from source_jira_port.source import SourceJiraPort
-from unit_tests.port.messages import state
 
 
 def _saved(path: Path) -> list[dict[str, object]]:

@@ -23,6 +23,7 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils import AirbyteTracedException
 
+from integration_tests.support.messages import record, state
 from source_jira_port.cli import sync as sync_module
 from source_jira_port.cli.config import SyncJob
 from source_jira_port.cli.progress import Reporter
@@ -30,7 +31,6 @@ from source_jira_port.cli.sync import SyncOptions, sync
 from source_jira_port.port.client import PortAuthError
 from source_jira_port.port.config import PortSettings
 from source_jira_port.port.stats import WriteStats
-from unit_tests.port.messages import record, state
 
 _FAILED_READ = AirbyteTracedException(
     message="During the sync, the following streams did not sync successfully: issues",

@@ -8,10 +8,11 @@ from collections.abc import Iterable, Iterator, Mapping
 import pytest
 from airbyte_cdk.models import AirbyteMessage, AirbyteStateStats, AirbyteStreamStatus, Type
 
+from integration_tests.support.catalogs import catalog
+from integration_tests.support.messages import record, state, state_value, status
 from source_jira_port.cdk_compat import state_values
 from source_jira_port.deletions.known import KnownSet
 from source_jira_port.deletions.tracker import STATE_KEY, DeletionTracker, split_state
-from unit_tests.port.messages import catalog, record, state, state_value, status
 
 COMPLETE = AirbyteStreamStatus.COMPLETE
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from unit_tests.port.records import load_fixture
+from integration_tests.support.records import load_fixture
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 import requests_mock as rm
 from airbyte_cdk.models import DestinationSyncMode, Status
 
+from integration_tests.support.records import mock_port_api
 from source_jira_port.port.destination import DestinationPort
-from unit_tests.port.records import mock_port_api
 
 _BASE = "https://port.test"
 _SECRET = "very-secret-value"

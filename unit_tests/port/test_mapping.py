@@ -5,6 +5,7 @@ from typing import Any
 import jq
 import pytest
 
+from integration_tests.support.records import make_issue, make_project
 from source_jira_port.port import mapping
 from source_jira_port.port.mapping import (
     EntityMapper,
@@ -13,7 +14,6 @@ from source_jira_port.port.mapping import (
     load_app_config,
 )
 from source_jira_port.port.validation import identifier_problem
-from unit_tests.port.records import make_issue, make_project
 
 _ONE_RESOURCE = """
 resources:

@@ -9,11 +9,11 @@ import requests_mock as rm
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, FailureType, Status
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from integration_tests.support.records import FIXTURES, mock_port_api
 from source_jira_port.port.blueprints import BlueprintPlan, default_blueprints, plan_blueprints
 from source_jira_port.port.destination import DestinationPort
 from source_jira_port.port.mapping import load_app_config
 from source_jira_port.port.preflight import MappingMismatchError, check_mapping_fits
-from unit_tests.port.records import FIXTURES, mock_port_api
 
 _BASE = "https://port.test"
 _CONFIG = {"port_client_id": "id", "port_client_secret": "secret", "port_base_url": _BASE}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from unit_tests.port.messages import record, state
-from unit_tests.port.records import make_issue
-from unit_tests.port.test_writer import StubPort, _states, _writer
+from integration_tests.support.messages import record, state
+from integration_tests.support.port_stub import StubPort, port_writer, yielded_states
+from integration_tests.support.records import make_issue
 
 _SKIP = {"on_invalid_record": "skip"}
 
@@ -31,9 +31,9 @@ def test_skipped_ids_go_into_each_later_state_of_their_stream() -> None:
         state("issues", {"updated": "2"}),
     ]
 
-    writer = _writer(port, **_SKIP)
+    writer = port_writer(port, **_SKIP)
 
-    states = _states(writer.write(messages))
+    states = yielded_states(writer.write(messages))
 
     assert states == [
         {"updated": "1", "pending_retry": ["2"]},
@@ -52,9 +52,9 @@ def test_a_later_version_written_or_deleted_leaves_the_list() -> None:
         record("issues", deletion),
         state("issues", {"updated": "2"}),
     ]
-    writer = _writer(StubPort(), **_SKIP)
+    writer = port_writer(StubPort(), **_SKIP)
 
-    states = _states(writer.write(messages))
+    states = yielded_states(writer.write(messages))
 
     assert states[0]["pending_retry"] == ["1", "2"]
     assert states[1] == {"updated": "2"}
@@ -76,7 +76,7 @@ def test_a_rejection_of_an_older_version_does_not_undo_a_newer_one() -> None:
         state("issues", {"updated": "1"}),
     ]
 
-    states = _states(_writer(port, **_SKIP, batch_size=1).write(messages))
+    states = yielded_states(port_writer(port, **_SKIP, batch_size=1).write(messages))
 
     assert port.entities["jiraIssue"]["ACME-1"]["title"] == "fixed"
     assert states == [{"updated": "1"}]
@@ -90,7 +90,7 @@ def test_the_incoming_list_is_replaced_by_this_syncs_skips() -> None:
         state("issues", {"updated": "1", "pending_retry": ["1", "7"]}),
     ]
 
-    states = _states(_writer(StubPort(), **_SKIP).write(messages))
+    states = yielded_states(port_writer(StubPort(), **_SKIP).write(messages))
 
     assert states == [{"updated": "1", "pending_retry": ["2"]}]
 
@@ -100,6 +100,6 @@ def test_a_full_refresh_keeps_the_list_for_the_incremental_syncs_after_it() -> N
     messages = [record("issues", _bad("1")), state("issues", {"updated": "9"})]
     streams = (("issues", "overwrite"),)
 
-    states = _states(_writer(StubPort(), **_SKIP, streams=streams).write(messages))
+    states = yielded_states(port_writer(StubPort(), **_SKIP, streams=streams).write(messages))
 
     assert states == [{"updated": "9", "pending_retry": ["1"]}]

@@ -3,96 +3,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, FailureType, Type
+from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_jira_port.port.blueprints import default_blueprints
-from source_jira_port.port.client import BulkResult, EntityError
-from source_jira_port.port.config import PortSettings
-from source_jira_port.port.mapping import EntityMapper, load_app_config
+from integration_tests.support.messages import record, state, state_value, status
+from integration_tests.support.port_stub import StubPort, port_writer, yielded_states
+from integration_tests.support.records import make_issue, make_project
+from source_jira_port.port.client import BulkResult
 from source_jira_port.port.transport import PortApiError
-from source_jira_port.port.validation import EntityValidator
 from source_jira_port.port.writer import PortWriter
-from unit_tests.port.messages import catalog, record, state, state_value, status
-from unit_tests.port.records import make_issue, make_project
 
 COMPLETE = AirbyteStreamStatus.COMPLETE
 
 
-class StubPort:
-    """In-memory PortClient: stores entities, applies Port's missing-relation-target rule."""
-
-    def __init__(self) -> None:
-        self.entities: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-        self.bulk_calls: list[tuple[str, list[str], dict[str, bool]]] = []
-        self.deleted: list[tuple[str, list[str]]] = []
-        self.rejections: dict[str, tuple[int, str, str] | tuple[int, str, str, str]] = {}
-        self.fail_on_call: int | None = None
-
-    def upsert_entities(
-        self, blueprint: str, entities: list[dict[str, Any]], **flags: bool
-    ) -> BulkResult:
-        self.bulk_calls.append((blueprint, [e["identifier"] for e in entities], flags))
-        if self.fail_on_call == len(self.bulk_calls):
-            raise PortApiError("Port answered HTTP 500", 500)
-        errors, created = [], []
-        for index, entity in enumerate(entities):
-            identifier = entity["identifier"]
-            if identifier in self.rejections:
-                errors.append(EntityError(index, identifier, *self.rejections[identifier]))
-            elif not flags["create_missing_related_entities"] and self._missing_target(entity):
-                errors.append(EntityError(index, identifier, 404, "not_found", "Entity not found"))
-            else:
-                if identifier not in self.entities[blueprint]:
-                    created.append(index)
-                self.entities[blueprint][identifier] = entity
-        return BulkResult(errors, created)
-
-    def _missing_target(self, entity: dict[str, Any]) -> bool:
-        parent = entity.get("relations", {}).get("parentIssue")
-        return parent is not None and parent not in self.entities["jiraIssue"]
-
-    def list_identifiers(self, blueprint: str) -> list[str]:
-        return list(self.entities[blueprint])
-
-    def delete_entities(self, blueprint: str, identifiers: list[str], **_: bool) -> None:
-        self.deleted.append((blueprint, list(identifiers)))
-        for identifier in identifiers:
-            self.entities[blueprint].pop(identifier, None)  # like PortClient: missing = gone
-
-
-def _writer(
-    port: StubPort,
-    mapping: str | None = None,
-    streams: tuple[tuple[str, str], ...] = (("projects", "append"), ("issues", "append_dedup")),
-    **config: Any,
-) -> PortWriter:
-    settings = PortSettings.from_config(
-        {"port_client_id": "i", "port_client_secret": "s", **config}
-    )
-    return PortWriter(
-        port,  # type: ignore[arg-type]
-        mapper=EntityMapper(load_app_config(mapping)),
-        validator=EntityValidator(default_blueprints()),
-        settings=settings,
-        catalog=catalog(*streams),
-        logger=logging.getLogger("airbyte"),
-    )
-
-
-def _states(output: Iterator[AirbyteMessage]) -> list[dict[str, Any]]:
-    return [state_value(message) for message in output if message.type == Type.STATE]
-
-
 def test_state_is_yielded_only_after_its_records_are_written() -> None:
     port = StubPort()
-    output = _writer(port).write(
+    output = port_writer(port).write(
         [
             record("issues", make_issue("ACME-1")),
             record("issues", make_issue("ACME-2")),
@@ -119,7 +50,7 @@ def test_states_are_echoed_in_order_with_destination_record_counts() -> None:
         state("issues", {"i": 2}),
     ]
 
-    output = list(_writer(StubPort()).write(messages))
+    output = list(port_writer(StubPort()).write(messages))
 
     assert [state_value(m) for m in output] == [{"p": 1}, {"i": 1}, {"i": 2}]
     counts = [m.state.destinationStats.recordCount for m in output]  # type: ignore[union-attr]
@@ -129,7 +60,7 @@ def test_states_are_echoed_in_order_with_destination_record_counts() -> None:
 def test_write_failure_before_a_state_keeps_that_state_back() -> None:
     port = StubPort()
     port.fail_on_call = 2
-    output = _writer(port).write(
+    output = port_writer(port).write(
         [
             record("issues", make_issue("ACME-1")),
             state("issues", {"updated": "1"}),
@@ -146,7 +77,7 @@ def test_write_failure_before_a_state_keeps_that_state_back() -> None:
 def test_batches_respect_batch_size_and_flush_when_workers_are_full() -> None:
     port = StubPort()
     issues = [record("issues", make_issue(f"ACME-{n}")) for n in range(25)]
-    output = _writer(port, batch_size=10, concurrency=2).write([*issues, state("issues", {})])
+    output = port_writer(port, batch_size=10, concurrency=2).write([*issues, state("issues", {})])
 
     next(output)
 
@@ -161,7 +92,7 @@ def test_a_record_repeated_before_a_flush_is_written_once_latest_wins() -> None:
         state("issues", {}),
     ]
 
-    list(_writer(port).write(messages))
+    list(port_writer(port).write(messages))
 
     assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-1"]]
     assert port.entities["jiraIssue"]["ACME-1"]["title"] == "new"
@@ -204,7 +135,7 @@ def test_records_keep_being_read_while_up_to_concurrency_upserts_run() -> None:
             yield record("issues", make_issue(f"ACME-{n}"))
         yield state("issues", {})
 
-    list(_writer(port, batch_size=2, concurrency=3).write(messages()))
+    list(port_writer(port, batch_size=2, concurrency=3).write(messages()))
 
     assert port.most_at_once == 3
     assert max(uploads_seen_by_reader) > 0
@@ -220,7 +151,7 @@ def test_an_entity_is_not_sent_while_an_older_version_of_it_is_in_flight() -> No
         state("issues", {}),
     ]
 
-    list(_writer(port, batch_size=1, concurrency=3).write(messages))
+    list(port_writer(port, batch_size=1, concurrency=3).write(messages))
 
     assert port.sent_while_in_flight == set()
     assert port.entities["jiraIssue"]["ACME-1"]["title"] == "new"
@@ -228,7 +159,7 @@ def test_an_entity_is_not_sent_while_an_older_version_of_it_is_in_flight() -> No
 
 def test_merge_and_missing_related_flags_come_from_the_mapping() -> None:
     port = StubPort()
-    list(_writer(port).write([record("issues", make_issue("ACME-1")), state("issues", {})]))
+    list(port_writer(port).write([record("issues", make_issue("ACME-1")), state("issues", {})]))
 
     assert port.bulk_calls[0][2] == {"merge": True, "create_missing_related_entities": True}
 
@@ -244,11 +175,11 @@ _NO_CREATE = (
 def test_missing_relation_targets_are_retried_after_the_checkpoint_before_the_state() -> None:
     port = StubPort()
     child = make_issue("ACME-2", parent={"key": "ACME-1"})
-    output = _writer(port, mapping=_NO_CREATE).write(
+    output = port_writer(port, mapping=_NO_CREATE).write(
         [record("issues", child), record("issues", make_issue("ACME-1")), state("issues", {})]
     )
 
-    assert _states(output) == [{}]
+    assert yielded_states(output) == [{}]
     assert set(port.entities["jiraIssue"]) == {"ACME-1", "ACME-2"}
     assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-2", "ACME-1"], ["ACME-2"]]
 
@@ -264,7 +195,7 @@ def test_a_newer_version_supersedes_a_deferred_entity() -> None:
         state("issues", {}),
     ]
 
-    list(_writer(port, mapping=_NO_CREATE, batch_size=1, concurrency=1).write(messages))
+    list(port_writer(port, mapping=_NO_CREATE, batch_size=1, concurrency=1).write(messages))
 
     assert port.entities["jiraIssue"]["ACME-2"]["title"] == "new"
     assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-2"], ["ACME-1"], ["ACME-2"]]
@@ -278,7 +209,7 @@ def test_a_newer_version_written_while_an_older_one_waited_for_its_target_wins()
         state("issues", {}),
     ]
 
-    list(_writer(port, mapping=_NO_CREATE, batch_size=1, concurrency=2).write(messages))
+    list(port_writer(port, mapping=_NO_CREATE, batch_size=1, concurrency=2).write(messages))
 
     assert port.entities["jiraIssue"]["ACME-2"]["title"] == "new"
     assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-2"], ["ACME-2"]]
@@ -292,7 +223,7 @@ def test_an_entity_deleted_while_it_waited_for_its_target_is_not_written_again()
         state("issues", {}),
     ]
 
-    list(_writer(port, mapping=_NO_CREATE, batch_size=1, concurrency=2).write(messages))
+    list(port_writer(port, mapping=_NO_CREATE, batch_size=1, concurrency=2).write(messages))
 
     assert [ids for _, ids, _ in port.bulk_calls] == [["ACME-2"]]
     assert port.deleted == [("jiraIssue", ["ACME-2"])]
@@ -305,13 +236,15 @@ def test_relation_target_that_never_arrives_fails_the_record() -> None:
 
     with pytest.raises(AirbyteTracedException, match=r"Record ACME-2 .*not_found"):
         list(
-            _writer(port, mapping=_NO_CREATE).write([record("issues", orphan), state("issues", {})])
+            port_writer(port, mapping=_NO_CREATE).write(
+                [record("issues", orphan), state("issues", {})]
+            )
         )
 
 
 def test_invalid_record_fails_with_key_and_reason_and_no_state() -> None:
     bad = make_issue("BAD KEY")
-    output = _writer(StubPort()).write(
+    output = port_writer(StubPort()).write(
         [record("issues", make_issue("ACME-1")), record("issues", bad), state("issues", {})]
     )
 
@@ -331,7 +264,7 @@ def test_invalid_records_are_skipped_logged_and_counted(caplog: pytest.LogCaptur
         state("issues", {"updated": "1"}),
     ]
 
-    states = _states(_writer(port, on_invalid_record="skip").write(messages))
+    states = yielded_states(port_writer(port, on_invalid_record="skip").write(messages))
 
     # The skipped record with an id is retried by the next sync (port/skipped.py).
     assert states == [{"updated": "1", "pending_retry": ["10002"]}]
@@ -348,7 +281,7 @@ def test_entity_port_rejects_fails_with_ports_message() -> None:
     messages = [record("issues", make_issue("ACME-1")), record("issues", make_issue("ACME-2"))]
 
     with pytest.raises(AirbyteTracedException, match=r"Record ACME-2 .*url is not a url"):
-        list(_writer(port).write([*messages, state("issues", {})]))
+        list(port_writer(port).write([*messages, state("issues", {})]))
 
 
 _DOES_NOT_MATCH = (
@@ -365,7 +298,7 @@ def test_ports_rule_reaches_the_trace_of_a_rejected_entity() -> None:
     messages = [record("issues", make_issue("ACME-1")), record("issues", make_issue("ACME-2"))]
 
     with pytest.raises(AirbyteTracedException) as raised:
-        list(_writer(port).write([*messages, state("issues", {})]))
+        list(port_writer(port).write([*messages, state("issues", {})]))
 
     assert raised.value.message == (
         "Record ACME-2 of stream issues cannot be written to Port: Port rejected entity ACME-2 of "
@@ -382,7 +315,7 @@ def test_ports_rule_reaches_the_log_line_of_a_skipped_entity(
     port.rejections["ACME-2"] = _DOES_NOT_MATCH
     messages = [record("issues", make_issue(k)) for k in ("ACME-1", "ACME-2")]
 
-    list(_writer(port, on_invalid_record="skip").write([*messages, state("issues", {})]))
+    list(port_writer(port, on_invalid_record="skip").write([*messages, state("issues", {})]))
 
     [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert line.startswith("Skipped record ACME-2 of stream issues: Port rejected entity ACME-2")
@@ -400,7 +333,7 @@ def test_pre_send_check_names_the_property_and_the_rule() -> None:
 
     with pytest.raises(AirbyteTracedException) as raised:
         list(
-            _writer(StubPort(), mapping).write(
+            port_writer(StubPort(), mapping).write(
                 [record("issues", make_issue("A-1", creator=creator))]
             )
         )
@@ -418,14 +351,14 @@ def test_entity_port_rejects_is_logged_when_skipping(caplog: pytest.LogCaptureFi
         record("issues", make_issue(k) | {"id": i}) for k, i in (("ACME-1", "1"), ("ACME-2", "2"))
     ]
 
-    output = _writer(port, on_invalid_record="skip").write([*messages, state("issues", {})])
-    assert _states(output) == [{"pending_retry": ["2"]}]
+    output = port_writer(port, on_invalid_record="skip").write([*messages, state("issues", {})])
+    assert yielded_states(output) == [{"pending_retry": ["2"]}]
     assert "Skipped record ACME-2 of stream issues: Port rejected entity ACME-2" in caplog.text
 
 
 def _full_refresh(port: StubPort, keys: list[str], *extra: AirbyteMessage, **config: Any) -> None:
     messages = [*(record("issues", make_issue(k)) for k in keys), *extra]
-    writer = _writer(
+    writer = port_writer(
         port, streams=(("issues", "overwrite"),), delete_missing_entities=True, **config
     )
     list(writer.write(messages))
@@ -487,7 +420,7 @@ def test_no_deletion_unless_a_complete_overwrite_sync_allows_it(
     _seed(port, 3)
     settings = {"delete_missing_entities": True, **config}
 
-    writer = _writer(port, streams=(("issues", streams_mode),), **settings)
+    writer = port_writer(port, streams=(("issues", streams_mode),), **settings)
     list(writer.write([record("issues", make_issue("ACME-0")), *extra]))
 
     assert port.deleted == []
@@ -519,7 +452,7 @@ def _counts(writer: PortWriter) -> dict[str, tuple[int, int, int, int]]:
 def test_stats_count_created_and_updated_entities_per_blueprint() -> None:
     port = StubPort()
     port.entities["jiraIssue"]["ACME-1"] = {}
-    writer = _writer(port)
+    writer = port_writer(port)
     messages = [
         record("projects", make_project("ACME")),
         record("issues", make_issue("ACME-1")),
@@ -537,7 +470,7 @@ def test_stats_count_deleted_and_skipped_entities() -> None:
     port = StubPort()
     _seed(port, 3)
     port.rejections["ACME-1"] = (422, "invalid_request", "url is not a url")
-    writer = _writer(
+    writer = port_writer(
         port,
         streams=(("issues", "overwrite"),),
         delete_missing_entities=True,
@@ -554,7 +487,7 @@ def test_stats_count_deleted_and_skipped_entities() -> None:
 def test_stats_count_deletions_of_a_complete_overwrite_sync() -> None:
     port = StubPort()
     _seed(port, 4)
-    writer = _writer(port, streams=(("issues", "overwrite"),), delete_missing_entities=True)
+    writer = port_writer(port, streams=(("issues", "overwrite"),), delete_missing_entities=True)
 
     list(writer.write([record("issues", make_issue("ACME-0")), status("issues", COMPLETE)]))
 
@@ -562,7 +495,7 @@ def test_stats_count_deletions_of_a_complete_overwrite_sync() -> None:
 
 
 def test_a_failing_record_is_counted_before_the_sync_stops() -> None:
-    writer = _writer(StubPort())
+    writer = port_writer(StubPort())
 
     with pytest.raises(AirbyteTracedException):
         list(writer.write([record("issues", make_issue("BAD KEY")), state("issues", {})]))
@@ -580,9 +513,9 @@ def _deletion(stream: str, record_id: str, key: str) -> AirbyteMessage:
 def test_deletion_records_delete_the_entities_they_identify_before_the_state() -> None:
     port = StubPort()
     setup = [record("projects", make_project("ACME")), record("issues", make_issue("ACME-1"))]
-    list(_writer(port).write([*setup, record("issues", make_issue("ACME-2"))]))
+    list(port_writer(port).write([*setup, record("issues", make_issue("ACME-2"))]))
 
-    output = _writer(port).write(
+    output = port_writer(port).write(
         [
             _deletion("issues", "10001", "ACME-1"),
             _deletion("projects", "1", "ACME"),
@@ -599,7 +532,7 @@ def test_the_later_of_an_upsert_and_a_deletion_of_one_entity_wins() -> None:
     port = StubPort()
 
     list(
-        _writer(port).write(
+        port_writer(port).write(
             [
                 record("issues", make_issue("ACME-1")),
                 _deletion("issues", "10001", "ACME-1"),
@@ -614,7 +547,7 @@ def test_the_later_of_an_upsert_and_a_deletion_of_one_entity_wins() -> None:
 
 
 def test_deletions_are_counted_per_blueprint() -> None:
-    writer = _writer(StubPort())
+    writer = port_writer(StubPort())
 
     list(writer.write([_deletion("issues", "1", "A-1"), _deletion("issues", "2", "A-2")]))
 
@@ -626,7 +559,7 @@ def test_a_deletion_record_the_mapping_cannot_identify_fails_with_its_reason() -
     custom = mapping.read_text().replace("identifier: .key", "identifier: .fields.summary", 2)
 
     with pytest.raises(AirbyteTracedException, match="on a deletion record"):
-        list(_writer(StubPort(), custom).write([_deletion("issues", "1", "A-1")]))
+        list(port_writer(StubPort(), custom).write([_deletion("issues", "1", "A-1")]))
 
 
 class PlaceholderPort(StubPort):
@@ -655,7 +588,7 @@ def _placeholder_counts(writer: PortWriter) -> dict[str, tuple[int, int, int, in
 
 def test_a_bare_parent_written_later_counts_as_a_placeholder_not_as_updated() -> None:
     port = PlaceholderPort()
-    writer = _writer(port, batch_size=1)
+    writer = port_writer(port, batch_size=1)
     users = {"assignee": {"accountId": "u-1"}, "reporter": {"accountId": "u-2"}}
     messages = [
         record("issues", make_issue("ACME-2", parent={"key": "ACME-1"}, **users)),
@@ -673,7 +606,7 @@ def test_a_bare_parent_written_later_counts_as_a_placeholder_not_as_updated() ->
 def test_an_issue_port_already_had_is_updated_when_nothing_referred_to_it_first() -> None:
     port = PlaceholderPort()
     port.entities["jiraIssue"]["ACME-1"] = {}
-    writer = _writer(port, batch_size=1)
+    writer = port_writer(port, batch_size=1)
 
     list(writer.write([record("issues", make_issue("ACME-1")), state("issues", {})]))
 
@@ -691,7 +624,7 @@ def test_no_placeholders_without_create_missing_related_entities() -> None:
     port = StubPort()
     for user in ("557058:f58131cb-b67d-43c7-b30d-6b58d40bd077", "5b10a2844c20165700ede21g"):
         port.entities["jiraUser"][user] = {}
-    writer = _writer(port, mapping)
+    writer = port_writer(port, mapping)
     messages = [
         record("issues", make_issue("ACME-2", parent={"key": "ACME-1"})),
         record("issues", make_issue("ACME-1")),

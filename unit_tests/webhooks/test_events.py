@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from integration_tests.support.records import bsd6_expected_entity
 from source_jira_port.port.mapping import EntityMapper, load_app_config
 from source_jira_port.webhooks.events import (
     ISSUES,
@@ -15,7 +16,6 @@ from source_jira_port.webhooks.events import (
     DeliveryError,
     parse_delivery,
 )
-from unit_tests.port.records import bsd6_expected_entity
 
 _FIXTURES = Path(__file__).parent / "fixtures"
 # 2023-12-19T13:27:35.853+0000

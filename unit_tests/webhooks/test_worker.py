@@ -10,6 +10,7 @@ import pytest
 import requests
 import requests_mock as rm
 
+from integration_tests.support.records import FIXTURES, mock_port_api
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
 from source_jira_port.port.mapping import EntityMapper, load_app_config
@@ -17,7 +18,6 @@ from source_jira_port.webhooks.events import ISSUES, PROJECTS, Action, Event
 from source_jira_port.webhooks.metrics import Metrics
 from source_jira_port.webhooks.queue import EventQueue
 from source_jira_port.webhooks.worker import PortWorker
-from unit_tests.port.records import mock_port_api
 
 _BASE = "https://port.test"
 _ISSUES_BULK = f"{_BASE}/v1/blueprints/jiraIssue/entities/bulk"
@@ -129,9 +129,7 @@ def test_blueprints_unavailable_keeps_the_events(
 def test_a_blueprint_the_mapping_does_not_fit_keeps_the_events_unwritten(
     port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
 ) -> None:
-    old_issue = json.loads(
-        (Path(__file__).parents[1] / "port/fixtures/blueprints_before_jira_user.json").read_text()
-    )
+    old_issue = json.loads((FIXTURES / "blueprints_before_jira_user.json").read_text())
     old_issue = next(b for b in old_issue if b["identifier"] == "jiraIssue")
     port.get(f"{_BASE}/v1/blueprints/jiraIssue", json={"blueprint": old_issue})
     queue.enqueue(_issue("A-1", 100), "d1")

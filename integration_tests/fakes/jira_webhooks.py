@@ -22,15 +22,13 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
 
 import requests
 
-from source_jira_port.sandbox.jira_data import Issue, Renderer
-from source_jira_port.sandbox.jql import JqlError, parse_jql
-
-if TYPE_CHECKING:
-    from source_jira_port.sandbox.jira_server import FakeJira
+from integration_tests.fakes.jira_data import Dataset, Deployment, Issue, Renderer
+from integration_tests.fakes.jql import JqlError, parse_jql
 
 ADMIN_API = "/rest/webhooks/1.0/webhook"
 DATA_CENTER_10_API = "/rest/jira-webhook/1.0/webhooks"
@@ -67,10 +65,20 @@ class Webhook:
     created: int
 
 
-class JiraWebhooks:
-    """The webhooks of one `FakeJira`: `registered`, the API routes, and deliveries."""
+class Site(Protocol):
+    """What the webhooks read of the fake Jira that serves them (`FakeJira`)."""
 
-    def __init__(self, fake: FakeJira) -> None:
+    base_url: str
+    dataset: Dataset
+    deployment: Deployment
+    server_version: tuple[int, int, int]
+    zone: ZoneInfo
+
+
+class JiraWebhooks:
+    """The webhooks of one fake Jira site: `registered`, the API routes, and deliveries."""
+
+    def __init__(self, fake: Site) -> None:
         self._fake = fake
         self._lock = threading.Lock()
         self._hooks: list[Webhook] = []
@@ -91,7 +99,7 @@ class JiraWebhooks:
 
     def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         """Answer an authenticated registration request: (status, JSON body)."""
-        data_center_10 = self._fake.flavour == "server" and self._fake.server_version[0] >= 10
+        data_center_10 = self._fake.deployment == "server" and self._fake.server_version[0] >= 10
         if path.rstrip("/") != (DATA_CENTER_10_API if data_center_10 else ADMIN_API):
             return 404, {"errorMessages": [f"null for uri: {self._fake.base_url}{path}"]}
         view = self._dc_view if data_center_10 else self._admin_view
@@ -258,7 +266,7 @@ class JiraWebhooks:
 
     def _renderer(self) -> Renderer:
         fake = self._fake
-        return Renderer(fake.dataset, fake.flavour, "2", fake.base_url, fake.zone)
+        return Renderer(fake.dataset, fake.deployment, "2", fake.base_url, fake.zone)
 
 
 def _encode(payload: Mapping[str, Any]) -> bytes:

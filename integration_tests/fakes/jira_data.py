@@ -1,4 +1,4 @@
-"""Deterministic Jira data for the fake server, stored flavour-neutral and rendered per flavour.
+"""Deterministic Jira data for the fake server, stored deployment-neutral, rendered per deployment.
 
 Issues keep epoch milliseconds, references to the constant status/type/priority tables and a
 wiki-markup description; :class:`Renderer` turns them into Jira Cloud (v3: ADF, `accountId`
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-Flavour = Literal["cloud", "server"]
+Deployment = Literal["cloud", "server"]
 
 DEFAULT_START = datetime(2023, 1, 1, tzinfo=UTC)
 DEFAULT_END = datetime(2024, 12, 31, tzinfo=UTC)
@@ -737,7 +737,7 @@ def _adf_paragraph(text: str) -> dict[str, Any]:
 
 
 class Renderer:
-    """Turns neutral data into one flavour's JSON.
+    """Turns neutral data into one deployment's JSON.
 
     `site` is the base for `self` links (the site URL, or the OAuth gateway URL on Cloud),
     `version` the REST API version the caller used (3 gives ADF; Cloud users never have
@@ -745,10 +745,10 @@ class Renderer:
     """
 
     def __init__(
-        self, data: Dataset, flavour: Flavour, version: str, site: str, zone: ZoneInfo
+        self, data: Dataset, deployment: Deployment, version: str, site: str, zone: ZoneInfo
     ) -> None:
         self.data = data
-        self.cloud = flavour == "cloud"
+        self.cloud = deployment == "cloud"
         self.adf = version == "3"
         self.api = f"{site}/rest/api/{version}"
         self.site = site
@@ -767,7 +767,7 @@ class Renderer:
         return wiki_to_adf(wiki) if self.adf else wiki
 
     def user(self, user: User | None, *, time_zone: str | None = None) -> dict[str, Any] | None:
-        """A user as this flavour shows it (cached per renderer)."""
+        """A user as this deployment shows it (cached per renderer)."""
         if user is None:
             return None
         if time_zone is None and user.key in self._users:

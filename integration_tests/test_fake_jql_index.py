@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jql import Bounds, IssueIndex, Query, parse_jql
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jql import Bounds, IssueIndex, Query, parse_jql
 
 _DATASET = generate_dataset(projects=3, issues=300, seed=3)
 _ISSUES = sorted(_DATASET.issues.values(), key=lambda issue: issue.updated)

@@ -12,7 +12,7 @@ relations (defined, one vs many, required ones present). A violation is 422
 message in `message` and the rule broken in `details.errors` (ajv's shape: instancePath, keyword,
 params, message), the strictest plausible reading: a client that shows only `message` loses it.
 
-Run standalone with `python -m source_jira_port.sandbox.port_server`; it prints one JSON line with
+Run standalone with `python -m integration_tests.fakes.port_server`; it prints one JSON line with
 the base URL and credentials, serves until SIGINT/SIGTERM, then prints the entity count of each
 blueprint as a last JSON line.
 """
@@ -34,8 +34,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from integration_tests.fakes.local_server import LocalServer
 from source_jira_port.port.formats import FORMAT_NAMES, is_identifier, matches_format
-from source_jira_port.sandbox.local_server import LocalServer
 
 MAX_BODY_BYTES = 1024 * 1024
 DOES_NOT_MATCH = "entity_does_not_match_blueprint"

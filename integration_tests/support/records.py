@@ -7,13 +7,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from integration_tests.support.configs import CLOUD_URL
 from source_jira_port.port.blueprints import default_blueprints
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def load_fixture(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / name).read_text())
+    """The JSON fixture `name` of `FIXTURES`."""
+    fixture: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return fixture
 
 
 def make_issue(key: str, **fields: Any) -> dict[str, Any]:
@@ -27,12 +30,28 @@ def make_issue(key: str, **fields: Any) -> dict[str, Any]:
 
 
 def make_project(key: str) -> dict[str, Any]:
+    """A small Cloud project record."""
     return {
         "id": "10000",
         "key": key,
         "name": f"Project {key}",
         "self": "https://acme.atlassian.net/rest/api/3/project/10000",
         "projectTypeKey": "software",
+    }
+
+
+def search_issue(number: int, updated: str, project: str = "PROJ") -> dict[str, Any]:
+    """A minimal issue of `CLOUD_URL` as Jira's search returns it: id 10000 + `number`."""
+    return {
+        "id": str(10000 + number),
+        "key": f"{project}-{number}",
+        "self": f"{CLOUD_URL}/rest/api/3/issue/{10000 + number}",
+        "fields": {
+            "summary": f"Issue {number}",
+            "updated": updated,
+            "created": updated,
+            "project": {"id": "100", "key": project, "name": project},
+        },
     }
 
 

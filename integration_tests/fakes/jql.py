@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from source_jira_port.sandbox.jira_data import ISSUE_TYPES, STATUSES, Issue, Project, to_epoch_ms
+from integration_tests.fakes.jira_data import ISSUE_TYPES, STATUSES, Issue, Project, to_epoch_ms
 
 Predicate = Callable[[Issue], bool]
 # The `updated` values (epoch ms) a predicate can accept, inclusive; None is open.

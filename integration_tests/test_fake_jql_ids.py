@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from source_jira_port.sandbox.jira_data import generate_dataset
-from source_jira_port.sandbox.jql import JqlError, parse_jql
+from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jql import JqlError, parse_jql
 
 _DATASET = generate_dataset(projects=2, issues=20, seed=5)
 _IDS = frozenset(issue.id for issue in _DATASET.issues.values())

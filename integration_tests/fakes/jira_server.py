@@ -1,7 +1,7 @@
 """A local fake Jira (Cloud or Server/Data Center) over real HTTP, for integration tests.
 
-Run standalone with `python -m source_jira_port.sandbox.jira_server --flavour cloud`; it prints one
-JSON line with the base URL and credentials and serves until SIGINT/SIGTERM.
+Run standalone with `python -m integration_tests.fakes.jira_server --deployment cloud`; it prints
+one JSON line with the base URL and credentials and serves until SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from source_jira_port.sandbox.jira_data import (
+from integration_tests.fakes.jira_data import (
     SYSTEM_FIELDS,
     Dataset,
-    Flavour,
+    Deployment,
     Issue,
     Project,
     Renderer,
@@ -37,9 +37,9 @@ from source_jira_port.sandbox.jira_data import (
     generate_dataset,
     to_epoch_ms,
 )
-from source_jira_port.sandbox.jira_webhooks import JiraWebhooks
-from source_jira_port.sandbox.jql import IssueIndex, JqlError, Query, parse_jql
-from source_jira_port.sandbox.local_server import LocalServer
+from integration_tests.fakes.jira_webhooks import JiraWebhooks
+from integration_tests.fakes.jql import IssueIndex, JqlError, Query, parse_jql
+from integration_tests.fakes.local_server import LocalServer
 
 CLOUD_EMAIL = "jira-bot@example.com"
 CLOUD_API_TOKEN = "cloud-api-token"
@@ -177,7 +177,7 @@ class FakeJira(LocalServer):
 
     def __init__(
         self,
-        flavour: Flavour,
+        deployment: Deployment,
         dataset: Dataset | None = None,
         *,
         user_time_zone: str = "Europe/Berlin",
@@ -188,9 +188,9 @@ class FakeJira(LocalServer):
         classic_search: bool = False,
         port: int = 0,
     ) -> None:
-        if flavour not in ("cloud", "server"):
-            raise ValueError(f"unknown flavour {flavour!r}")
-        self.flavour: Flavour = flavour
+        if deployment not in ("cloud", "server"):
+            raise ValueError(f"unknown deployment {deployment!r}")
+        self.deployment: Deployment = deployment
         self.dataset = dataset if dataset is not None else generate_dataset()
         self.user_time_zone = user_time_zone
         self.zone = ZoneInfo(user_time_zone)
@@ -201,7 +201,7 @@ class FakeJira(LocalServer):
         # Benchmarks: a pause before each answer, and Cloud's pre-2025 `/search` (max 100).
         self.latency_ms = latency_ms
         self.classic_search = classic_search
-        if classic_search and flavour == "cloud" and max_results_cap is None:
+        if classic_search and deployment == "cloud" and max_results_cap is None:
             self.max_results_cap = 100
         self._scheduled: list[tuple[int, Callable[[FakeJira], None]]] = []
         self._searches = 0
@@ -239,8 +239,8 @@ class FakeJira(LocalServer):
         return JiraWebhooks(self)
 
     def source_config(self, **overrides: Any) -> dict[str, Any]:
-        """Return a source config for this fake, with its flavour's basic credentials."""
-        if self.flavour == "cloud":
+        """Return a source config for this fake, with its deployment's basic credentials."""
+        if self.deployment == "cloud":
             credentials = {
                 "auth_type": "api_token",
                 "email": CLOUD_EMAIL,
@@ -344,8 +344,8 @@ class FakeJira(LocalServer):
             self._failures.append(_Failure(status, times, path_prefix, headers, body))
 
     def _render_all(self, issue: Issue) -> dict[str, Any]:
-        version = "3" if self.flavour == "cloud" else "2"
-        renderer = Renderer(self.dataset, self.flavour, version, self.base_url, self.zone)
+        version = "3" if self.deployment == "cloud" else "2"
+        renderer = Renderer(self.dataset, self.deployment, version, self.base_url, self.zone)
         return renderer.issue(issue, self.dataset.field_ids())
 
     # request handling --------------------------------------------------------------------
@@ -397,18 +397,18 @@ class FakeJira(LocalServer):
     ) -> _Reply:
         site, gateway = self.base_url, False
         match = _GATEWAY_PATH.fullmatch(path)
-        if match and self.flavour == "cloud":
+        if match and self.deployment == "cloud":
             if match.group("cloud_id") != CLOUD_ID:
                 raise _errors(404, "Site not found")
             site, gateway, path = self.oauth_base_url, True, match.group("rest")
-        if path == "/oauth/token/accessible-resources" and self.flavour == "cloud":
+        if path == "/oauth/token/accessible-resources" and self.deployment == "cloud":
             return self._accessible_resources(authorization)
         if not gateway and self.webhooks.handles(path):
             if self._authenticate(authorization, gateway).user is None:
                 raise self._login_required()
             return _Reply(*self.webhooks.handle(method, path, body))
         api = _API_PATH.fullmatch(path)
-        if api is None or (self.flavour == "server" and api.group("version") == "3"):
+        if api is None or (self.deployment == "server" and api.group("version") == "3"):
             raise _errors(404, f"null for uri: {site}{path}")
         route, (handler_name, access) = self._find_route(method, api.group("rest"))
         if handler_name == "_search_removed" and self.classic_search:
@@ -426,7 +426,7 @@ class FakeJira(LocalServer):
             params=params,
             body=body,
             caller=caller,
-            renderer=Renderer(self.dataset, self.flavour, version, site, self.zone),
+            renderer=Renderer(self.dataset, self.deployment, version, site, self.zone),
             arg=unquote(route.groupdict().get("arg") or ""),
         )
         try:
@@ -439,7 +439,7 @@ class FakeJira(LocalServer):
 
     def _find_route(self, method: str, rest: str) -> tuple[re.Match[str], tuple[str, Access]]:
         for route in _ROUTES:
-            target = route.cloud if self.flavour == "cloud" else route.server
+            target = route.cloud if self.deployment == "cloud" else route.server
             match = route.pattern.fullmatch(rest)
             if match is None or target is None:
                 continue
@@ -461,14 +461,14 @@ class FakeJira(LocalServer):
             return _Caller(None, False)
         if scheme == "basic":
             return self._basic(*_decode_basic(credential))
-        if scheme == "bearer" and self.flavour == "server":
+        if scheme == "bearer" and self.deployment == "server":
             if credential == SERVER_PAT:
                 return _Caller(self.dataset.bot, False)
             raise _HttpError(_Reply(401, _NOT_AUTHENTICATED, _seraph_failed(), _TEXT))
         return _Caller(None, True)  # e.g. an OAuth token sent to the site itself
 
     def _basic(self, user: str, password: str) -> _Caller:
-        if self.flavour == "cloud":
+        if self.deployment == "cloud":
             if user == CLOUD_EMAIL and password == CLOUD_API_TOKEN:
                 return _Caller(self.dataset.bot, False)
             if user == CLOUD_EMAIL and password == "password":
@@ -494,7 +494,7 @@ class FakeJira(LocalServer):
         raise _HttpError(_Reply(401, html, _seraph_failed(), _HTML))
 
     def _login_required(self) -> _HttpError:
-        if self.flavour == "server":
+        if self.deployment == "server":
             return _errors(
                 401, "You are not authenticated. Authentication required to perform this operation."
             )
@@ -524,7 +524,7 @@ class FakeJira(LocalServer):
 
     def _server_info(self, call: _Call) -> _Reply:
         now = format_jira_time(_ms(None), self.zone)
-        if self.flavour == "cloud":
+        if self.deployment == "cloud":
             info: dict[str, Any] = {
                 "baseUrl": self.base_url,
                 "version": "1001.0.0-SNAPSHOT",
@@ -620,7 +620,7 @@ class FakeJira(LocalServer):
                 raise _errors(
                     404,
                     "Issue does not exist or you do not have permission to see it."
-                    if self.flavour == "cloud"
+                    if self.deployment == "cloud"
                     else "Issue Does Not Exist",
                 )
             return _Reply(200, call.renderer.issue(issue, fields))
@@ -883,7 +883,7 @@ def _decode_token(token: str) -> int:
 
 
 def _credentials(fake: FakeJira) -> dict[str, str]:
-    if fake.flavour == "cloud":
+    if fake.deployment == "cloud":
         return {
             "email": CLOUD_EMAIL,
             "api_token": CLOUD_API_TOKEN,
@@ -899,9 +899,9 @@ def _credentials(fake: FakeJira) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """CLI: start a fake, print `{"base_url", "flavour", credentials…}`, serve until a signal."""
+    """CLI: start a fake, print `{"base_url", "deployment", credentials…}`, serve until a signal."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--flavour", choices=("cloud", "server"), default="cloud")
+    parser.add_argument("--deployment", choices=("cloud", "server"), default="cloud")
     parser.add_argument("--issues", type=int, default=200)
     parser.add_argument("--projects", type=int, default=3)
     parser.add_argument("--custom-fields", type=int, default=8)
@@ -918,14 +918,14 @@ def main(argv: list[str] | None = None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
     with FakeJira(
-        args.flavour,
+        args.deployment,
         dataset,
         user_time_zone=args.user_time_zone,
         max_results_cap=args.max_results_cap,
         basic_auth_disabled=args.basic_auth_disabled,
         port=args.port,
     ) as fake:
-        line = {"base_url": fake.base_url, "flavour": fake.flavour, **_credentials(fake)}
+        line = {"base_url": fake.base_url, "deployment": fake.deployment, **_credentials(fake)}
         print(json.dumps(line), flush=True)
         while not stopped.wait(0.5):
             pass

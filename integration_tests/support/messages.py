@@ -1,4 +1,4 @@
-"""Builders of the Airbyte messages the destination reads (shared with the integration tests)."""
+"""Airbyte messages: builders of those the destination reads, readers of those a command prints."""
 
 from __future__ import annotations
 
@@ -15,22 +15,24 @@ from airbyte_cdk.models import (
     AirbyteStreamStatus,
     AirbyteStreamStatusTraceMessage,
     AirbyteTraceMessage,
-    ConfiguredAirbyteCatalog,
-    ConfiguredAirbyteCatalogSerializer,
     StreamDescriptor,
     TraceType,
     Type,
 )
 from airbyte_cdk.models.airbyte_protocol import AirbyteStateBlob
 
+from source_jira_port.cdk_compat import state_values
+
 
 def record(stream: str, data: dict[str, Any]) -> AirbyteMessage:
+    """A RECORD of `stream`."""
     return AirbyteMessage(
         type=Type.RECORD, record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=1)
     )
 
 
 def state(stream: str, value: dict[str, Any]) -> AirbyteMessage:
+    """A per-stream STATE of `stream` holding `value`."""
     return AirbyteMessage(
         type=Type.STATE,
         state=AirbyteStateMessage(
@@ -44,6 +46,7 @@ def state(stream: str, value: dict[str, Any]) -> AirbyteMessage:
 
 
 def status(stream: str, value: AirbyteStreamStatus) -> AirbyteMessage:
+    """A stream status TRACE of `stream`."""
     return AirbyteMessage(
         type=Type.TRACE,
         trace=AirbyteTraceMessage(
@@ -56,33 +59,32 @@ def status(stream: str, value: AirbyteStreamStatus) -> AirbyteMessage:
     )
 
 
-def catalog(*streams: tuple[str, str]) -> ConfiguredAirbyteCatalog:
-    """A configured catalog from (stream name, destination sync mode) pairs."""
-    return ConfiguredAirbyteCatalogSerializer.load(catalog_json(*streams))
-
-
-def catalog_json(*streams: tuple[str, str]) -> dict[str, Any]:
-    sync_mode = {"overwrite": "full_refresh"}
-    return {
-        "streams": [
-            {
-                "stream": {
-                    "name": name,
-                    "json_schema": {},
-                    "supported_sync_modes": ["full_refresh", "incremental"],
-                },
-                "sync_mode": sync_mode.get(mode, "incremental"),
-                "destination_sync_mode": mode,
-            }
-            for name, mode in streams
-        ]
-    }
-
-
 def serialize(message: AirbyteMessage) -> str:
+    """One line of the Airbyte protocol."""
     return orjson.dumps(AirbyteMessageSerializer.dump(message)).decode()
 
 
 def state_value(message: AirbyteMessage) -> dict[str, Any]:
+    """The stream state a STATE message holds."""
     assert message.type == Type.STATE and message.state and message.state.stream
-    return dict(message.state.stream.stream_state.__dict__)
+    return state_values(message.state.stream.stream_state)
+
+
+def of_type(messages: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """The printed messages (JSON) of one type: `RECORD`, `STATE`, `TRACE`..."""
+    return [message for message in messages if message["type"] == kind]
+
+
+def records(messages: list[dict[str, Any]], stream: str) -> list[dict[str, Any]]:
+    """The data of the printed RECORDs of `stream`."""
+    return [
+        m["record"]["data"] for m in of_type(messages, "RECORD") if m["record"]["stream"] == stream
+    ]
+
+
+def final_state(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last STATE of each stream, as a `--state` file holds them."""
+    latest: dict[str, dict[str, Any]] = {}
+    for message in of_type(messages, "STATE"):
+        latest[message["state"]["stream"]["stream_descriptor"]["name"]] = message["state"]
+    return list(latest.values())
