@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -44,8 +45,14 @@ def test_dockerfile_labels_match_metadata() -> None:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The connector's wheel, built from this checkout."""
+    """The connector's wheel, built from a copy of this checkout without build leftovers.
+
+    setuptools reuses an existing `build/` folder, which can hold modules that moved since.
+    """
     folder = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("checkout") / "source-jira-port"
+    leftovers = shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__")
+    shutil.copytree(ROOT, source, ignore=leftovers)
     subprocess.run(
         [
             sys.executable,
@@ -57,7 +64,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-build-isolation",
             "-w",
             str(folder),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,
