@@ -38,9 +38,10 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
 from source_jira_port.config_problems import ensure_valid_source_config
+from source_jira_port.jira_client import resolve_deployment
 from source_jira_port.rate_limit import RUN_ID, RateLimitPause, config_failure_for, pause_for
 from source_jira_port.scope import issue_scope_jql
-from source_jira_port.site import api_base, resolve_deployment
+from source_jira_port.site import api_base
 
 _RATE_LIMIT_STATUSES = (429, 503)
 # The CDK sleeps a strategy's backoff plus one second (`user_defined_backoff_handler`).

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
-import requests
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
@@ -18,13 +17,14 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_jira_port.access import manifest_screen, verify_access
-from source_jira_port.cli.estimate import estimate_issues
+from source_jira_port.access import verify_access
 from source_jira_port.config_problems import MANIFEST
 from source_jira_port.deletions.sweep import list_issue_ids
 from source_jira_port.deletions.tracker import DeletionTracker, split_state
+from source_jira_port.estimate import estimate_issues
 from source_jira_port.failed_read import report_failures_plainly
 from source_jira_port.issues_state import reads_issues_incrementally
+from source_jira_port.jira_client import JiraClient
 from source_jira_port.jql_check import ensure_valid_jql, ensure_valid_jql_before_read
 from source_jira_port.pending_retry import read_issues_by_id, take_pending_ids, with_pending_issues
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
@@ -55,9 +55,9 @@ class SourceJiraPort(YamlDeclarativeSource):
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state)
         self._concurrent_source._queue.maxsize = QUEUE_SIZE  # one queue: records, partitions, logs
         if catalog is not None and isinstance(self._config, MutableMapping):
-            screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
-            ensure_valid_jql_before_read(self._config, catalog, screen)
-            plan_issue_windows(self._config, catalog, state, screen)  # before streams are built
+            ensure_valid_jql_before_read(self.resolved_manifest, self._config, catalog)
+            client = JiraClient(self._config, self.resolved_manifest, name="issues")
+            plan_issue_windows(self._config, catalog, state, client)  # before streams are built
 
     def estimate_issues(self, cursor: str | None, logger: logging.Logger) -> int | None:
         """Return Jira's count of the issues a read from `cursor` covers (an ETA), or None.
@@ -68,9 +68,8 @@ class SourceJiraPort(YamlDeclarativeSource):
         """
         if config_failure_for(self._config.get(RUN_ID)).message is not None:
             return None
-        config = {**self._config, "deployment": self._config["resolved_deployment"]}
-        screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
-        return estimate_issues(config, cursor, logger, screen)
+        client = JiraClient(self._config, self.resolved_manifest, name="issues")
+        return estimate_issues(client, self._config, cursor, logger)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove what a read needs: the credentials, each project, the JQL; then read projects.
@@ -80,13 +79,12 @@ class SourceJiraPort(YamlDeclarativeSource):
         status whose message says what to fix.
         """
         try:
-            verify_access(self.resolved_manifest, self._config, self._constructor)
-            screen = manifest_screen(self.resolved_manifest, self._config, self._constructor)
-            ensure_valid_jql(self._config, screen)
+            verify_access(self.resolved_manifest, self._config)
+            ensure_valid_jql(self.resolved_manifest, self._config)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        except requests.RequestException as error:
-            message = f"Jira did not answer the JQL validation ({type(error).__name__}). Retry."
+        except (ValueError, KeyError, TypeError) as error:
+            message = f"Jira's answer was not what Jira sends ({type(error).__name__}). Retry."
             return AirbyteConnectionStatus(status=Status.FAILED, message=message)
         return super().check(logger, config)
 

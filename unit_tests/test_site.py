@@ -5,7 +5,8 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_jira_port.site import api_base, normalize_url, resolve_deployment
+from source_jira_port.jira_client import resolve_deployment
+from source_jira_port.site import api_base, normalize_url
 from unit_tests.conftest import CLOUD_URL, SERVER_URL, cloud_config, server_config
 
 
