@@ -47,9 +47,6 @@ from source_jira_port.scope import (
 
 _LOGGER = logging.getLogger("airbyte")
 _STREAM = "issues"
-# The manifest's defaults for `num_workers` and `page_size`.
-_DEFAULT_WORKERS = 3
-_DEFAULT_PAGE_SIZE = 100
 _MIN_RANGE = timedelta(days=30)
 _MIN_STEP = timedelta(minutes=1)
 _PAGES_PER_WINDOW = 2
@@ -67,10 +64,10 @@ def plan_issue_windows(
 ) -> None:
     """Add `ISSUES_START` and `ISSUES_STEP` to `config` when a plan helps (module docstring).
 
-    `config` is the resolved config (`api_base`, `resolved_deployment`); `client` sends the
-    probes. Errors are logged and leave `config` as it was.
+    `config` is the resolved config (`api_base`, `resolved_deployment`, the spec's defaults);
+    `client` sends the probes. Errors are logged and leave `config` as it was.
     """
-    workers = int(config.get("num_workers") or _DEFAULT_WORKERS)
+    workers = int(config["num_workers"])
     if workers < 2 or "api_base" not in config or not _reads_issues_from_scratch(catalog, state):
         return
     if config_failure_for(config.get(RUN_ID)).message is not None:
@@ -129,7 +126,7 @@ def _plan(
             issues: int | None = count.result()
         except (AirbyteTracedException, ValueError, KeyError, TypeError):
             issues = None
-    page_size = int(config.get("page_size") or _DEFAULT_PAGE_SIZE)
+    page_size = int(config["page_size"])
     most = _WINDOWS_PER_WORKER * workers
     windows = most if issues is None else math.ceil(issues / (_PAGES_PER_WINDOW * page_size))
     windows = min(max(windows, 1), most)

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from source_jira_port.config_problems import source_spec_defaults
 from source_jira_port.scope import issues_jql
 
-_CLOUD = {"jira_url": "https://acme.atlassian.net", "deployment": "cloud"}
+# A config as the source resolves it: the spec's defaults filled in.
+_CLOUD = source_spec_defaults() | {"jira_url": "https://acme.atlassian.net"}
 _2000 = "updated >= 946684800000"
 
 

@@ -8,6 +8,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.state_builder import StateBuilder
 
+from source_jira_port.config_problems import source_spec_defaults
 from source_jira_port.jira_client import JiraClient
 from source_jira_port.windows import plan_issue_windows
 from unit_tests.conftest import CLOUD_URL, cloud_config, issue, query
@@ -19,7 +20,7 @@ _NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 def _config(**overrides: Any) -> dict[str, Any]:
     resolved = {"api_base": CLOUD_URL, "resolved_deployment": "cloud", "num_workers": 4}
-    return cloud_config(**resolved) | overrides
+    return source_spec_defaults() | cloud_config(**resolved) | overrides
 
 
 def _catalog(sync_mode: SyncMode = SyncMode.full_refresh) -> Any:
