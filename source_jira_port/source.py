@@ -84,7 +84,10 @@ class SourceJiraPort(YamlDeclarativeSource):
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         except (ValueError, KeyError, TypeError) as error:
-            message = f"Jira's answer was not what Jira sends ({type(error).__name__}). Retry."
+            message = (
+                f"The answer to the check is not Jira's ({type(error).__name__}). Check the Jira "
+                "URL: a proxy or a login page may answer in Jira's place."
+            )
             return AirbyteConnectionStatus(status=Status.FAILED, message=message)
         return super().check(logger, config)
 
