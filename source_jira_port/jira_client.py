@@ -41,7 +41,7 @@ from source_jira_port.cdk_compat import build_component
 from source_jira_port.config_problems import MANIFEST
 from source_jira_port.site import DEPLOYMENTS, config_error
 
-TIMEOUT_SECONDS = 30
+_TIMEOUT_SECONDS = 30
 _API_VERSIONS = {"cloud": "3", "server": "2"}
 _SEARCH_ENDPOINTS = {"cloud": "search/jql", "server": "search"}
 
@@ -227,8 +227,8 @@ class JiraClient:
             **requester,
             "url": "{{ config['api_base'] }}",
             "http_method": method,
-            "connect_timeout_in_seconds": TIMEOUT_SECONDS,
-            "read_timeout_in_seconds": TIMEOUT_SECONDS,
+            "connect_timeout_in_seconds": _TIMEOUT_SECONDS,
+            "read_timeout_in_seconds": _TIMEOUT_SECONDS,
             "error_handler": {
                 "type": "CustomErrorHandler",
                 "class_name": f"{__name__}.{ClientErrorHandler.__name__}",
