@@ -38,10 +38,11 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
 from source_jira_port.cdk_compat import RETRY_EXTRA_SLEEP_SECONDS, parsed_once, serve_json
-from source_jira_port.config_problems import ensure_valid_source_config
+from source_jira_port.config_problems import ensure_valid_source_config, source_spec_defaults
+from source_jira_port.jira_client import resolve_deployment
 from source_jira_port.rate_limit import RUN_ID, RateLimitPause, config_failure_for, pause_for
-from source_jira_port.scope import issue_scope_jql
-from source_jira_port.site import api_base, resolve_deployment
+from source_jira_port.scope import issue_query_config
+from source_jira_port.site import api_base
 
 _RATE_LIMIT_STATUSES = (429, 503)
 _MISSING = object()
@@ -49,10 +50,10 @@ _MISSING = object()
 
 @dataclass
 class ResolveJiraSite(ConfigTransformation):
-    """Add `api_base`, `resolved_deployment`, `issue_scope` and the run's id to the config.
+    """Add the spec's defaults, the site, the issue query's values and the run's id to the config.
 
-    `deployment: auto` is decided by the site's `/rest/api/2/serverInfo`. `issue_scope` is the
-    JQL condition of the `projects` and `jql` options, shared by the issue read and the sweep.
+    `deployment: auto` is decided by the site's `/rest/api/2/serverInfo`. The issue query's
+    values (`scope.issue_query_config`) are read by the manifest's issue searches and the sweep.
     `_run_id` (`RUN_ID`) keys the run's `ConfigFailure`.
     """
 
@@ -65,10 +66,12 @@ class ResolveJiraSite(ConfigTransformation):
         named (`config_problems`) before any request or any use of the value.
         """
         ensure_valid_source_config(config)
+        for key, default in source_spec_defaults().items():
+            config.setdefault(key, default)
         base = api_base(config)
         config["api_base"] = base
         config["resolved_deployment"] = resolve_deployment(config, base)
-        config["issue_scope"] = issue_scope_jql(config)
+        config.update(issue_query_config(config))
         config[RUN_ID] = uuid.uuid4().hex
 
 

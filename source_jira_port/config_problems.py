@@ -35,6 +35,13 @@ def source_spec() -> dict[str, Any]:
     return dict(manifest["spec"]["connection_specification"])
 
 
+@cache
+def source_spec_defaults() -> dict[str, Any]:
+    """Return the spec's default of each top-level option that has one."""
+    properties = source_spec()["properties"]
+    return {key: schema["default"] for key, schema in properties.items() if "default" in schema}
+
+
 def ensure_valid_source_config(config: Mapping[str, Any]) -> None:
     """Raise a `config_error` listing every problem of the source config, if it has any."""
     problems = source_config_problems(config)

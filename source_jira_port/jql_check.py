@@ -18,28 +18,31 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import requests
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_jira_port.access import Screen
+from source_jira_port.jira_client import JiraClient, JiraError, api_path, search_path
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
-from source_jira_port.site import config_error, json_headers
+from source_jira_port.site import config_error
 
 _LOGGER = logging.getLogger("airbyte")
-_TIMEOUT_SECONDS = 30
+_BAD_REQUEST = 400
 
 
-def ensure_valid_jql(config: Mapping[str, Any], screen: Screen) -> None:
+def ensure_valid_jql(manifest: Mapping[str, Any], config: Mapping[str, Any]) -> None:
     """Raise a `config_error` when Jira rejects the `jql` option on its own.
 
-    `config` is the resolved config; `screen` judges Jira's answer as the manifest does (a
-    rejected password fails as it would in a read). Does nothing without a `jql`.
+    `manifest` and `config` are the source's resolved ones; Jira's other answers fail with the
+    manifest's errors, as they would in a read (a rejected password, say). Does nothing
+    without a `jql`.
     """
     jql = config.get("jql")
     if not jql:
         return
-    errors = _jira_errors(config, jql, screen)
+    # Jira's verdict on the jql is judged here, with the jql's own positions; the caller
+    # decides whether it stops the run.
+    client = JiraClient(config, manifest, name="issues", stops_run=False)
+    errors = _jira_errors(client, config, jql)
     if errors:
         raise config_error(
             f"jql: Jira rejects {json.dumps(jql)}: {' '.join(errors)} Positions count the "
@@ -49,7 +52,7 @@ def ensure_valid_jql(config: Mapping[str, Any], screen: Screen) -> None:
 
 
 def ensure_valid_jql_before_read(
-    config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, screen: Screen
+    manifest: Mapping[str, Any], config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog
 ) -> None:
     """Validate the `jql` of a read of issues; a bad one stops the run before any search.
 
@@ -59,36 +62,27 @@ def ensure_valid_jql_before_read(
     if not any(stream.stream.name == "issues" for stream in catalog.streams):
         return
     try:
-        ensure_valid_jql(config, screen)
+        ensure_valid_jql(manifest, config)
     except AirbyteTracedException as error:
         if error.failure_type != FailureType.config_error:
             _LOGGER.warning("The jql was not validated on its own: %s", error.message)
             return
         config_failure_for(config.get(RUN_ID)).set(error.message or "Jira rejects the jql.")
-    except requests.RequestException as error:
+    except (ValueError, KeyError, TypeError) as error:
         _LOGGER.warning("The jql was not validated on its own (%s)", type(error).__name__)
 
 
-def _jira_errors(config: Mapping[str, Any], jql: str, screen: Screen) -> list[str]:
-    base, headers = config["api_base"], json_headers(config["credentials"])
+def _jira_errors(client: JiraClient, config: Mapping[str, Any], jql: str) -> list[str]:
     if config["resolved_deployment"] == "cloud":
-        response = requests.post(
-            f"{base}/rest/api/3/jql/parse",
-            params={"validation": "strict"},
-            json={"queries": [jql]},
-            headers=headers,
-            timeout=_TIMEOUT_SECONDS,
+        answer = client.post(
+            api_path(config, "jql/parse"), {"queries": [jql]}, {"validation": "strict"}
         )
-        screen(response)
-        return [str(e) for query in response.json()["queries"] for e in query.get("errors", [])]
-    response = requests.get(
-        f"{base}/rest/api/2/search",
-        params={"jql": jql, "maxResults": "0", "validateQuery": "strict", "fields": "id"},
-        headers=headers,
-        timeout=_TIMEOUT_SECONDS,
-    )
-    if response.status_code == requests.codes.bad_request:
-        body = response.json()
-        return [*body.get("errorMessages", []), *(body.get("errors") or {}).values()]
-    screen(response)
+        return [str(e) for query in answer["queries"] for e in query.get("errors", [])]
+    params = {"jql": jql, "maxResults": "0", "validateQuery": "strict", "fields": "id"}
+    try:
+        client.get(search_path(config), params)
+    except JiraError as error:
+        if error.status != _BAD_REQUEST:
+            raise
+        return error.jira_messages or [error.message or "Jira rejects it."]
     return []

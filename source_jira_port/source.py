@@ -7,7 +7,6 @@ import logging
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
-import requests
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
@@ -18,14 +17,15 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_jira_port.access import manifest_screen, verify_access
+from source_jira_port.access import verify_access
 from source_jira_port.cdk_compat import set_queue_size, transformed_config
-from source_jira_port.cli.estimate import estimate_issues
 from source_jira_port.config_problems import MANIFEST
 from source_jira_port.deletions.sweep import list_issue_ids
 from source_jira_port.deletions.tracker import DeletionTracker, split_state
+from source_jira_port.estimate import estimate_issues
 from source_jira_port.failed_read import report_failures_plainly
 from source_jira_port.issues_state import reads_issues_incrementally
+from source_jira_port.jira_client import JiraClient
 from source_jira_port.jql_check import ensure_valid_jql, ensure_valid_jql_before_read
 from source_jira_port.pending_retry import read_issues_by_id, take_pending_ids, with_pending_issues
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
@@ -57,9 +57,9 @@ class SourceJiraPort(YamlDeclarativeSource):
         set_queue_size(self, QUEUE_SIZE)  # one queue: records, partitions, logs
         resolved = self.resolved_config
         if catalog is not None and isinstance(resolved, MutableMapping):
-            screen = manifest_screen(self.resolved_manifest, resolved)
-            ensure_valid_jql_before_read(resolved, catalog, screen)
-            plan_issue_windows(resolved, catalog, state, screen)  # before streams are built
+            ensure_valid_jql_before_read(self.resolved_manifest, resolved, catalog)
+            client = JiraClient(resolved, self.resolved_manifest, name="issues")
+            plan_issue_windows(resolved, catalog, state, client)  # before streams are built
 
     @property
     def resolved_config(self) -> Mapping[str, Any]:
@@ -75,9 +75,8 @@ class SourceJiraPort(YamlDeclarativeSource):
         """
         if config_failure_for(self.resolved_config.get(RUN_ID)).message is not None:
             return None
-        config = {**self.resolved_config, "deployment": self.resolved_config["resolved_deployment"]}
-        screen = manifest_screen(self.resolved_manifest, self.resolved_config)
-        return estimate_issues(config, cursor, logger, screen)
+        client = JiraClient(self.resolved_config, self.resolved_manifest, name="issues")
+        return estimate_issues(client, self.resolved_config, cursor, logger)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove what a read needs: the credentials, each project, the JQL; then read projects.
@@ -88,12 +87,14 @@ class SourceJiraPort(YamlDeclarativeSource):
         """
         try:
             verify_access(self.resolved_manifest, self.resolved_config)
-            screen = manifest_screen(self.resolved_manifest, self.resolved_config)
-            ensure_valid_jql(self.resolved_config, screen)
+            ensure_valid_jql(self.resolved_manifest, self.resolved_config)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        except requests.RequestException as error:
-            message = f"Jira did not answer the JQL validation ({type(error).__name__}). Retry."
+        except (ValueError, KeyError, TypeError) as error:
+            message = (
+                f"The answer to the check is not Jira's ({type(error).__name__}). Check the Jira "
+                "URL: a proxy or a login page may answer in Jira's place."
+            )
             return AirbyteConnectionStatus(status=Status.FAILED, message=message)
         return super().check(logger, config)
 

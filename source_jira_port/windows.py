@@ -8,17 +8,17 @@ small requests find the oldest and newest `updated` in the sync's scope and Jira
 issues; the windows then start at the oldest issue (no issue can later be updated before it) and
 are cut so that each worker gets a few of them:
 
-- `_issues_start`: the oldest issue's `updated`, rounded down to the second;
-- `_issues_step`: the window length, about (newest - oldest) / windows, where windows is the
+- `ISSUES_START`: the oldest issue's `updated`, rounded down to the second;
+- `ISSUES_STEP`: the window length, about (newest - oldest) / windows, where windows is the
   issue count / (2 pages), at most 4 per worker, and at least a minute.
 
 Nothing is planned (the manifest's defaults apply) with one worker, with saved state (an
 incremental sync reads from its cursor, usually a short range), for a range shorter than a
-month, or when a probe fails: planning only ever costs speed, never a record. The probes'
-answers are judged by the manifest's error handler (`access.manifest_screen`): one that proves
-the config wrong (401, 403, a bad JQL) stops the probes and, through the run's
-`ConfigFailure`, fails the read before it sends a request. The oldest issue is asked for first,
-alone, so a wrong password costs one failed login, not three.
+month, or when a probe fails: planning only ever costs speed, never a record. The probes go
+through the Jira client, so a rate limit (429, 503) is waited out and retried as in the read,
+and an answer that proves the config wrong (401, 403, a bad JQL) stops the probes and, through
+the run's `ConfigFailure`, fails the read before it sends a request. The oldest issue is asked
+for first, alone, so a wrong password costs one failed login, not three.
 """
 
 from __future__ import annotations
@@ -30,21 +30,23 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import requests
 from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_jira_port.access import Screen
-from source_jira_port.cli.estimate import TIMEOUT_SECONDS, count_issues, issues_jql
+from source_jira_port.estimate import count_issues
+from source_jira_port.jira_client import JiraClient, search_path
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
-from source_jira_port.scope import JIRA_TIME_FORMAT, START_DATE_FORMAT, epoch_ms, sync_start
-from source_jira_port.site import json_headers
+from source_jira_port.scope import (
+    ISSUES_START,
+    ISSUES_STEP,
+    JIRA_TIME_FORMAT,
+    START_DATE_FORMAT,
+    issues_jql,
+    sync_start,
+)
 
 _LOGGER = logging.getLogger("airbyte")
 _STREAM = "issues"
-# The manifest's defaults for `num_workers` and `page_size`.
-_DEFAULT_WORKERS = 3
-_DEFAULT_PAGE_SIZE = 100
 _MIN_RANGE = timedelta(days=30)
 _MIN_STEP = timedelta(minutes=1)
 _PAGES_PER_WINDOW = 2
@@ -57,15 +59,15 @@ def plan_issue_windows(
     config: MutableMapping[str, Any],
     catalog: ConfiguredAirbyteCatalog | None,
     state: list[AirbyteStateMessage] | None,
-    screen: Screen,
+    client: JiraClient,
     now: datetime | None = None,
 ) -> None:
-    """Add `_issues_start` and `_issues_step` to `config` when a plan helps (module docstring).
+    """Add `ISSUES_START` and `ISSUES_STEP` to `config` when a plan helps (module docstring).
 
-    `config` is the resolved config (`api_base`, `resolved_deployment`); `screen` judges each
-    probe's answer. Errors are logged and leave `config` as it was.
+    `config` is the resolved config (`api_base`, `resolved_deployment`, the spec's defaults);
+    `client` sends the probes. Errors are logged and leave `config` as it was.
     """
-    workers = int(config.get("num_workers") or _DEFAULT_WORKERS)
+    workers = int(config["num_workers"])
     if workers < 2 or "api_base" not in config or not _reads_issues_from_scratch(catalog, state):
         return
     if config_failure_for(config.get(RUN_ID)).message is not None:
@@ -76,15 +78,15 @@ def plan_issue_windows(
     if upper - lower < _MIN_RANGE:
         return
     try:
-        plan = _plan(config, upper, workers, screen)
+        plan = _plan(client, config, upper, workers)
     except AirbyteTracedException as error:
         _LOGGER.info("Issue windows not planned: %s", error.message)
         return
-    except (requests.RequestException, ValueError, KeyError, TypeError, IndexError) as error:
+    except (ValueError, KeyError, TypeError, IndexError) as error:
         _LOGGER.info("Issue windows not planned, the default ones are read (%s)", error)
         return
     if plan is not None:
-        config["_issues_start"], config["_issues_step"] = plan
+        config[ISSUES_START], config[ISSUES_STEP] = plan
 
 
 def _reads_issues_from_scratch(
@@ -104,28 +106,27 @@ def _reads_issues_from_scratch(
 
 
 def _plan(
-    config: Mapping[str, Any], upper: datetime, workers: int, screen: Screen
+    client: JiraClient, config: Mapping[str, Any], upper: datetime, workers: int
 ) -> tuple[str, str] | None:
     """Probe Jira (the oldest issue, then two requests at once) and return (start, step).
 
     Return None when the scope has no issue.
     """
-    scope = issues_jql(config, None) + f" AND updated <= {epoch_ms(upper)}"
-    count_config = {**config, "deployment": config["resolved_deployment"]}
-    first = _edge(config, scope, "ASC", screen)
+    scope = issues_jql(config, None, until=upper)
+    first = _edge(client, config, scope, "ASC")
     if first is None:
         return None
     with ThreadPoolExecutor(max_workers=2) as pool:
-        newest = pool.submit(_edge, config, scope, "DESC", screen)
-        count = pool.submit(count_issues, count_config, scope, screen)
+        newest = pool.submit(_edge, client, config, scope, "DESC")
+        count = pool.submit(count_issues, client, config, scope)
         last = newest.result()
         if last is None:
             return None
         try:
             issues: int | None = count.result()
-        except (requests.RequestException, ValueError, KeyError, TypeError):
+        except (AirbyteTracedException, ValueError, KeyError, TypeError):
             issues = None
-    page_size = int(config.get("page_size") or _DEFAULT_PAGE_SIZE)
+    page_size = int(config["page_size"])
     most = _WINDOWS_PER_WORKER * workers
     windows = most if issues is None else math.ceil(issues / (_PAGES_PER_WINDOW * page_size))
     windows = min(max(windows, 1), most)
@@ -137,17 +138,10 @@ def _plan(
     return first_window, f"PT{math.ceil(step.total_seconds())}S"
 
 
-def _edge(config: Mapping[str, Any], scope: str, order: str, screen: Screen) -> datetime | None:
+def _edge(client: JiraClient, config: Mapping[str, Any], scope: str, order: str) -> datetime | None:
     """Return the `updated` of the first issue of `scope` by `updated` `order`, or None."""
-    version = "3/search/jql" if config["resolved_deployment"] == "cloud" else "2/search"
-    response = requests.get(
-        f"{config['api_base']}/rest/api/{version}",
-        params={"jql": f"{scope} ORDER BY updated {order}", "maxResults": "1", "fields": "updated"},
-        headers=json_headers(config["credentials"]),
-        timeout=TIMEOUT_SECONDS,
-    )
-    screen(response)
-    issues = response.json().get("issues") or []
+    params = {"jql": f"{scope} ORDER BY updated {order}", "maxResults": "1", "fields": "updated"}
+    issues = client.get(search_path(config), params).get("issues") or []
     if not issues:
         return None
     return datetime.strptime(issues[0]["fields"]["updated"], JIRA_TIME_FORMAT)

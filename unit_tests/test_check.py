@@ -150,3 +150,12 @@ def test_check_with_a_valid_jql_succeeds(requests_mock: Any) -> None:
     _serve_projects(requests_mock)
 
     assert _check(cloud_config(jql="status != Done")).status == Status.SUCCEEDED
+
+
+def test_check_names_the_url_when_something_else_answers_for_jira(requests_mock: Any) -> None:
+    requests_mock.get(f"{SERVER_URL}/rest/api/2/myself", text="<html>Log in</html>")
+
+    status = _check(server_config())
+
+    assert status.status == Status.FAILED
+    assert "Check the Jira URL" in status.message

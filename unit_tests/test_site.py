@@ -6,7 +6,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
 from integration_tests.support.configs import CLOUD_URL, SERVER_URL, cloud_config, server_config
-from source_jira_port.site import api_base, normalize_url, resolve_deployment
+from source_jira_port.jira_client import resolve_deployment
+from source_jira_port.site import api_base, normalize_url
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import requests
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.state_builder import StateBuilder
@@ -12,6 +11,8 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from integration_tests.support.configs import CLOUD_URL, cloud_config
 from integration_tests.support.reads import query
 from integration_tests.support.records import search_issue
+from source_jira_port.config_problems import source_spec_defaults
+from source_jira_port.jira_client import JiraClient
 from source_jira_port.windows import plan_issue_windows
 
 _SEARCH = f"{CLOUD_URL}/rest/api/3/search/jql"
@@ -21,11 +22,7 @@ _NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 def _config(**overrides: Any) -> dict[str, Any]:
     resolved = {"api_base": CLOUD_URL, "resolved_deployment": "cloud", "num_workers": 4}
-    return cloud_config(**resolved) | overrides
-
-
-def _raise_for_status(response: requests.Response) -> None:
-    response.raise_for_status()
+    return source_spec_defaults() | cloud_config(**resolved) | overrides
 
 
 def _catalog(sync_mode: SyncMode = SyncMode.full_refresh) -> Any:
@@ -46,7 +43,7 @@ def test_windows_start_at_the_oldest_issue_and_split_its_range(requests_mock: An
     search = _serve(requests_mock, count=1000)
     config = _config()
 
-    plan_issue_windows(config, _catalog(), None, _raise_for_status, now=_NOW)
+    plan_issue_windows(config, _catalog(), None, JiraClient(config), now=_NOW)
 
     # 1000 issues / 2 pages of 100 = 5 windows over 2024-01-01T11:34:56Z .. 2025-01-01
     assert config["_issues_start"] == "2024-01-01T11:34:56Z"
@@ -59,7 +56,7 @@ def test_windows_start_at_the_oldest_issue_and_split_its_range(requests_mock: An
 def test_at_most_four_windows_a_worker(requests_mock: Any) -> None:
     _serve(requests_mock, count=1_000_000)
     config = _config()
-    plan_issue_windows(config, _catalog(), None, _raise_for_status, now=_NOW)
+    plan_issue_windows(config, _catalog(), None, JiraClient(config), now=_NOW)
     span = datetime(2025, 1, 1, tzinfo=UTC) - datetime(2024, 1, 1, 11, 34, 56, tzinfo=UTC)
     assert config["_issues_step"] == f"PT{-(-span.total_seconds() // 16):.0f}S"
 
@@ -81,7 +78,7 @@ def test_nothing_is_planned_or_asked_when_it_would_not_help(
     messages = StateBuilder().with_stream_state("issues", state).build() if state else None
 
     catalog = _catalog(SyncMode.incremental)
-    plan_issue_windows(config, catalog, messages, _raise_for_status, now=_NOW)
+    plan_issue_windows(config, catalog, messages, JiraClient(config), now=_NOW)
 
     assert config == before
     assert search.call_count == 0
@@ -92,5 +89,5 @@ def test_a_failed_probe_leaves_the_default_windows(requests_mock: Any) -> None:
     requests_mock.post(_COUNT, json={"count": 10})
     config = _config()
     before = dict(config)
-    plan_issue_windows(config, _catalog(), None, _raise_for_status, now=_NOW)
+    plan_issue_windows(config, _catalog(), None, JiraClient(config), now=_NOW)
     assert config == before

@@ -37,13 +37,14 @@ from source_jira_port.cli.dryrun import DryRun, OutputFormat
 from source_jira_port.cli.progress import Reporter, Summary, SyncProgress
 from source_jira_port.cli.state import StateFile, StateFileError
 from source_jira_port.cli.stray_output import LOG_LEVELS
+from source_jira_port.jira_client import resolve_deployment
 from source_jira_port.port.blueprints import BlueprintSetupError
 from source_jira_port.port.client import PortAuthError
 from source_jira_port.port.destination import open_writer
 from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
-from source_jira_port.site import api_base, resolve_deployment
+from source_jira_port.site import api_base
 from source_jira_port.source import SourceJiraPort
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

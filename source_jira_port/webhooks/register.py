@@ -4,24 +4,25 @@ Jira Cloud and Server/Data Center up to 9: `/rest/webhooks/1.0/webhook` (secret 
 level). Data Center 10+: `/rest/jira-webhook/1.0/webhooks` (the old path answers 404; the
 secret goes in `configuration.SECRET`, a top-level one is silently ignored). The version comes
 from `/rest/api/2/serverInfo` `versionNumbers`. Registering needs a Jira administrator.
+Requests go through the Jira client, so a rate-limited or busy Jira is waited for.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import requests
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 
-from source_jira_port.site import json_headers, normalize_url, probe_server_info
+from source_jira_port.jira_client import JiraClient, JiraError, probe_server_info
+from source_jira_port.site import normalize_url
 from source_jira_port.webhooks.events import WEBHOOK_EVENTS
 
 ADMIN_API = "/rest/webhooks/1.0/webhook"
 DATA_CENTER_10_API = "/rest/jira-webhook/1.0/webhooks"
 WEBHOOK_NAME = "Port (jira-port webhooks)"
 _JQL_FILTER = "issue-related-events-section"
-_TIMEOUT_SECONDS = 30
 
 
 class RegistrationError(Exception):
@@ -82,18 +83,19 @@ def register_webhook(
             "Registering an admin webhook needs a Jira administrator's API token, password or "
             "personal access token; OAuth 2.0 apps cannot."
         )
+    if secret:
+        add_to_secrets(secret)  # the CDK logs a refused request with its body
     site = normalize_url(jira["jira_url"])
     api_path = webhook_api(probe_server_info(site))
-    with requests.Session() as session:
-        session.headers.update(json_headers(credentials))
-        listed = _call(session, "GET", site + api_path)
-        if not isinstance(listed, list):
-            raise RegistrationError(f"{site}{api_path} did not answer a list of webhooks")
-        for webhook in listed:
-            if str(webhook.get("url", "")).rstrip("/") == url.rstrip("/"):
-                return Registration(_public(webhook), False, api_path, _differs(webhook, jql))
-        body = webhook_body(api_path, url, secret=secret, jql=jql)
-        created = _call(session, "POST", site + api_path, body)
+    client = JiraClient({**jira, "api_base": site}, name="webhooks")
+    listed = _call("GET", site + api_path, lambda: client.get(api_path))
+    if not isinstance(listed, list):
+        raise RegistrationError(f"{site}{api_path} did not answer a list of webhooks")
+    for webhook in listed:
+        if str(webhook.get("url", "")).rstrip("/") == url.rstrip("/"):
+            return Registration(_public(webhook), False, api_path, _differs(webhook, jql))
+    body = webhook_body(api_path, url, secret=secret, jql=jql)
+    created = _call("POST", site + api_path, lambda: client.post(api_path, body))
     return Registration(_public(created), True, api_path)
 
 
@@ -114,40 +116,21 @@ def _differs(webhook: Mapping[str, Any], jql: str | None) -> bool:
     )
 
 
-def _call(
-    session: requests.Session, method: str, url: str, body: Mapping[str, Any] | None = None
-) -> Any:
+def _call(method: str, url: str, send: Callable[[], Any]) -> Any:
+    """Return what `send` got from Jira, or raise a `RegistrationError` saying what to fix."""
     try:
-        response = session.request(method, url, json=body, timeout=_TIMEOUT_SECONDS)
-    except requests.RequestException as error:
-        raise RegistrationError(f"Cannot reach {url} ({type(error).__name__})") from error
-    if response.ok:
-        try:
-            return response.json()
-        except ValueError as error:
-            raise RegistrationError(f"{method} {url} did not answer JSON") from error
-    hint = ""
-    if response.status_code in (401, 403):
-        hint = " Registering webhooks needs a Jira administrator's credentials."
-    elif response.status_code == 404:
-        hint = " This Jira has no such webhook API (check the Jira URL)."
-    raise RegistrationError(
-        f"Jira answered HTTP {response.status_code} on {method} {url}: "
-        f"{_jira_message(response)}.{hint}"
-    )
-
-
-def _jira_message(response: requests.Response) -> str:
-    try:
-        payload = response.json()
-    except ValueError:
-        return response.reason or "no details"
-    if isinstance(payload, dict):
-        errors = payload.get("errors")
-        messages = [
-            *(payload.get("errorMessages") or []),
-            *(errors.values() if isinstance(errors, dict) else []),
-        ]
-        if messages:
-            return "; ".join(map(str, messages))
-    return response.reason or "no details"
+        return send()
+    except JiraError as error:
+        if error.status is None:
+            raise RegistrationError(error.message or f"Cannot reach {url}") from error
+        hint = ""
+        if error.status in (401, 403):
+            hint = " Registering webhooks needs a Jira administrator's credentials."
+        elif error.status == 404:
+            hint = " This Jira has no such webhook API (check the Jira URL)."
+        details = "; ".join(error.jira_messages) or error.message or "no details"
+        raise RegistrationError(
+            f"Jira answered HTTP {error.status} on {method} {url}: {details}.{hint}"
+        ) from error
+    except ValueError as error:
+        raise RegistrationError(f"{method} {url} did not answer JSON") from error

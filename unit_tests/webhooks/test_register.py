@@ -130,3 +130,17 @@ def test_jira_errors_name_the_cause(
         register_webhook(_JIRA, _URL, secret=_SECRET)
 
     assert _SECRET not in str(raised.value)
+
+
+def test_a_refused_registration_logs_no_secret(
+    requests_mock: rm.Mocker, caplog: pytest.LogCaptureFixture
+) -> None:
+    _server_info(requests_mock, [9, 0, 0])
+    requests_mock.get(_SITE + ADMIN_API, json=[])
+    requests_mock.post(_SITE + ADMIN_API, status_code=400, json={"errorMessages": ["Bad URL"]})
+
+    with pytest.raises(RegistrationError, match="Bad URL"):
+        register_webhook(_JIRA, _URL, secret=_SECRET)
+
+    assert "Request (body)" in caplog.text  # the CDK logs the refused request's body
+    assert _SECRET not in caplog.text
