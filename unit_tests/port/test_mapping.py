@@ -6,13 +6,13 @@ import jq
 import pytest
 
 from source_jira_port.port import mapping
+from source_jira_port.port.formats import identifier_problem
 from source_jira_port.port.mapping import (
     EntityMapper,
     MappingError,
     RecordMappingError,
     load_app_config,
 )
-from source_jira_port.port.validation import identifier_problem
 from unit_tests.port.records import make_issue, make_project
 
 _ONE_RESOURCE = """
