@@ -19,6 +19,7 @@ from source_jira_port.port.transport import (
     detail_text,
     encode_json,
     error_text,
+    is_transient,
 )
 
 MAX_BULK_ENTITIES = 20
@@ -245,7 +246,7 @@ class PortClient:
             logger.info("Obtained a Port access token (will refresh it in %.0fs)", lifetime)
             return
         status = response.status_code
-        if status == 429 or status >= 500:
+        if is_transient(status):
             raise PortApiError(
                 f"Port answered HTTP {status} on {path}: {error_text(response)}", status
             )

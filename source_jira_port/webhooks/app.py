@@ -22,7 +22,7 @@ from source_jira_port.webhooks.events import DeliveryError, parse_delivery
 from source_jira_port.webhooks.metrics import Metrics
 from source_jira_port.webhooks.queue import EventQueue
 from source_jira_port.webhooks.signature import SIGNATURE_HEADER, verify
-from source_jira_port.webhooks.worker import PortWorker
+from source_jira_port.webhooks.worker import WebhookApplier
 
 WEBHOOK_PATH = "/webhooks/jira"
 IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
@@ -35,7 +35,7 @@ class _TooLargeError(Exception):
 
 def create_app(
     queue: EventQueue,
-    worker: PortWorker,
+    worker: WebhookApplier,
     metrics: Metrics,
     *,
     secret: str | None,

@@ -12,6 +12,7 @@ import pytest
 from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, FailureType, Type
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_jira_port.port.apply import EntityApplier
 from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import BulkResult, EntityError
 from source_jira_port.port.config import PortSettings
@@ -76,10 +77,14 @@ def _writer(
     settings = PortSettings.from_config(
         {"port_client_id": "i", "port_client_secret": "s", **config}
     )
-    return PortWriter(
+    applier = EntityApplier(
         port,  # type: ignore[arg-type]
-        mapper=EntityMapper(load_app_config(mapping)),
-        validator=EntityValidator(default_blueprints()),
+        EntityMapper(load_app_config(mapping)),
+        EntityValidator(default_blueprints()),
+        batch_size=settings.batch_size,
+    )
+    return PortWriter(
+        applier,
         settings=settings,
         catalog=catalog(*streams),
         logger=logging.getLogger("airbyte"),
