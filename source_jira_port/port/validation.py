@@ -8,8 +8,8 @@ from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker, ValidationError
 
-from source_jira_port.port.client import MAX_REQUEST_BYTES
 from source_jira_port.port.formats import FORMAT_CHECKS, FORMAT_NAMES, identifier_problem
+from source_jira_port.port.limits import MAX_REQUEST_BYTES
 from source_jira_port.port.transport import encode_json
 
 

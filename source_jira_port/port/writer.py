@@ -37,9 +37,9 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_jira_port import cdc
 from source_jira_port.port.apply import EntityApplier, EntityOutcome, Outcome
-from source_jira_port.port.client import MAX_DELETE_IDS
 from source_jira_port.port.config import InvalidRecordPolicy, PortSettings
 from source_jira_port.port.inflight import InFlight
+from source_jira_port.port.limits import MAX_DELETE_IDS
 from source_jira_port.port.mapping import Entity, RecordMappingError
 from source_jira_port.port.skipped import RecordKey, SkippedRecords
 from source_jira_port.port.stats import WriteStats

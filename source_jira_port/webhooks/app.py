@@ -26,7 +26,6 @@ from source_jira_port.webhooks.worker import WebhookApplier
 
 WEBHOOK_PATH = "/webhooks/jira"
 IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
-MAX_BODY_BYTES = 1024 * 1024
 
 
 class _TooLargeError(Exception):
@@ -40,7 +39,7 @@ def create_app(
     *,
     secret: str | None,
     logger: logging.Logger,
-    max_body_bytes: int = MAX_BODY_BYTES,
+    max_body_bytes: int,
 ) -> Starlette:
     """Build the app; its lifespan starts and stops `worker`."""
 
