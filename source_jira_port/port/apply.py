@@ -123,6 +123,15 @@ class EntityApplier:
                 raise InvalidEntityError(problem, entity["blueprint"])
         return entities
 
+    def deletions(self, kind: str, record: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Return the (blueprint, identifier) pairs that deleting a record of `kind` removes.
+
+        Each resource of `kind` names one by its identifier expression, selector not applied, so
+        a record that carries little more than its key (a CDC deletion record, say) is enough.
+        Raises `RecordMappingError` when an expression names nothing.
+        """
+        return self.mapper.identify(kind, record)
+
     def chunks(self, entities: Sequence[Entity]) -> list[range]:
         """Split entities of one blueprint into bulk requests within the batch size and Port's."""
         return bulk_chunks(entities, self._batch_size)

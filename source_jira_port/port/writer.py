@@ -177,7 +177,7 @@ class PortWriter:
 
     def _add_deletion(self, stream: str, key: str, data: Mapping[str, Any]) -> None:
         try:
-            targets = self._mapper.identify(stream, data)
+            targets = self._applier.deletions(stream, data)
         except RecordMappingError as error:
             self._reject(stream, key, error.blueprint, str(error), FailureType.config_error)
             return

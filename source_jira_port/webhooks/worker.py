@@ -141,8 +141,8 @@ class WebhookApplier:
             event = item.event
             try:
                 if event.action == Action.DELETE:
-                    entities = self._mapper.map_record(event.kind, event.record)
-                    deletes.extend((item, (e["blueprint"], str(e["identifier"]))) for e in entities)
+                    targets = applier.deletions(event.kind, event.record)
+                    deletes.extend((item, target) for target in targets)
                 else:
                     entities = applier.entities(event.kind, event.record)
                     upserts.extend((item, self._outgoing(item, entity)) for entity in entities)

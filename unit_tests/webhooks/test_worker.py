@@ -245,6 +245,21 @@ def test_deleting_what_port_does_not_have_counts_as_applied(
     assert _counts(metrics, "applied", "retried") == (1, 0)
 
 
+def test_a_deletion_needs_only_the_key_like_the_syncs_deletion_records(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
+) -> None:
+    port.post(_ISSUES_DELETE, json={"ok": True, "deletedEntities": ["A-1"]})
+    bare = Event("jira:issue_deleted", ISSUES, "A-1", Action.DELETE, 500, {"key": "A-1"})
+    queue.enqueue(bare, "d1")
+
+    assert worker.drain_once() == (1, False)
+
+    assert [r.json() for r in port.request_history if r.url.startswith(_ISSUES_DELETE)] == [
+        {"entities": ["A-1"]}
+    ]
+    assert _counts(metrics, "applied", "rejected") == (1, 0)
+
+
 def test_a_project_delivery_leaves_out_what_it_lacks(
     port: rm.Mocker, queue: EventQueue, worker: WebhookApplier
 ) -> None:
