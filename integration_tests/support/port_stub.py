@@ -11,6 +11,7 @@ from airbyte_cdk.models import AirbyteMessage, Type
 
 from integration_tests.support.catalogs import catalog
 from integration_tests.support.messages import state_value
+from source_jira_port.port.apply import EntityApplier
 from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import BulkResult, EntityError
 from source_jira_port.port.config import PortSettings
@@ -72,10 +73,14 @@ def port_writer(
     settings = PortSettings.from_config(
         {"port_client_id": "i", "port_client_secret": "s", **config}
     )
-    return PortWriter(
+    applier = EntityApplier(
         port,  # type: ignore[arg-type]
-        mapper=EntityMapper(load_app_config(mapping)),
-        validator=EntityValidator(default_blueprints()),
+        EntityMapper(load_app_config(mapping)),
+        EntityValidator(default_blueprints()),
+        batch_size=settings.batch_size,
+    )
+    return PortWriter(
+        applier,
         settings=settings,
         catalog=catalog(*streams),
         logger=logging.getLogger("airbyte"),

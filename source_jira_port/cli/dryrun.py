@@ -15,11 +15,12 @@ from typing import Literal, TextIO
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 
+from source_jira_port import cdc
 from source_jira_port.cli.progress import SyncProgress
 from source_jira_port.port.blueprints import default_blueprints
+from source_jira_port.port.formats import identifier_problem
 from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
-from source_jira_port.port.validation import EntityValidator, identifier_problem
-from source_jira_port.port.writer import CDC_DELETED_AT
+from source_jira_port.port.validation import EntityValidator
 
 OutputFormat = Literal["jsonl", "table"]
 _TITLE_WIDTH = 60
@@ -53,7 +54,7 @@ class DryRun:
         self._out.flush()
 
     def _map(self, record: AirbyteRecordMessage) -> None:
-        if record.data.get(CDC_DELETED_AT):
+        if record.data.get(cdc.DELETED_AT):
             self._delete(record)
             return
         try:

@@ -22,8 +22,8 @@ from typing import Any, Literal, TextIO
 import airbyte_cdk
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
+from source_jira_port import cdc
 from source_jira_port.port.stats import WriteStats
-from source_jira_port.port.writer import CDC_DELETED_AT
 
 Mode = Literal["text", "json", "quiet"]
 _CLEAR_LINE = "\r\x1b[K"
@@ -55,7 +55,7 @@ class SyncProgress:
             self.first_issue_at = now
         if data is None:
             return
-        if data.get(CDC_DELETED_AT):
+        if data.get(cdc.DELETED_AT):
             self.deleted_issues += 1
         elif str(data.get("id")) in self._issue_ids:
             self.reread_issues += 1

@@ -38,6 +38,7 @@ from airbyte_cdk.models import (
     Type,
 )
 
+from source_jira_port.cdc import DELETED_AT, UPDATED_AT
 from source_jira_port.cdk_compat import state_values
 from source_jira_port.deletions.known import KnownSet
 from source_jira_port.issues_state import (
@@ -50,8 +51,6 @@ from source_jira_port.issues_state import (
 from source_jira_port.scope import JIRA_TIME_FORMAT
 
 STATE_KEY = "deletion_detection"
-DELETED_AT = "_ab_cdc_deleted_at"
-UPDATED_AT = "_ab_cdc_updated_at"
 PROJECTS = "projects"
 # Re-encoding the known set costs about 2 s per million issues; between checkpoints that come
 # faster than ten times that, only the latest checkpoint is passed on.

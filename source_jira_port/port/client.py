@@ -13,17 +13,16 @@ from urllib.parse import quote
 import requests
 
 from source_jira_port.port.config import EU_BASE_URL, US_BASE_URL
+from source_jira_port.port.limits import MAX_DELETE_IDS, MAX_REQUEST_BYTES
 from source_jira_port.port.transport import (
     PortApiError,
     RetryingTransport,
     detail_text,
     encode_json,
     error_text,
+    is_transient,
 )
 
-MAX_BULK_ENTITIES = 20
-MAX_REQUEST_BYTES = 1024 * 1024
-MAX_DELETE_IDS = 100
 _SEARCH_PAGE_SIZE = 1000
 _ENVELOPE_BYTES = len(b'{"entities":[]}')
 # Refresh before `expiresIn` runs out so a request never carries a token that expires in flight.
@@ -133,7 +132,7 @@ class PortClient:
         merge: bool,
         create_missing_related_entities: bool,
     ) -> BulkResult:
-        """Upsert one bulk request (<= 20 entities); return what Port rejected and created."""
+        """Upsert one bulk request (`bulk_chunks`); return what Port rejected and created."""
         params = {"upsert": "true", "merge": _flag(merge)}
         if create_missing_related_entities:
             params["create_missing_related_entities"] = "true"
@@ -175,7 +174,7 @@ class PortClient:
     def delete_entities(
         self, blueprint: str, identifiers: Sequence[str], *, delete_dependents: bool
     ) -> None:
-        """Delete entities of one blueprint, 100 per request; ones Port does not have are skipped.
+        """Delete entities of one blueprint, in bulk requests; ones Port does not have are skipped.
 
         Port documents no answer for unknown identifiers in a bulk delete, so a 404 there is
         retried one entity at a time, where 404 means already gone (as Port's Ocean reads it).
@@ -245,7 +244,7 @@ class PortClient:
             logger.info("Obtained a Port access token (will refresh it in %.0fs)", lifetime)
             return
         status = response.status_code
-        if status == 429 or status >= 500:
+        if is_transient(status):
             raise PortApiError(
                 f"Port answered HTTP {status} on {path}: {error_text(response)}", status
             )

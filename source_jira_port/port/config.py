@@ -11,6 +11,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from jsonschema import Draft7Validator
 
+from source_jira_port.port.limits import MAX_BULK_ENTITIES
+
 EU_BASE_URL = "https://api.getport.io"
 US_BASE_URL = "https://api.us.getport.io"
 
@@ -91,11 +93,13 @@ SPEC: dict[str, Any] = {
         "batch_size": {
             "type": "integer",
             "title": "Batch Size",
-            "description": "Entities per bulk request (Port accepts at most 20, and 1 MiB).",
-            "default": 20,
+            "description": (
+                f"Entities per bulk request (Port accepts at most {MAX_BULK_ENTITIES}, and 1 MiB)."
+            ),
+            "default": MAX_BULK_ENTITIES,
             "minimum": 1,
-            "maximum": 20,
-            "examples": [20],
+            "maximum": MAX_BULK_ENTITIES,
+            "examples": [MAX_BULK_ENTITIES],
             "order": 5,
         },
         "concurrency": {
@@ -103,7 +107,8 @@ SPEC: dict[str, Any] = {
             "title": "Concurrent Requests",
             "description": (
                 "Bulk requests sent to Port at the same time. Each takes a round trip to Port, "
-                "so this bounds the write rate: about concurrency x 20 entities per round trip."
+                "so this bounds the write rate: about concurrency x "
+                f"{MAX_BULK_ENTITIES} entities per round trip."
             ),
             "default": 8,
             "minimum": 1,

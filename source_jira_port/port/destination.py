@@ -19,14 +19,14 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_jira_port.port.apply import EntityApplier
 from source_jira_port.port.blueprints import BlueprintSetupError, plan_blueprints
 from source_jira_port.port.client import PortAuthError, PortClient
 from source_jira_port.port.config import SPEC, PortSettings
 from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
-from source_jira_port.port.preflight import check_mapping_fits, prepare_blueprints
+from source_jira_port.port.preflight import check_mapping_fits
 from source_jira_port.port.stats import WriteStats
-from source_jira_port.port.transport import PortApiError
-from source_jira_port.port.validation import EntityValidator
+from source_jira_port.port.transport import PortApiError, is_transient
 from source_jira_port.port.writer import PortWriter
 
 _CONFIG_ERRORS = (MappingError, BlueprintSetupError, PortAuthError)
@@ -88,8 +88,7 @@ class DestinationPort(Destination):
                 message=str(error), failure_type=FailureType.config_error, exception=error
             ) from error
         except PortApiError as error:
-            status = error.status_code
-            transient = status is None or status == 429 or status >= 500
+            transient = is_transient(error.status_code)
             raise AirbyteTracedException(
                 message=str(error),
                 failure_type=FailureType.transient_error if transient else FailureType.system_error,
@@ -106,7 +105,7 @@ def open_writer(
 ) -> Iterator[PortWriter]:
     """Connect to Port, ensure the mapping's blueprints exist and fit it, and yield a writer.
 
-    The preflight (`prepare_blueprints`) runs before any blueprint is created or record read.
+    The preflight (`EntityApplier.prepare`) runs before any blueprint is created or record read.
 
     Raises `MappingError`, `BlueprintSetupError`, `PortAuthError` (configuration problems) and
     `PortApiError` as they are; `DestinationPort.write` turns them into Airbyte errors.
@@ -114,22 +113,8 @@ def open_writer(
     mapper = EntityMapper(load_app_config(settings.mapping))
     streams = frozenset(stream.stream.name for stream in catalog.streams)
     with _client(settings) as client:
-        blueprints = prepare_blueprints(
-            client,
-            mapper,
-            streams,
-            create_missing=settings.create_missing_blueprints,
-            logger=logger,
-        )
-        yield PortWriter(
-            client,
-            mapper=mapper,
-            validator=EntityValidator(blueprints),
-            settings=settings,
-            catalog=catalog,
-            logger=logger,
-            stats=stats,
-        )
+        applier = EntityApplier.prepare(client, mapper, streams, settings=settings, logger=logger)
+        yield PortWriter(applier, settings=settings, catalog=catalog, logger=logger, stats=stats)
 
 
 def _client(settings: PortSettings) -> PortClient:

@@ -9,6 +9,7 @@ readings (ajv-formats' `fast` email, RFC 3339 date-time with a zone, absolute ht
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -26,9 +27,11 @@ _DATE_TIME = re.compile(
     r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:?\d\d)$",
 )
 
-IDENTIFIER_MAX_LENGTH = 1000
-# Port's pattern is ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$; str.isalpha() is exactly \p{L}.
-IDENTIFIER_SYMBOLS = frozenset("0123456789@_.+:\\/=-")
+# Port's identifier pattern is ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$, at most 1000 characters
+# (docs `create-an-entity`). str.isalpha() is exactly \p{L}.
+_IDENTIFIER_MAX_LENGTH = 1000
+_IDENTIFIER_PUNCTUATION = "@_.+:\\/=-"
+_IDENTIFIER_SYMBOLS = frozenset("0123456789" + _IDENTIFIER_PUNCTUATION)
 
 # What each format expects, in the words an error message uses.
 FORMAT_NAMES = {
@@ -72,10 +75,36 @@ def matches_format(name: str, value: str) -> bool:
     return check is None or check(value)
 
 
+def identifier_problem(identifier: object) -> str | None:
+    """Why `identifier` is not a valid Port entity identifier, or None if it is."""
+    if not isinstance(identifier, str) or not identifier:
+        return f"missing identifier (the mapping produced {json.dumps(identifier)})"
+    if len(identifier) > _IDENTIFIER_MAX_LENGTH:
+        return f"identifier is longer than {_IDENTIFIER_MAX_LENGTH} characters"
+    if identifier in (".", ".."):
+        return f"identifier {identifier!r} is not allowed"
+    invalid = sorted({c for c in identifier if not _identifier_character(c)})
+    if invalid:
+        return (
+            f"identifier {identifier!r} contains characters Port does not allow: "
+            f"{''.join(invalid)!r} (allowed: letters, digits and {_IDENTIFIER_PUNCTUATION})"
+        )
+    return None
+
+
 def is_identifier(value: object) -> bool:
     """Whether `value` passes Port's entity identifier pattern and length."""
-    if not isinstance(value, str) or not value or len(value) > IDENTIFIER_MAX_LENGTH:
-        return False
-    if value in (".", ".."):
-        return False
-    return all(c.isalpha() or c in IDENTIFIER_SYMBOLS for c in value)
+    return identifier_problem(value) is None
+
+
+def identifier_characters(*, without: str = "") -> str:
+    r"""Return the characters an identifier may hold, less `without`, as a regex class's inside.
+
+    For Oniguruma (jq's regexes), which has `\p{L}` for letters.
+    """
+    symbols = sorted(_IDENTIFIER_SYMBOLS - set(without))
+    return "\\p{L}" + "".join("\\" + c if c in "[]^-\\" else c for c in symbols)
+
+
+def _identifier_character(character: str) -> bool:
+    return character.isalpha() or character in _IDENTIFIER_SYMBOLS

@@ -25,10 +25,12 @@ import orjson
 import yaml
 from jsonschema import Draft7Validator
 
-from source_jira_port.port.formats import EMAIL_PATTERN
+from source_jira_port.port.formats import EMAIL_PATTERN, identifier_characters
 
 Entity = dict[str, Any]
 
+# A character port_identifier escapes: one Port refuses, or `=`, the escape itself.
+_ESCAPED_CHARACTER = "(?<c>[^" + identifier_characters(without="=") + "])"
 JQ_PRELUDE = (
     'def port_email: if type == "string" and test('
     + json.dumps(EMAIL_PATTERN)
@@ -36,7 +38,9 @@ JQ_PRELUDE = (
     r"""def port_identifier:
   if type != "string" or . == "" then null
   elif . == "." or . == ".." then gsub("\\."; "=2E")
-  else gsub("(?<c>[^\\p{L}0-9@_.+:\\\\/-])";
+  else gsub("""
+    + json.dumps(_ESCAPED_CHARACTER)
+    + r""";
     .c | if . == "~" then "=7E" else @uri | gsub("%"; "=") end)
   end;
 """

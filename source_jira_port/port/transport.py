@@ -27,6 +27,14 @@ class PortApiError(Exception):
         self.status_code = status_code
 
 
+def is_transient(status: int | None) -> bool:
+    """Whether a failure may pass by itself: Port unreachable (None), 429 or 5xx.
+
+    The transport retries these; a failure that outlasts its retries is reported as transient.
+    """
+    return status is None or status == 429 or status >= 500
+
+
 def encode_json(body: Any) -> bytes:
     """Encode a request body (compact UTF-8 JSON); also used to size batches."""
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -129,7 +137,7 @@ class RetryingTransport:
                     ) from error
                 wait, reason = _backoff(attempt), type(error).__name__
             else:
-                if last or not (response.status_code == 429 or response.status_code >= 500):
+                if last or not is_transient(response.status_code):
                     return response
                 wait, reason = self._retry_wait(response, attempt), f"HTTP {response.status_code}"
             logger.warning(

@@ -8,13 +8,8 @@ from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker, ValidationError
 
-from source_jira_port.port.client import MAX_REQUEST_BYTES
-from source_jira_port.port.formats import (
-    FORMAT_CHECKS,
-    FORMAT_NAMES,
-    IDENTIFIER_MAX_LENGTH,
-    IDENTIFIER_SYMBOLS,
-)
+from source_jira_port.port.formats import FORMAT_CHECKS, FORMAT_NAMES, identifier_problem
+from source_jira_port.port.limits import MAX_REQUEST_BYTES
 from source_jira_port.port.transport import encode_json
 
 
@@ -29,23 +24,6 @@ def _format_checker() -> FormatChecker:
 _FORMAT_CHECKER = _format_checker()
 # Room for the bulk request envelope around a single entity.
 _MAX_ENTITY_BYTES = MAX_REQUEST_BYTES - 64
-
-
-def identifier_problem(identifier: object) -> str | None:
-    """Why `identifier` is not a valid Port entity identifier, or None if it is."""
-    if not isinstance(identifier, str) or not identifier:
-        return f"missing identifier (the mapping produced {json.dumps(identifier)})"
-    if len(identifier) > IDENTIFIER_MAX_LENGTH:
-        return f"identifier is longer than {IDENTIFIER_MAX_LENGTH} characters"
-    if identifier in (".", ".."):
-        return f"identifier {identifier!r} is not allowed"
-    invalid = sorted({c for c in identifier if not (c.isalpha() or c in IDENTIFIER_SYMBOLS)})
-    if invalid:
-        return (
-            f"identifier {identifier!r} contains characters Port does not allow: "
-            f"{''.join(invalid)!r} (allowed: letters, digits and @_.+:\\/=-)"
-        )
-    return None
 
 
 class EntityValidator:

@@ -35,21 +35,14 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_jira_port.port.client import (
-    MAX_DELETE_IDS,
-    BulkResult,
-    EntityError,
-    PortClient,
-    bulk_chunks,
-)
+from source_jira_port import cdc
+from source_jira_port.port.apply import EntityApplier, EntityOutcome, Outcome
 from source_jira_port.port.config import InvalidRecordPolicy, PortSettings
 from source_jira_port.port.inflight import InFlight
-from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
+from source_jira_port.port.limits import MAX_DELETE_IDS
+from source_jira_port.port.mapping import Entity, RecordMappingError
 from source_jira_port.port.skipped import RecordKey, SkippedRecords
 from source_jira_port.port.stats import WriteStats
-from source_jira_port.port.validation import EntityValidator
-
-CDC_DELETED_AT = "_ab_cdc_deleted_at"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,41 +62,40 @@ _Batch = tuple[str, list[_Item]]
 class PortWriter:
     """Writes one sync: upserts entities in concurrent batches, settles them on STATE, reconciles.
 
-    `stats` (given or new) counts created, updated, deleted and failed entities per blueprint.
+    Records become entities and entities reach Port through `applier` (the path the webhook
+    applier shares). `stats` (given or new) counts created, updated, deleted and failed entities
+    per blueprint.
     """
 
     def __init__(
         self,
-        client: PortClient,
+        applier: EntityApplier,
         *,
-        mapper: EntityMapper,
-        validator: EntityValidator,
         settings: PortSettings,
         catalog: ConfiguredAirbyteCatalog,
         logger: logging.Logger,
         stats: WriteStats | None = None,
     ) -> None:
-        self._client = client
+        self._applier = applier
         self.stats = stats if stats is not None else WriteStats()
-        self._mapper = mapper
-        self._validator = validator
+        self._mapper = applier.mapper
         self._settings = settings
         self._logger = logger
         self._sync_modes = {s.stream.name: s.destination_sync_mode for s in catalog.streams}
-        app = mapper.app_config
+        app = self._mapper.app_config
         self._threshold = min(settings.entity_deletion_threshold, app.entity_deletion_threshold)
         # Keyed by identifier: a record seen twice before its batch starts is written once.
         self._pending: dict[str, dict[str, _Item]] = defaultdict(dict)
         self._in_flight_ids: dict[str, set[str]] = defaultdict(set)
         self._pending_deletes: dict[str, set[str]] = defaultdict(set)
         # Entities whose relation targets were missing, by (blueprint, identifier).
-        self._deferred: dict[tuple[str, str], tuple[_Item, EntityError]] = {}
+        self._deferred: dict[tuple[str, str], tuple[_Item, EntityOutcome]] = {}
         self._written: dict[str, set[str]] = defaultdict(set)
         # Relation targets sent with create_missing_related_entities, by target blueprint.
         self._referenced: dict[str, set[str]] = defaultdict(set)
         self._relation_targets = {
             identifier: {name: r["target"] for name, r in blueprint.get("relations", {}).items()}
-            for identifier, blueprint in validator.blueprints.items()
+            for identifier, blueprint in applier.validator.blueprints.items()
         }
         self._complete: set[str] = set()
         self._failed: set[str] = set()
@@ -112,7 +104,7 @@ class PortWriter:
         self._skipped = 0
         self._skips = SkippedRecords()
         self._executor = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="port")
-        self._upserts: InFlight[_Batch, BulkResult] = InFlight(
+        self._upserts: InFlight[_Batch, list[EntityOutcome]] = InFlight(
             self._executor, settings.concurrency, self._upsert, self._record_result
         )
 
@@ -165,19 +157,14 @@ class PortWriter:
             return
         key = RecordKey(record.data)
         self._skips.received(stream, key)
-        if record.data.get(CDC_DELETED_AT):
+        if record.data.get(cdc.DELETED_AT):
             self._add_deletion(stream, key, record.data)
             return
         try:
-            entities = self._mapper.map_record(stream, record.data)
+            entities = self._applier.entities(stream, record.data)
         except RecordMappingError as error:
             self._reject(stream, key, error.blueprint, str(error), FailureType.config_error)
             return
-        for entity in entities:
-            problem = self._validator.problem(entity)
-            if problem:
-                self._reject(stream, key, entity["blueprint"], problem, FailureType.config_error)
-                return
         for entity in entities:
             item = _Item(stream, key, entity)
             blueprint = entity["blueprint"]
@@ -190,7 +177,7 @@ class PortWriter:
 
     def _add_deletion(self, stream: str, key: str, data: Mapping[str, Any]) -> None:
         try:
-            targets = self._mapper.identify(stream, data)
+            targets = self._applier.deletions(stream, data)
         except RecordMappingError as error:
             self._reject(stream, key, error.blueprint, str(error), FailureType.config_error)
             return
@@ -231,32 +218,30 @@ class PortWriter:
         if any(item.identifier in in_flight for item in items):
             self._upserts.drain()
         self._note_references(items)
-        for chunk in bulk_chunks([i.entity for i in items], self._settings.batch_size):
+        for chunk in self._applier.chunks([i.entity for i in items]):
             batch = items[chunk.start : chunk.stop]
             in_flight.update(item.identifier for item in batch)
             self._upserts.submit((blueprint, batch))
 
-    def _record_result(self, batch: _Batch, result: BulkResult) -> None:
+    def _record_result(self, batch: _Batch, outcomes: list[EntityOutcome]) -> None:
         blueprint, items = batch
         self._in_flight_ids[blueprint].difference_update(item.identifier for item in items)
-        by_index = {error.index: error for error in result}
         counts = self.stats.of(blueprint)
-        for index, item in enumerate(items):
+        for item, outcome in zip(items, outcomes, strict=True):
             # This version's outcome replaces an older version's deferral.
             self._deferred.pop((blueprint, item.identifier), None)
-            error = by_index.get(index)
-            if error is None:
-                if index in result.created:
+            if outcome.done:
+                if outcome.outcome == Outcome.CREATED:
                     counts.created += 1
                 elif self._was_placeholder(blueprint, item.identifier):
                     counts.placeholders += 1
                 else:
                     counts.updated += 1
                 self._written[blueprint].add(item.identifier)
-            elif not self._is_missing_target(error):
-                self._reject_by_port(item, error)
+            elif outcome.outcome != Outcome.MISSING_TARGET:
+                self._reject_by_port(item, outcome)
             elif item.identifier not in self._pending_deletes[blueprint]:
-                self._deferred[blueprint, item.identifier] = (item, error)
+                self._deferred[blueprint, item.identifier] = (item, outcome)
 
     def _note_references(self, items: list[_Item]) -> None:
         """Remember the relation targets of entities about to be sent, for placeholder counts."""
@@ -304,42 +289,21 @@ class PortWriter:
             return
         self._upserts.drain()
         self._pending_deletes.clear()
-        dependents = self._mapper.app_config.delete_dependent_entities
         for blueprint, identifiers in deletes.items():
-            self._client.delete_entities(blueprint, identifiers, delete_dependents=dependents)
+            self._applier.send_deletes(blueprint, identifiers)
             self._written[blueprint].difference_update(identifiers)
             self.stats.of(blueprint).deleted += len(identifiers)
             self._logger.info("Deleted %d %s entities deleted in Jira", len(identifiers), blueprint)
 
-    def _upsert(self, batch: _Batch) -> BulkResult:
+    def _upsert(self, batch: _Batch) -> list[EntityOutcome]:
         blueprint, items = batch
-        app = self._mapper.app_config
-        return self._client.upsert_entities(
-            blueprint,
-            [item.entity for item in items],
-            merge=app.enable_merge_entity,
-            create_missing_related_entities=app.create_missing_related_entities,
-        )
+        return self._applier.send_upserts(blueprint, [item.entity for item in items])
 
-    def _is_missing_target(self, error: EntityError) -> bool:
-        return (
-            not self._mapper.app_config.create_missing_related_entities
-            and error.status_code == 404
-            and error.error == "not_found"
-        )
-
-    def _reject_by_port(self, item: _Item, error: EntityError) -> None:
-        failure_type = (
-            FailureType.config_error if 400 <= error.status_code < 500 else FailureType.system_error
-        )
+    def _reject_by_port(self, item: _Item, outcome: EntityOutcome) -> None:
+        status = outcome.status_code or 0
+        failure_type = FailureType.config_error if 400 <= status < 500 else FailureType.system_error
         blueprint = item.entity["blueprint"]
-        # Port's rule (which property, which check) is in `details`; its message is generic.
-        detail = f": {error.details}" if error.details else ""
-        reason = (
-            f"Port rejected entity {item.identifier} of blueprint {blueprint} "
-            f"(HTTP {error.status_code} {error.error}): {error.message}{detail}"
-        )
-        self._reject(item.stream, item.record_key, blueprint, reason, failure_type)
+        self._reject(item.stream, item.record_key, blueprint, outcome.reason, failure_type)
 
     def _reject(
         self, stream: str, key: str, blueprint: str, reason: str, failure_type: FailureType
@@ -376,7 +340,7 @@ class PortWriter:
             if blocker:
                 self._logger.warning("Not deleting missing %s entities: %s", blueprint, blocker)
                 continue
-            existing = self._client.list_identifiers(blueprint)
+            existing = self._applier.client.list_identifiers(blueprint)
             stale = sorted(set(existing) - self._written[blueprint])
             if not stale:
                 continue
@@ -391,11 +355,7 @@ class PortWriter:
                     self._threshold * 100,
                 )
                 continue
-            self._client.delete_entities(
-                blueprint,
-                stale,
-                delete_dependents=self._mapper.app_config.delete_dependent_entities,
-            )
+            self._applier.send_deletes(blueprint, stale)
             self.stats.of(blueprint).deleted += len(stale)
             self._logger.info("Deleted %d %s entities missing from Jira", len(stale), blueprint)
 

@@ -22,11 +22,10 @@ from source_jira_port.webhooks.events import DeliveryError, parse_delivery
 from source_jira_port.webhooks.metrics import Metrics
 from source_jira_port.webhooks.queue import EventQueue
 from source_jira_port.webhooks.signature import SIGNATURE_HEADER, verify
-from source_jira_port.webhooks.worker import PortWorker
+from source_jira_port.webhooks.worker import WebhookApplier
 
 WEBHOOK_PATH = "/webhooks/jira"
 IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
-MAX_BODY_BYTES = 1024 * 1024
 
 
 class _TooLargeError(Exception):
@@ -35,12 +34,12 @@ class _TooLargeError(Exception):
 
 def create_app(
     queue: EventQueue,
-    worker: PortWorker,
+    worker: WebhookApplier,
     metrics: Metrics,
     *,
     secret: str | None,
     logger: logging.Logger,
-    max_body_bytes: int = MAX_BODY_BYTES,
+    max_body_bytes: int,
 ) -> Starlette:
     """Build the app; its lifespan starts and stops `worker`."""
 

@@ -1,4 +1,4 @@
-"""Receiver: the queue, the Port worker and the app, served by uvicorn.
+"""Receiver: the queue, the webhook applier and the app, served by uvicorn.
 
 `serve()` blocks until SIGINT/SIGTERM (the CLI); `start()`/`stop()` run it in a thread (tests,
 embedding), and then `url` tells the address, also with port 0 (a free port).
@@ -22,7 +22,7 @@ from source_jira_port.webhooks.app import WEBHOOK_PATH, create_app
 from source_jira_port.webhooks.config import WebhookSettings
 from source_jira_port.webhooks.metrics import Metrics
 from source_jira_port.webhooks.queue import EventQueue
-from source_jira_port.webhooks.worker import PortWorker
+from source_jira_port.webhooks.worker import WebhookApplier
 
 _START_TIMEOUT_SECONDS = 10.0
 # Port calls fail fast into the worker, whose backoff (up to a minute) does the waiting.
@@ -55,7 +55,7 @@ class Receiver(Background):
                 max_attempts=_PORT_ATTEMPTS,
             )
         )
-        self.worker = PortWorker(
+        self.worker = WebhookApplier(
             self.queue,
             client,
             mapper=EntityMapper(load_app_config(port_settings.mapping)),

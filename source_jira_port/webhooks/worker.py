@@ -1,4 +1,4 @@
-"""PortWorker: drains the event queue into Port with the sync's mapping, validator and client.
+"""WebhookApplier: drains the event queue into Port through the sync writer's `EntityApplier`.
 
 Per batch, only the newest event of each key is written, and only when it is newer than
 what Port got last; older ones are counted `stale`. Nothing leaves the queue on a transient
@@ -12,27 +12,22 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections import defaultdict
 from typing import Any
 
+from source_jira_port.port.apply import EntityApplier, EntityOutcome, Outcome
 from source_jira_port.port.blueprints import BlueprintSetupError
-from source_jira_port.port.client import PortClient, bulk_chunks
+from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
 from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
-from source_jira_port.port.preflight import prepare_blueprints
 from source_jira_port.port.transport import PortApiError
-from source_jira_port.port.validation import EntityValidator
 from source_jira_port.webhooks.events import Action
 from source_jira_port.webhooks.metrics import Metrics
 from source_jira_port.webhooks.queue import EntityKey, EventQueue, QueuedEvent
 
 _BATCH_EVENTS = 200
 _IDLE_SECONDS = 5.0
-# A whole request Port refuses for its content; any other failure is worth retrying.
-_BAD_REQUEST = frozenset({400, 413, 422})
-_TRANSIENT_ENTITY = frozenset({408, 429})
-
-_Item = tuple[QueuedEvent, Entity]
+# Outcomes that leave the event queued for another attempt; any other failure is for good.
+_KEEP_QUEUED = frozenset({Outcome.RETRY, Outcome.NO_BLUEPRINT})
 
 
 @dataclasses.dataclass
@@ -45,7 +40,7 @@ class _Pass:
     attempted: list[QueuedEvent] = dataclasses.field(default_factory=list)
 
 
-class PortWorker:
+class WebhookApplier:
     """A background thread applying queued events to Port, with capped exponential backoff."""
 
     def __init__(
@@ -68,7 +63,7 @@ class PortWorker:
         self._logger = logger
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
-        self._validator: EntityValidator | None = None
+        self._applier: EntityApplier | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -77,7 +72,7 @@ class PortWorker:
     def start(self) -> None:
         """Start the worker thread."""
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="port-worker", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="webhook-applier", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -105,11 +100,11 @@ class PortWorker:
             return 0, False
         outcome = _Pass()
         try:
-            validator = self._prepare()
+            applier = self._prepare()
         except (PortApiError, BlueprintSetupError) as error:
             outcome.retry = {q.seq: f"cannot prepare Port blueprints: {error}" for q in queued}
         else:
-            self._apply(queued, validator, outcome)
+            self._apply(queued, applier, outcome)
         return self._settle(queued, outcome)
 
     def _run(self) -> None:
@@ -130,44 +125,31 @@ class PortWorker:
     def _delay(self, failures: int) -> float:
         return float(min(self._backoff_cap, self._backoff_base * 2 ** (failures - 1)))
 
-    def _prepare(self) -> EntityValidator:
-        """Ensure the mapping's blueprints exist (once, and again after a failed write)."""
-        if self._validator is None:
-            blueprints = prepare_blueprints(
-                self._client,
-                self._mapper,
-                None,
-                create_missing=self._settings.create_missing_blueprints,
-                logger=self._logger,
+    def _prepare(self) -> EntityApplier:
+        """Ensure the mapping's blueprints exist (once, and again after a missing blueprint)."""
+        if self._applier is None:
+            self._applier = EntityApplier.prepare(
+                self._client, self._mapper, None, settings=self._settings, logger=self._logger
             )
-            self._validator = EntityValidator(blueprints)
-        return self._validator
+        return self._applier
 
-    def _apply(self, queued: list[QueuedEvent], validator: EntityValidator, out: _Pass) -> None:
-        upserts: dict[str, list[_Item]] = defaultdict(list)
-        deletes: dict[str, list[_Item]] = defaultdict(list)
+    def _apply(self, queued: list[QueuedEvent], applier: EntityApplier, out: _Pass) -> None:
+        upserts: list[tuple[QueuedEvent, Entity]] = []
+        deletes: list[tuple[QueuedEvent, tuple[str, str]]] = []
         out.attempted = self._newest(queued, out)
         for item in out.attempted:
             event = item.event
             try:
-                entities = self._mapper.map_record(event.kind, event.record)
+                if event.action == Action.DELETE:
+                    targets = applier.deletions(event.kind, event.record)
+                    deletes.extend((item, target) for target in targets)
+                else:
+                    entities = applier.entities(event.kind, event.record)
+                    upserts.extend((item, self._outgoing(item, entity)) for entity in entities)
             except RecordMappingError as error:
                 out.rejected[item.seq] = str(error)
-                continue
-            if event.action == Action.DELETE:
-                for entity in entities:
-                    deletes[entity["blueprint"]].append((item, entity))
-                continue
-            problems = [p for p in map(validator.problem, entities) if p]
-            if problems:
-                out.rejected[item.seq] = problems[0]
-                continue
-            for entity in entities:
-                upserts[entity["blueprint"]].append((item, self._outgoing(item, entity)))
-        for blueprint, items in upserts.items():
-            self._upsert(blueprint, items, out)
-        for blueprint, items in deletes.items():
-            self._delete(blueprint, items, out)
+        self._settle_outcomes(upserts, applier.upsert([entity for _, entity in upserts]), out)
+        self._settle_outcomes(deletes, applier.delete([target for _, target in deletes]), out)
 
     def _newest(self, queued: list[QueuedEvent], out: _Pass) -> list[QueuedEvent]:
         """Return the newest event per key, if newer than Port's; the others are stale."""
@@ -196,59 +178,16 @@ class PortWorker:
             "relations": _without_nulls(entity.get("relations", {})),
         }
 
-    def _upsert(self, blueprint: str, items: list[_Item], out: _Pass) -> None:
-        app = self._mapper.app_config
-        for chunk in bulk_chunks([entity for _, entity in items], self._settings.batch_size):
-            part = items[chunk.start : chunk.stop]
-            try:
-                result = self._client.upsert_entities(
-                    blueprint,
-                    [entity for _, entity in part],
-                    merge=app.enable_merge_entity,
-                    create_missing_related_entities=app.create_missing_related_entities,
-                )
-            except PortApiError as error:
-                if len(part) > 1 and error.status_code in _BAD_REQUEST:
-                    for item in part:  # find the entity Port refuses
-                        self._upsert(blueprint, [item], out)
-                else:
-                    self._failed(part, error, out)
-                continue
-            for refused in result:
-                queued, entity = part[refused.index]
-                reason = (
-                    f"Port rejected entity {entity['identifier']} of blueprint {blueprint} "
-                    f"(HTTP {refused.status_code} {refused.error}): {refused.message}"
-                )
-                status = refused.status_code
-                if 400 <= status < 500 and status not in _TRANSIENT_ENTITY:
-                    out.rejected[queued.seq] = reason
-                else:
-                    out.retry[queued.seq] = reason
-
-    def _delete(self, blueprint: str, items: list[_Item], out: _Pass) -> None:
-        identifiers = list(dict.fromkeys(str(entity["identifier"]) for _, entity in items))
-        try:
-            self._client.delete_entities(
-                blueprint,
-                identifiers,
-                delete_dependents=self._mapper.app_config.delete_dependent_entities,
-            )
-        except PortApiError as error:
-            if len(items) > 1 and error.status_code in _BAD_REQUEST:
-                for item in items:
-                    self._delete(blueprint, [item], out)
-                return
-            self._failed(items, error, out)
-
-    def _failed(self, items: list[_Item], error: PortApiError, out: _Pass) -> None:
-        for item, _ in items:
-            if error.status_code in _BAD_REQUEST:
-                out.rejected[item.seq] = str(error)
-            else:
-                out.retry[item.seq] = str(error)
-        if error.status_code == 404:
-            self._validator = None  # a blueprint may be gone: ensure them again first
+    def _settle_outcomes(
+        self, items: list[tuple[QueuedEvent, Any]], outcomes: list[EntityOutcome], out: _Pass
+    ) -> None:
+        for (queued, _), outcome in zip(items, outcomes, strict=True):
+            if outcome.outcome in _KEEP_QUEUED:
+                out.retry[queued.seq] = outcome.reason
+            elif not outcome.done:
+                out.rejected[queued.seq] = outcome.reason
+            if outcome.outcome == Outcome.NO_BLUEPRINT:
+                self._applier = None  # a blueprint is gone: ensure them again first
 
     def _settle(self, queued: list[QueuedEvent], out: _Pass) -> tuple[int, bool]:
         """Record the pass in the queue, the counters and the log."""

@@ -6,12 +6,12 @@ import pytest
 import requests_mock as rm
 
 from source_jira_port.port.client import (
-    MAX_REQUEST_BYTES,
     EntityError,
     PortAuthError,
     PortClient,
     bulk_chunks,
 )
+from source_jira_port.port.limits import MAX_REQUEST_BYTES
 from source_jira_port.port.transport import PortApiError, encode_json
 
 _BASE = "https://port.test"

@@ -1,4 +1,4 @@
-"""Port's email format, as the pre-send check and the mapping's `port_email` read it."""
+"""Port's formats and identifier rule, as the pre-send check and the mapping's jq read them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import jq
 import pytest
 
-from source_jira_port.port.formats import matches_format
+from source_jira_port.port.formats import identifier_problem, matches_format
 from source_jira_port.port.mapping import JQ_PRELUDE
 
 _PORT_EMAIL = jq.compile(JQ_PRELUDE + "port_email")
@@ -30,3 +30,18 @@ def test_the_check_and_the_mapping_agree_on_emails(value: str, valid: bool) -> N
     assert matches_format("email", value) is valid
     assert matches_format("user", value) is valid
     assert _PORT_EMAIL.input_text(json.dumps(value)).first() == (value if valid else None)
+
+
+_PORT_IDENTIFIER = jq.compile(JQ_PRELUDE + "port_identifier")
+# ASCII, Latin-1 and some letters and non-letters beyond (digits of other scripts are not 0-9).
+_CHARACTERS = [chr(c) for c in range(32, 256)] + list("ßĳ日本語Ωщ٣²₂・—")
+
+
+@pytest.mark.parametrize("character", _CHARACTERS)
+def test_port_identifier_keeps_exactly_the_characters_port_allows(character: str) -> None:
+    value = f"a{character}b"
+    escaped = _PORT_IDENTIFIER.input_text(json.dumps(value)).first()
+
+    allowed = identifier_problem(value) is None
+    assert (escaped == value) is (allowed and character != "=")  # `=` escapes, so is escaped
+    assert identifier_problem(escaped) is None

@@ -7,13 +7,13 @@ import pytest
 
 from integration_tests.support.records import make_issue, make_project
 from source_jira_port.port import mapping
+from source_jira_port.port.formats import identifier_problem
 from source_jira_port.port.mapping import (
     EntityMapper,
     MappingError,
     RecordMappingError,
     load_app_config,
 )
-from source_jira_port.port.validation import identifier_problem
 
 _ONE_RESOURCE = """
 resources:

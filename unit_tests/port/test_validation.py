@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from source_jira_port.port.blueprints import default_blueprints
-from source_jira_port.port.validation import EntityValidator, identifier_problem
+from source_jira_port.port.formats import identifier_problem
+from source_jira_port.port.validation import EntityValidator
 
 
 def _issue(**overrides: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from source_jira_port.webhooks.app import create_app
 from source_jira_port.webhooks.metrics import Metrics
 from source_jira_port.webhooks.queue import EventQueue
 from source_jira_port.webhooks.signature import sign
-from source_jira_port.webhooks.worker import PortWorker
+from source_jira_port.webhooks.worker import WebhookApplier
 
 _SECRET = "webhook-secret"
 _LIMIT = 4096
@@ -31,7 +31,7 @@ class App:
         self.queue = EventQueue(tmp_path / "queue.sqlite")
         self.metrics = Metrics()
         settings = PortSettings.from_config({"port_client_id": "i", "port_client_secret": "s"})
-        self.worker = PortWorker(
+        self.worker = WebhookApplier(
             self.queue,
             PortClient("http://127.0.0.1:9", "i", "s", max_attempts=1),
             mapper=EntityMapper(load_app_config()),

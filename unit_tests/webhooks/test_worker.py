@@ -17,7 +17,7 @@ from source_jira_port.port.mapping import EntityMapper, load_app_config
 from source_jira_port.webhooks.events import ISSUES, PROJECTS, Action, Event
 from source_jira_port.webhooks.metrics import Metrics
 from source_jira_port.webhooks.queue import EventQueue
-from source_jira_port.webhooks.worker import PortWorker
+from source_jira_port.webhooks.worker import WebhookApplier
 
 _BASE = "https://port.test"
 _ISSUES_BULK = f"{_BASE}/v1/blueprints/jiraIssue/entities/bulk"
@@ -52,10 +52,10 @@ def metrics() -> Metrics:
 
 
 @pytest.fixture
-def worker(queue: EventQueue, metrics: Metrics) -> PortWorker:
+def worker(queue: EventQueue, metrics: Metrics) -> WebhookApplier:
     client = PortClient(_BASE, "id", "secret", max_attempts=1, sleep=lambda _: None)
     settings = PortSettings.from_config({"port_client_id": "id", "port_client_secret": "s"})
-    return PortWorker(
+    return WebhookApplier(
         queue,
         client,
         mapper=EntityMapper(load_app_config()),
@@ -77,7 +77,7 @@ def _counts(metrics: Metrics, *names: str) -> tuple[int, ...]:
 
 
 def test_an_update_is_mapped_upserted_and_remembered(
-    port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
 ) -> None:
     port.post(_ISSUES_BULK, **_OK)
     queue.enqueue(_issue("A-1", 100, status={"name": "Done"}), "d1")
@@ -99,7 +99,7 @@ def test_an_update_is_mapped_upserted_and_remembered(
 def test_a_transient_port_failure_keeps_the_event_until_port_recovers(
     port: rm.Mocker,
     queue: EventQueue,
-    worker: PortWorker,
+    worker: WebhookApplier,
     metrics: Metrics,
     failure: dict[str, Any],
 ) -> None:
@@ -115,7 +115,7 @@ def test_a_transient_port_failure_keeps_the_event_until_port_recovers(
 
 
 def test_blueprints_unavailable_keeps_the_events(
-    requests_mock: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
+    requests_mock: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
 ) -> None:
     requests_mock.post(f"{_BASE}/v1/auth/access_token", status_code=503)
     queue.enqueue(_issue("A-1", 100), "d1")
@@ -127,7 +127,7 @@ def test_blueprints_unavailable_keeps_the_events(
 
 
 def test_a_blueprint_the_mapping_does_not_fit_keeps_the_events_unwritten(
-    port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
 ) -> None:
     old_issue = json.loads((FIXTURES / "blueprints_before_jira_user.json").read_text())
     old_issue = next(b for b in old_issue if b["identifier"] == "jiraIssue")
@@ -144,7 +144,7 @@ def test_a_blueprint_the_mapping_does_not_fit_keeps_the_events_unwritten(
 def test_an_entity_port_refuses_is_rejected_and_logged_with_its_key(
     port: rm.Mocker,
     queue: EventQueue,
-    worker: PortWorker,
+    worker: WebhookApplier,
     metrics: Metrics,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -162,7 +162,7 @@ def test_an_entity_port_refuses_is_rejected_and_logged_with_its_key(
 
 
 def test_a_bulk_refused_as_a_whole_is_retried_entity_by_entity(
-    port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
 ) -> None:
     def answer(request: Any, context: Any) -> dict[str, Any]:
         entities = request.json()["entities"]
@@ -183,7 +183,7 @@ def test_a_bulk_refused_as_a_whole_is_retried_entity_by_entity(
 
 
 def test_an_event_older_than_what_port_has_is_stale(
-    port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
 ) -> None:
     port.post(_ISSUES_BULK, **_OK)
     queue.enqueue(_issue("A-1", 200), "d1")
@@ -198,7 +198,7 @@ def test_an_event_older_than_what_port_has_is_stale(
 
 
 def test_only_the_newest_event_of_a_key_in_a_batch_is_written(
-    port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
 ) -> None:
     port.post(_ISSUES_BULK, **_OK)
     for version in (300, 100, 200):
@@ -213,7 +213,7 @@ def test_only_the_newest_event_of_a_key_in_a_batch_is_written(
 
 
 def test_a_delete_is_not_undone_by_an_older_update(
-    port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
 ) -> None:
     port.post(_ISSUES_DELETE, json={"ok": True, "deletedEntities": ["A-1"]})
     port.post(_ISSUES_BULK, **_OK)
@@ -231,7 +231,7 @@ def test_a_delete_is_not_undone_by_an_older_update(
 
 
 def test_deleting_what_port_does_not_have_counts_as_applied(
-    port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
 ) -> None:
     not_found = {"status_code": 404, "json": {"ok": False, "error": "not_found"}}
     port.post(_ISSUES_DELETE, **not_found)
@@ -243,8 +243,23 @@ def test_deleting_what_port_does_not_have_counts_as_applied(
     assert _counts(metrics, "applied", "retried") == (1, 0)
 
 
+def test_a_deletion_needs_only_the_key_like_the_syncs_deletion_records(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
+) -> None:
+    port.post(_ISSUES_DELETE, json={"ok": True, "deletedEntities": ["A-1"]})
+    bare = Event("jira:issue_deleted", ISSUES, "A-1", Action.DELETE, 500, {"key": "A-1"})
+    queue.enqueue(bare, "d1")
+
+    assert worker.drain_once() == (1, False)
+
+    assert [r.json() for r in port.request_history if r.url.startswith(_ISSUES_DELETE)] == [
+        {"entities": ["A-1"]}
+    ]
+    assert _counts(metrics, "applied", "rejected") == (1, 0)
+
+
 def test_a_project_delivery_leaves_out_what_it_lacks(
-    port: rm.Mocker, queue: EventQueue, worker: PortWorker
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier
 ) -> None:
     port.post(_PROJECTS_BULK, **_OK)
     record = {
@@ -262,7 +277,7 @@ def test_a_project_delivery_leaves_out_what_it_lacks(
 
 
 def test_the_worker_thread_backs_off_and_applies_after_recovery(
-    port: rm.Mocker, queue: EventQueue, worker: PortWorker, metrics: Metrics
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
 ) -> None:
     port.post(_ISSUES_BULK, [{"status_code": 502}, {"status_code": 502}, _OK])
     queue.enqueue(_issue("A-1", 100), "d1")
