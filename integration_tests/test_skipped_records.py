@@ -28,7 +28,7 @@ from source_jira_port.port.blueprints import default_blueprints
 
 pytestmark = pytest.mark.integration
 
-CLI = [sys.executable, "-m", "source_jira_port.cli.main"]
+CLI = [sys.executable, "-m", "source_jira_port.app.main"]
 _PORT_SECRET = "port-secret"
 _BY_ID = re.compile(r"\(id = \d+(?: OR id = \d+)*\)")
 

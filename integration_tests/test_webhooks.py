@@ -18,12 +18,12 @@ from integration_tests.fakes.jira_data import generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.jira_webhooks import ADMIN_API, DATA_CENTER_10_API, Delivery
 from integration_tests.fakes.port_server import FakePort
-from source_jira_port.cli.main import main as jira_port
+from source_jira_port.app.main import main as jira_port
+from source_jira_port.app.webhooks.config import WebhookSettings
+from source_jira_port.app.webhooks.register import register_webhook
+from source_jira_port.app.webhooks.server import Receiver
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
-from source_jira_port.webhooks.config import WebhookSettings
-from source_jira_port.webhooks.register import register_webhook
-from source_jira_port.webhooks.server import Receiver
 
 pytestmark = pytest.mark.integration
 

@@ -39,10 +39,10 @@ from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
 from source_jira_port.cdk_compat import RETRY_EXTRA_SLEEP_SECONDS, parsed_once, serve_json
 from source_jira_port.config_problems import ensure_valid_source_config, source_spec_defaults
+from source_jira_port.issue_query import issue_query_config
 from source_jira_port.jira_client import resolve_deployment
+from source_jira_port.jira_site import api_base
 from source_jira_port.rate_limit import RUN_ID, RateLimitPause, config_failure_for, pause_for
-from source_jira_port.scope import issue_query_config
-from source_jira_port.site import api_base
 
 _RATE_LIMIT_STATUSES = (429, 503)
 _MISSING = object()

@@ -1,7 +1,7 @@
 """What is wrong with a config, one problem per bad key, each naming the key and a valid example.
 
 Used by the source (`check` and `read` fail with every problem at once, as a `config_error`,
-before any request) and by `jira-port`'s sync.yaml (`cli/config.py`, keys under `jira.`). The
+before any request) and by `jira-port`'s sync.yaml (`app/config.py`, keys under `jira.`). The
 JSON schema is the connector's spec; what it cannot say (a date that does not exist, a URL that
 is no Jira site) is checked after it. Secret values are never quoted.
 """
@@ -21,8 +21,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 from jsonschema import Draft7Validator, ValidationError
 
-from source_jira_port.scope import START_DATE_FORMAT
-from source_jira_port.site import normalize_url
+from source_jira_port.issue_query import START_DATE_FORMAT
+from source_jira_port.jira_site import normalize_url
 
 MANIFEST = Path(__file__).with_name("manifest.yaml")
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", type(None): "null"}

@@ -13,8 +13,8 @@ from typing import Any
 
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_jira_port.issue_query import issues_jql
 from source_jira_port.jira_client import JiraClient, api_path, search_path
-from source_jira_port.scope import issues_jql
 
 
 def estimate_issues(

@@ -39,7 +39,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.cdk_compat import build_component
 from source_jira_port.config_problems import MANIFEST
-from source_jira_port.site import DEPLOYMENTS, config_error
+from source_jira_port.jira_site import DEPLOYMENTS, config_error
 
 _TIMEOUT_SECONDS = 30
 _API_VERSIONS = {"cloud": "3", "server": "2"}

@@ -22,8 +22,8 @@ from airbyte_cdk.models import ConfiguredAirbyteCatalog, FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.jira_client import JiraClient, JiraError, api_path, search_path
+from source_jira_port.jira_site import config_error
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
-from source_jira_port.site import config_error
 
 _LOGGER = logging.getLogger("airbyte")
 _BAD_REQUEST = 400

@@ -17,19 +17,19 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_jira_port.access import verify_access
 from source_jira_port.cdk_compat import set_queue_size, transformed_config
+from source_jira_port.check import verify_access
 from source_jira_port.config_problems import MANIFEST
 from source_jira_port.deletions.sweep import list_issue_ids
 from source_jira_port.deletions.tracker import DeletionTracker, split_state
 from source_jira_port.estimate import estimate_issues
 from source_jira_port.failed_read import report_failures_plainly
+from source_jira_port.first_sync_windows import plan_issue_windows
 from source_jira_port.issues_state import reads_issues_incrementally
 from source_jira_port.jira_client import JiraClient
 from source_jira_port.jql_check import ensure_valid_jql, ensure_valid_jql_before_read
 from source_jira_port.pending_retry import read_issues_by_id, take_pending_ids, with_pending_issues
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
-from source_jira_port.windows import plan_issue_windows
 
 # Records read but not yet written: the CDK's queue holds up to 10,000, ~40 KB each as Python
 # objects for an issue, whenever stdout is slower than the workers (a slow destination). Ten

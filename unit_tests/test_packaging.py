@@ -124,7 +124,7 @@ def test_the_connector_commands_load_no_cli_webhooks_web_server_or_tests(
     code = _LOADED_MODULES.format(
         load=_CONNECTOR_COMMANDS[command],
         roots=("starlette", "uvicorn", "integration_tests", "unit_tests"),
-        prefixes=("source_jira_port.cli", "source_jira_port.webhooks"),
+        prefixes=("source_jira_port.app", "source_jira_port.app.webhooks"),
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
@@ -154,7 +154,7 @@ def test_webhooks_serve_without_the_extra_exits_2_naming_it(tmp_path: Path) -> N
     code = (
         "import sys\n"
         "sys.modules['starlette'] = sys.modules['uvicorn'] = None  # not installed\n"
-        "from source_jira_port.cli.main import main\n"
+        "from source_jira_port.app.main import main\n"
         "sys.exit(main(['webhooks', 'serve', '--config', 'sync.yaml']))\n"
     )
     done = subprocess.run(

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-from source_jira_port.background import Background
+from source_jira_port.app.threaded_server import Background
 
 
 class LocalServer(Background):

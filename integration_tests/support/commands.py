@@ -19,7 +19,7 @@ from integration_tests.support.messages import serialize
 
 # The console script installed next to this interpreter, as users run it.
 SOURCE_COMMAND = [str(Path(sys.executable).with_name("source-jira-port"))]
-JIRA_PORT = [sys.executable, "-m", "source_jira_port.cli.main"]
+JIRA_PORT = [sys.executable, "-m", "source_jira_port.app.main"]
 _REPO = Path(__file__).resolve().parents[2]
 _INCREMENTAL = (("projects", "append"), ("issues", "append_dedup"))
 

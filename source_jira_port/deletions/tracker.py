@@ -41,6 +41,7 @@ from airbyte_cdk.models import (
 from source_jira_port.cdc import DELETED_AT, UPDATED_AT
 from source_jira_port.cdk_compat import state_values
 from source_jira_port.deletions.known import KnownSet
+from source_jira_port.issue_query import JIRA_TIME_FORMAT
 from source_jira_port.issues_state import (
     ISSUES,
     issues_blob,
@@ -48,7 +49,6 @@ from source_jira_port.issues_state import (
     take_from_issues_state,
     with_blob,
 )
-from source_jira_port.scope import JIRA_TIME_FORMAT
 
 STATE_KEY = "deletion_detection"
 PROJECTS = "projects"

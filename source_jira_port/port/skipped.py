@@ -17,9 +17,7 @@ from typing import Any
 from airbyte_cdk.models import AirbyteStateBlob, AirbyteStateMessage, AirbyteStateType
 
 from source_jira_port.cdk_compat import state_values
-
-# The stream state key the source reads the ids from (source_jira_port/pending_retry.py).
-PENDING_RETRY = "pending_retry"
+from source_jira_port.state_keys import PENDING_RETRY
 
 
 class RecordKey(str):

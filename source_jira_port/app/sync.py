@@ -1,0 +1,253 @@
+"""One sync in one process: the Jira source's messages go straight into the Port writer.
+
+Catalog: `projects` full refresh / overwrite; `issues` incremental / append_dedup from the saved
+state. `--full-refresh` reads both in full refresh / overwrite, ignores the saved state, and
+turns on deleting the entities Jira no longer has for that run, even when the Port section's
+`delete_missing_entities` is false (that setting governs ordinary runs, where only `projects`
+is overwritten). The deletion threshold and the skipped-record rule still apply.
+
+Every STATE the writer confirms (its records are in Port) is saved at once, so a failed or
+interrupted sync resumes from its last confirmed checkpoint. A stream's STATEs before the first
+one that follows a record of this run record no progress (a sync that fails on a wrong password
+may still emit one): they are held back and saved only when the sync ends, so a failure before
+the first real checkpoint leaves the state file as it was, or absent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TextIO
+
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteCatalogSerializer,
+    FailureType,
+    Type,
+)
+from airbyte_cdk.utils import AirbyteTracedException
+
+from source_jira_port.app.config import SyncJob
+from source_jira_port.app.dryrun import DryRun, OutputFormat
+from source_jira_port.app.progress import Reporter, Summary, SyncProgress
+from source_jira_port.app.state import StateFile, StateFileError
+from source_jira_port.app.stray_output import LOG_LEVELS
+from source_jira_port.cdk_compat import state_values
+from source_jira_port.jira_client import resolve_deployment
+from source_jira_port.jira_site import api_base
+from source_jira_port.port.blueprints import BlueprintSetupError
+from source_jira_port.port.client import PortAuthError
+from source_jira_port.port.destination import open_writer
+from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
+from source_jira_port.port.stats import WriteStats
+from source_jira_port.port.transport import PortApiError
+from source_jira_port.source import SourceJiraPort
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+# What a Jira or Port problem raises; anything else is a bug and reaches main.
+_SYNC_ERRORS = (AirbyteTracedException, PortApiError, BlueprintSetupError, MappingError, OSError)
+# The Port writer's configuration problems (credentials, region, blueprints, mapping).
+_PORT_CONFIG_ERRORS = (PortAuthError, BlueprintSetupError, MappingError)
+
+logger = logging.getLogger("airbyte")
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncOptions:
+    """Command line choices for one sync."""
+
+    full_refresh: bool = False
+    dry_run: bool = False
+    dry_run_format: OutputFormat = "jsonl"
+
+
+class SourceError(Exception):
+    """The Jira source failed: the first error it reported, or its first config error."""
+
+    def __init__(self, message: str, failure_type: FailureType | None) -> None:
+        super().__init__(message)
+        self.failure_type = failure_type
+
+
+def default_catalog(*, full_refresh: bool) -> ConfiguredAirbyteCatalog:
+    """Return the catalog of a sync (see the module docstring)."""
+
+    def entry(name: str, incremental: bool) -> dict[str, Any]:
+        return {
+            "stream": {
+                "name": name,
+                "json_schema": {},
+                "supported_sync_modes": ["full_refresh", "incremental"],
+            },
+            "sync_mode": "incremental" if incremental else "full_refresh",
+            "destination_sync_mode": "append_dedup" if incremental else "overwrite",
+            "cursor_field": ["updated"] if incremental else None,
+            "primary_key": [["id"]],
+        }
+
+    streams = [entry("projects", False), entry("issues", not full_refresh)]
+    return ConfiguredAirbyteCatalogSerializer.load({"streams": streams})
+
+
+def sync(job: SyncJob, options: SyncOptions, reporter: Reporter, out: TextIO = sys.stdout) -> int:
+    """Run one sync, report it, and return the exit code: 0, 1 (failed), 2, 3 or 130.
+
+    2 is any configuration problem, whoever finds it: the sync.yaml or state file, or an error
+    the source or the writer reports as a `config_error` (credentials, JQL, project, URL,
+    dates, Port's credentials, an entity Port rejects). 3: the sync completed but skipped
+    records (`on_invalid_record: skip`), or a dry run found records that would fail.
+    """
+    run = _Sync(job, options, reporter)
+    try:
+        run.execute(out)
+    except KeyboardInterrupt:
+        return run.finish("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        raise  # the reader of the dry run's output left: main ends quietly
+    except StateFileError as error:
+        reporter.error(str(error))
+        return EXIT_USAGE
+    except (SourceError, *_SYNC_ERRORS) as error:
+        message = error.message if isinstance(error, AirbyteTracedException) else None
+        message = message or str(error) or type(error).__name__
+        reporter.error(message)
+        return run.finish("failed", failure_exit_code(error), message)
+    if run.progress.failed() or run.progress.stats.pending_retry:
+        return run.finish("partial", EXIT_SKIPPED)
+    return run.finish("succeeded", EXIT_OK)
+
+
+def failure_exit_code(error: Exception) -> int:
+    """Return 2 for a configuration problem (see `sync`), else 1."""
+    if isinstance(error, _PORT_CONFIG_ERRORS):
+        return EXIT_USAGE
+    if isinstance(error, SourceError | AirbyteTracedException):
+        return EXIT_USAGE if error.failure_type == FailureType.config_error else EXIT_FAILED
+    return EXIT_FAILED
+
+
+class _Sync:
+    def __init__(self, job: SyncJob, options: SyncOptions, reporter: Reporter) -> None:
+        self.job = job
+        self.options = options
+        self.reporter = reporter
+        self.state = StateFile(job.state_path)
+        self.progress = SyncProgress(WriteStats(), reporter.clock(), dry_run=options.dry_run)
+        self._source_error: SourceError | None = None
+        self._had_state = job.state_path.exists()
+        self._progressed: set[str] = set()  # streams with a record before a confirmed STATE
+        self._held: dict[str, AirbyteStateMessage] = {}  # their STATEs before that, by stream
+
+    def execute(self, out: TextIO) -> None:
+        saved = [] if self.options.full_refresh else self.state.load()
+        cursor = (self.state.cursor("issues") or {}).get("updated")
+        jira = _resolve_site(self.job.jira)
+        catalog = default_catalog(full_refresh=self.options.full_refresh)
+        source = SourceJiraPort(catalog, jira, saved)
+        self.progress.expected_issues = source.estimate_issues(cursor, logger)
+        self.reporter.start(self.progress, self._description(jira, cursor))
+        messages = self._observe(source.read(logger, jira, catalog, saved))
+        if self.options.dry_run:
+            mapper = EntityMapper(load_app_config(self.job.port.mapping))
+            DryRun(mapper, self.progress, out, self.options.dry_run_format).run(messages)
+            return
+        settings = self.job.port
+        if self.options.full_refresh:
+            settings = dataclasses.replace(settings, delete_missing_entities=True)
+        with open_writer(settings, catalog, logger, self.progress.stats) as writer:
+            for confirmed in writer.write(messages):
+                if confirmed.state is not None and confirmed.state.stream is not None:
+                    self._checkpoint(confirmed.state)
+        for state in self._held.values():  # the sync is complete: these are its end state
+            self._save(state)
+
+    def finish(self, status: str, exit_code: int, error: str | None = None) -> int:
+        duration = self.reporter.clock() - self.progress.started
+        summary = Summary(
+            status,
+            exit_code,
+            duration,
+            self.progress,
+            self.job.state_path,
+            error,
+            state_saved=self._had_state or bool(self._progressed),
+        )
+        self.reporter.finish(summary)
+        return exit_code
+
+    def _checkpoint(self, state: AirbyteStateMessage) -> None:
+        """Save a confirmed STATE, or hold it while its stream has had no record this run."""
+        assert state.stream is not None
+        name = str(state.stream.stream_descriptor.name)
+        if state.destinationStats is not None and state.destinationStats.recordCount:
+            self._progressed.add(name)
+        if name in self._progressed:
+            self._held.pop(name, None)
+            self._save(state)
+        else:
+            self._held[name] = state
+
+    def _save(self, state: AirbyteStateMessage) -> None:
+        assert state.stream is not None
+        self.state.save(state)
+        value = state_values(state.stream.stream_state)
+        self.reporter.checkpoint(state.stream.stream_descriptor.name, value)
+
+    def _observe(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
+        """Count records, log the source's LOG messages and keep its first error."""
+        try:
+            for message in messages:
+                if message.type == Type.RECORD and message.record is not None:
+                    self.progress.add_record(
+                        message.record.stream, self.reporter.clock(), message.record.data
+                    )
+                    self.reporter.tick()
+                elif message.type == Type.LOG and message.log is not None:
+                    level = LOG_LEVELS.get(message.log.level.value, logging.INFO)
+                    logger.log(level, message.log.message)
+                    continue
+                elif message.type == Type.TRACE and message.trace and message.trace.error:
+                    self._keep_error(message.trace.error.message, message.trace.error.failure_type)
+                yield message
+        except AirbyteTracedException as error:
+            # A failed concurrent read ends with a config_error of its own, whatever the cause:
+            # the errors the streams reported come first.
+            raise self._source_error or SourceError(
+                error.message or str(error), error.failure_type
+            ) from error
+
+    def _keep_error(self, message: str, failure_type: FailureType | None) -> None:
+        """Keep the source's first error, or its first config error (which decides the exit)."""
+        kept = self._source_error
+        if kept is None or (
+            kept.failure_type != FailureType.config_error
+            and failure_type == FailureType.config_error
+        ):
+            self._source_error = SourceError(message, failure_type)
+
+    def _description(self, jira: Mapping[str, Any], cursor: str | None) -> str:
+        if self.options.dry_run:
+            kind = "Dry run"
+        elif self.options.full_refresh:
+            kind = "Full refresh"
+        else:
+            kind = "Incremental sync" if cursor else "First sync"
+        text = (
+            f"{kind} from Jira {jira['deployment']} at {api_base(jira)} into Port at "
+            f"{self.job.port.base_url}"
+        )
+        if cursor:
+            text += f", issues updated since {cursor}"
+        expected = self.progress.expected_issues
+        if expected is None:
+            return f"{text}."
+        return f"{text}; Jira counts {expected:,} issue{'' if expected == 1 else 's'} to read."
+
+
+def _resolve_site(jira: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the config with `deployment` decided once (`auto` asks Jira)."""
+    return {**jira, "deployment": resolve_deployment(jira, api_base(jira))}

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integration_tests.support.records import bsd6_expected_entity
+from source_jira_port.app.webhooks.events import (
+    ISSUES,
+    PROJECTS,
+    WEBHOOK_EVENTS,
+    Action,
+    DeliveryError,
+    parse_delivery,
+)
+from source_jira_port.port.mapping import EntityMapper, load_app_config
+
+_FIXTURES = Path(__file__).parent / "fixtures"
+# 2023-12-19T13:27:35.853+0000
+_BSD6_UPDATED_MS = 1702992455853
+
+
+@pytest.fixture
+def bsd6() -> dict[str, Any]:
+    """The seed's sample delivery: BSD-6 updated on Jira Server."""
+    return json.loads((_FIXTURES / "bsd6_delivery.json").read_text())
+
+
+def _project_delivery(event: str, **project: Any) -> dict[str, Any]:
+    return {
+        "timestamp": 1525698237764,
+        "webhookEvent": event,
+        "project": {
+            "self": "https://jira.example.com/rest/api/2/project/12345",
+            "id": 12345,
+            "key": "ACTP",
+            "name": "Agent Connector Test Project",
+            "projectLead": {"name": "lead", "displayName": "The Lead"},
+            "assigneeType": "admin.assignee.type.unassigned",
+            **project,
+        },
+    }
+
+
+def _parse(payload: Any) -> Any:
+    return parse_delivery(json.dumps(payload).encode())
+
+
+def test_issue_delivery_becomes_an_issues_stream_record(bsd6: dict[str, Any]) -> None:
+    event = _parse(bsd6)
+
+    assert (event.kind, event.key, event.action) == (ISSUES, "BSD-6", Action.UPSERT)
+    assert event.version == _BSD6_UPDATED_MS
+    record = event.record
+    assert record["updated"] == "2023-12-19T13:27:35.853+0000"
+    assert record["created"] == "2023-12-19T12:14:34.524+0000"
+    assert (record["projectKey"], record["projectId"]) == ("BSD", "10001")
+    assert record["fields"] == bsd6["issue"]["fields"]
+
+
+def test_seed_delivery_maps_like_the_seed_result_with_the_default_mapping(
+    bsd6: dict[str, Any],
+) -> None:
+    [entity] = EntityMapper(load_app_config()).map_record(ISSUES, _parse(bsd6).record)
+
+    assert entity == bsd6_expected_entity()
+
+
+def test_numeric_project_ids_in_an_issue_become_strings(bsd6: dict[str, Any]) -> None:
+    bsd6["issue"]["fields"]["project"]["id"] = 10001
+
+    assert _parse(bsd6).record["projectId"] == "10001"
+
+
+def test_issue_deletion_is_ordered_by_the_delivery_timestamp(bsd6: dict[str, Any]) -> None:
+    bsd6["webhookEvent"] = "jira:issue_deleted"
+
+    event = _parse(bsd6)
+
+    assert (event.action, event.version) == (Action.DELETE, bsd6["timestamp"])
+
+
+def test_issue_update_without_a_readable_updated_falls_back_to_the_timestamp(
+    bsd6: dict[str, Any],
+) -> None:
+    bsd6["issue"]["fields"]["updated"] = "yesterday"
+
+    assert _parse(bsd6).version == bsd6["timestamp"]
+
+
+@pytest.mark.parametrize(
+    ("name", "action"),
+    [
+        ("project_created", Action.UPSERT),
+        ("project_updated", Action.UPSERT),
+        ("project_restored_deleted", Action.UPSERT),
+        ("project_restored_archived", Action.UPSERT),
+        ("project_deleted", Action.DELETE),
+        ("project_soft_deleted", Action.DELETE),
+        ("project_archived", Action.DELETE),
+    ],
+)
+def test_project_deliveries_become_projects_stream_records(name: str, action: Action) -> None:
+    event = _parse(_project_delivery(name))
+
+    assert (event.kind, event.key, event.action) == (PROJECTS, "ACTP", action)
+    assert event.version == 1525698237764
+    assert event.record["id"] == "12345"
+    assert event.partial
+
+
+def test_project_record_maps_with_the_default_mapping() -> None:
+    record = _parse(_project_delivery("project_updated")).record
+
+    [entity] = EntityMapper(load_app_config()).map_record(PROJECTS, record)
+
+    assert entity["identifier"] == "ACTP"
+    assert entity["title"] == "Agent Connector Test Project"
+    assert entity["properties"]["url"] == "https://jira.example.com/projects/ACTP"
+    assert entity["properties"]["projectType"] is None  # not in project deliveries
+
+
+def test_every_handled_event_is_registered() -> None:
+    assert set(WEBHOOK_EVENTS) == {
+        "jira:issue_created",
+        "jira:issue_updated",
+        "jira:issue_deleted",
+        "project_created",
+        "project_updated",
+        "project_deleted",
+        "project_soft_deleted",
+        "project_restored_deleted",
+        "project_archived",
+        "project_restored_archived",
+    }
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"timestamp": 1, "webhookEvent": "comment_created", "comment": {}},
+        {"timestamp": 1, "webhookEvent": "sprint_started"},
+    ],
+)
+def test_other_event_types_are_not_handled(payload: dict[str, Any]) -> None:
+    assert _parse(payload) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{not json",
+        b"\xff\xfe",
+        b"[]",
+        b'"jira:issue_updated"',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"timestamp": 1}',
+        b'{"webhookEvent": 7, "timestamp": 1}',
+        b'{"webhookEvent": "jira:issue_updated", "issue": {"key": "A-1", "fields": {}}}',
+        b'{"webhookEvent": "jira:issue_updated", "timestamp": "1", "issue": {}}',
+        b'{"webhookEvent": "jira:issue_updated", "timestamp": true, "issue": {}}',
+        b'{"webhookEvent": "jira:issue_updated", "timestamp": -1, "issue": {}}',
+        b'{"webhookEvent": "jira:issue_updated", "timestamp": 1e30, "issue": {}}',
+        b'{"webhookEvent": "jira:issue_updated", "timestamp": 99999999999999999999, "issue": {}}',
+        b'{"webhookEvent": "jira:issue_updated", "timestamp": 1}',
+        b'{"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": []}',
+        b'{"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": {"fields": {}}}',
+        b'{"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": {"key": "A-1"}}',
+        b'{"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": {"key": 5, "fields": 1}}',
+        b'{"webhookEvent": "project_updated", "timestamp": 1, "project": {"id": 1}}',
+        b'{"webhookEvent": "project_updated", "timestamp": 1, "project": "ACTP"}',
+    ],
+)
+def test_malformed_deliveries_raise_delivery_error(body: bytes) -> None:
+    with pytest.raises(DeliveryError):
+        parse_delivery(body)
+
+
+def test_an_issue_without_project_still_parses() -> None:
+    payload = {
+        "webhookEvent": "jira:issue_created",
+        "timestamp": 5,
+        "issue": {"key": "A-1", "fields": {"project": None}},
+    }
+
+    event = _parse(payload)
+
+    assert (event.record["projectKey"], event.record["projectId"], event.version) == (None, None, 5)
