@@ -7,6 +7,7 @@ so a CDK upgrade that changes one fails a test instead of the connector.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,6 +15,12 @@ import requests
 from airbyte_cdk.models import AirbyteStateBlob
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
+)
+from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import (
+    ManifestComponentTransformer,
+)
+from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import (
+    ManifestReferenceResolver,
 )
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import (
     ModelToComponentFactory,
@@ -36,6 +43,17 @@ def build_component(
 ) -> Any:
     """Build the manifest component `definition` (of pydantic `model` type) with `config`."""
     return ModelToComponentFactory().create_component(model, dict(definition), config, **kwargs)
+
+
+def resolve_manifest(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return a copy of the manifest `document` with its `$ref`s and component types resolved.
+
+    Internal: the CDK's own preprocessing (`ManifestReferenceResolver`, then
+    `ManifestComponentTransformer`), what a declarative source does before it builds anything,
+    without building and validating a whole source (0.5 s of CPU).
+    """
+    resolved = ManifestReferenceResolver().preprocess_manifest(copy.deepcopy(dict(document)))
+    return ManifestComponentTransformer().propagate_types_and_parameters("", resolved, {})
 
 
 def set_queue_size(source: ConcurrentDeclarativeSource, size: int) -> None:

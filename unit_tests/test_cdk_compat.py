@@ -40,6 +40,7 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers.http_response_fil
     HttpResponseFilter,
 )
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution
 from airbyte_cdk.utils import AirbyteTracedException
@@ -51,11 +52,13 @@ from source_jira_port.cdk_compat import (
     failed_with_status,
     is_concurrent_read_failure,
     parsed_once,
+    resolve_manifest,
     serve_json,
     set_queue_size,
     state_values,
     transformed_config,
 )
+from source_jira_port.config_problems import MANIFEST, shipped_manifest_document
 
 _URL = "https://cdk.example.test"
 _LOGGER = logging.getLogger("airbyte.test_cdk_compat")
@@ -410,6 +413,16 @@ def test_the_cdk_sleeps_a_backoff_plus_retry_extra_sleep_seconds(
     assert [s for s in slept if s] == [2.5 + RETRY_EXTRA_SLEEP_SECONDS]  # `backoff` sleeps 0 too
 
 
+# --- resolve_manifest: ManifestReferenceResolver, ManifestComponentTransformer ---------------
+
+
+def test_resolve_manifest_resolves_the_shipped_manifest_as_a_source_does() -> None:
+    source = YamlDeclarativeSource(path_to_yaml=str(MANIFEST))
+    resolved = resolve_manifest(shipped_manifest_document())
+    assert resolved["definitions"] == source.resolved_manifest["definitions"]
+    assert resolved["streams"] == source.resolved_manifest["streams"]
+
+
 # --- the internals stay in cdk_compat.py -------------------------------------------------------
 
 _PACKAGE = Path(source_jira_port.__file__).parent
@@ -419,6 +432,8 @@ _ALWAYS = {"__dict__", "create_component", "_concurrent_source"}
 # class that does not derive from a CDK class).
 _SOURCE_PRIVATE = {"_queue", "_config", "_constructor"}
 _FACTORY = "ModelToComponentFactory"
+# The manifest parsers (reference resolution, type propagation, the component factory).
+_PARSERS = "airbyte_cdk.sources.declarative.parsers"
 
 
 class _InternalsFinder(ast.NodeVisitor):
@@ -434,7 +449,8 @@ class _InternalsFinder(ast.NodeVisitor):
         for alias in node.names:
             self._cdk_names.add(alias.asname or alias.name)
             private = [p for p in [*module.split("."), alias.name] if p.startswith("_")]
-            if alias.name == _FACTORY or any(not p.startswith("__") for p in private):
+            parser = module == _PARSERS or module.startswith(f"{_PARSERS}.")
+            if parser or alias.name == _FACTORY or any(not p.startswith("__") for p in private):
                 self.found.append((node.lineno, f"imports {module}.{alias.name}"))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:

@@ -10,11 +10,9 @@ import pytest
 import requests
 import requests_mock as rm
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from integration_tests.support.configs import SECRET, SERVER_URL, server_config
-from source_jira_port.config_problems import MANIFEST
-from source_jira_port.jira_client import JiraClient, JiraError, shipped_manifest
+from source_jira_port.jira_client import JiraClient, JiraError
 from source_jira_port.rate_limit import RUN_ID, config_failure_for, pause_for
 
 _CONFIG = server_config(api_base=SERVER_URL, resolved_deployment="server", **{RUN_ID: "run-1"})
@@ -132,8 +130,3 @@ def test_an_anonymous_request_sends_no_credentials_and_stops_nothing(
     assert raised.value.status == 404
     assert "Authorization" not in info.last_request.headers
     assert config_failure_for("run-1").message is None
-
-
-def test_the_shipped_manifest_is_resolved_as_a_source_resolves_it() -> None:
-    source = YamlDeclarativeSource(path_to_yaml=str(MANIFEST))
-    assert shipped_manifest()["definitions"] == source.resolved_manifest["definitions"]
