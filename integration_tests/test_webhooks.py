@@ -18,6 +18,8 @@ from integration_tests.fakes.jira_data import generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.jira_webhooks import ADMIN_API, DATA_CENTER_10_API, Delivery
 from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.commands import jira_port as jira_port_command
+from integration_tests.support.configs import write_config
 from source_jira_port.app.main import main as jira_port
 from source_jira_port.app.webhooks.config import WebhookSettings
 from source_jira_port.app.webhooks.register import register_webhook
@@ -52,7 +54,8 @@ class Setup:
         self.jira, self.port, self.folder = jira, port, folder
         self.receiver = self.start_receiver()
 
-    def start_receiver(self) -> Receiver:
+    def start_receiver(self, **jira_options: Any) -> Receiver:
+        """Start a receiver on the queue file; `jira_options` extend the Jira config (jql)."""
         client = PortClient(self.port.base_url, _PORT_ID, _PORT_SECRET, max_attempts=1)
         settings = PortSettings.from_config(
             {
@@ -65,6 +68,7 @@ class Setup:
         receiver = Receiver(
             hooks,
             settings,
+            jira=self.jira.source_config(start_date="2023-01-01T00:00:00Z", **jira_options),
             logger=logging.getLogger("test.webhooks"),
             client=client,
             backoff_base=0.02,
@@ -87,6 +91,16 @@ class Setup:
         changes = {name: (None, str(value)) for name, value in fields.items()}
         return self.jira.webhooks.issue_event("jira:issue_updated", key, changes=changes)
 
+    def sync(self, **jira_options: Any) -> None:
+        """Run `jira-port sync` against the same fakes, the other writer into Port."""
+        config = write_config(self.folder, self.jira, self.port, **jira_options)
+        done = jira_port_command("sync", "--config", config)
+        assert done.returncode == 0, done.stderr
+
+    def searches(self) -> int:
+        """How many searches the fake Jira answered so far."""
+        return sum(1 for r in self.jira.requests_log if "/search" in r.path)
+
     def issue(self, key: str) -> dict[str, Any] | None:
         return self.port.entities("jiraIssue").get(key)
 
@@ -94,12 +108,12 @@ class Setup:
         return dict(requests.get(f"{self.receiver.url}/metrics", timeout=5).json())
 
     def settled(self, handled: int) -> Callable[[], bool]:
-        """True once `handled` events left the queue (applied, stale or rejected)."""
+        """True once `handled` events left the queue (applied, deleted or rejected)."""
 
         def check() -> bool:
             counts = self.counters()
             return counts["queued"] == 0 and (
-                counts["applied"] + counts["stale"] + counts["rejected"] >= handled
+                counts["applied"] + counts["deleted"] + counts["rejected"] >= handled
             )
 
         return check
@@ -153,7 +167,7 @@ def test_created_updated_and_deleted_issues_reach_port(setup: Setup) -> None:
     assert setup.deliver(deleted) == [202]
     _eventually(lambda: setup.issue(key) is None)
     _eventually(setup.settled(3))
-    assert setup.counters()["applied"] == 3
+    assert (setup.counters()["applied"], setup.counters()["deleted"]) == (2, 1)
 
 
 def test_duplicates_and_out_of_order_deliveries_end_in_the_newest_state(
@@ -174,9 +188,9 @@ def test_duplicates_and_out_of_order_deliveries_end_in_the_newest_state(
     assert entity is not None
     assert (entity["title"], entity["properties"]["status"]) == ("second", "Done")
     counts = setup.counters()
-    assert (counts["duplicates"], counts["applied"], counts["stale"]) == (2, 1, 1)
+    assert (counts["duplicates"], counts["applied"]) == (2, 2)
     upserts = setup.port.calls("POST", "/entities/bulk")
-    assert [e["title"] for call in upserts for e in call.body["entities"]] == ["second"]
+    assert {e["title"] for call in upserts for e in call.body["entities"]} == {"second"}
 
 
 def test_a_late_older_update_does_not_resurrect_a_deleted_issue(server_setup: Setup) -> None:
@@ -193,7 +207,7 @@ def test_a_late_older_update_does_not_resurrect_a_deleted_issue(server_setup: Se
     _eventually(setup.settled(3))
 
     assert setup.issue(key) is None
-    assert setup.counters()["stale"] == 1
+    assert setup.counters()["deleted"] == 2
 
 
 @pytest.mark.parametrize("signature", ["bad", "missing"])
@@ -278,11 +292,12 @@ def test_project_events_update_and_delete_projects(server_setup: Setup) -> None:
     assert setup.deliver(setup.jira.webhooks.project_event("project_updated", project.key)) == [202]
     _eventually(lambda: setup.port.entities("jiraProject")[project.key]["title"] == project.name)
     properties = setup.port.entities("jiraProject")[project.key]["properties"]
-    assert properties["projectType"] == "software"  # not in project deliveries: kept
+    assert properties["projectType"] == project.type_key  # read from Jira, not the delivery
     assert properties["url"] == f"{setup.jira.base_url}/projects/{project.key}"
 
-    archived = setup.jira.webhooks.project_event("project_archived", project.key)
-    assert setup.deliver(archived) == [202]
+    deleted = setup.jira.webhooks.project_event("project_deleted", project.key)
+    setup.jira.delete_project(project.key)
+    assert setup.deliver(deleted) == [202]
     _eventually(lambda: project.key not in setup.port.entities("jiraProject"))
 
 

@@ -40,6 +40,8 @@ from source_jira_port.state_keys import PENDING_RETRY
 
 # Jira's search answers at most 100 issues a page with all fields; one query a page.
 CHUNK_SIZE = 100
+# Cloud's `reconcileIssues` takes at most 50 ids (the manifest's by-id definition sends it).
+RECONCILE_LIMIT = 50
 
 ReadByIds = Callable[[Sequence[str]], Iterator[Mapping[str, Any]]]
 
@@ -62,15 +64,21 @@ def take_pending_ids(
 
 
 def read_issues_by_id(
-    manifest: Mapping[str, Any], config: Mapping[str, Any], ids: Sequence[str]
+    manifest: Mapping[str, Any],
+    config: Mapping[str, Any],
+    ids: Sequence[str],
+    *,
+    chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[Mapping[str, Any]]:
-    """Yield the issues records of `ids` that Jira has in the sync's scope, 100 ids a query.
+    """Yield the issues records of `ids` that Jira has in the sync's scope, `chunk_size` a query.
+
+    On Cloud, a query of at most `RECONCILE_LIMIT` ids reads them with strong consistency.
 
     A query Jira refuses with 400 (an id it no longer has) is split in halves; an id refused on
     its own is left out. Other errors are raised (`AirbyteTracedException`).
     """
     name = f"{config['resolved_deployment']}_issues_by_id_stream"
-    chunks = collections.deque(ids[i : i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE))
+    chunks = collections.deque(ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size))
     while chunks:
         chunk = chunks.popleft()
         try:

@@ -168,6 +168,9 @@ _API_PATH = re.compile(r"/rest/api/(?P<version>2|3|latest)/(?P<rest>.+?)/?")
 _GATEWAY_PATH = re.compile(r"/ex/jira/(?P<cloud_id>[^/]+)(?P<rest>/.*)")
 
 
+_RECONCILE_MAX = 50
+
+
 class FakeJira(LocalServer):
     """A fake Jira Cloud (`cloud`) or Server/Data Center (`server`) on 127.0.0.1.
 
@@ -634,11 +637,12 @@ class FakeJira(LocalServer):
         if not 1 <= max_results <= 5000:
             raise _errors(400, "The max results parameter has to be between 1 and 5,000.")
         offset = _decode_token(args.text("nextPageToken"))
+        reconciled = _reconcile_ids(args.list("reconcileIssues"))
         self._count_search()
         fields = self._select_fields(args.list("fields"), "id")
         page_size = min(max_results, 100) if "*all" in args.list("fields") else max_results
         with self._lock:
-            query, found = self._run_query(args.text("jql"), call.caller)
+            query, found = self._run_query(args.text("jql"), call.caller, reconciled)
             if query.where is None:
                 raise _errors(
                     400,
@@ -708,6 +712,8 @@ class FakeJira(LocalServer):
         default) does; this fake validates strictly whatever `validateQuery` says.
         """
         args = _SearchArgs.read(call)
+        if args.list("reconcileIssues"):  # a Cloud search/jql parameter only
+            raise _errors(400, "The parameter 'reconcileIssues' is not supported.")
         start_at = max(0, args.number("startAt", 0))
         max_results = min(max(0, args.number("maxResults", 50)), self.max_results_cap)
         self._count_search()
@@ -726,8 +732,13 @@ class FakeJira(LocalServer):
         }
         return _Reply(200, _with_expansions(out, args.list("expand"), fields, call.renderer))
 
-    def _run_query(self, jql: str, caller: _Caller) -> tuple[Query, list[Issue]]:
-        """Parse and run JQL for `caller` (hold the lock); results are cached per data version."""
+    def _run_query(
+        self, jql: str, caller: _Caller, reconciled: frozenset[int] = frozenset()
+    ) -> tuple[Query, list[Issue]]:
+        """Parse and run JQL for `caller` (hold the lock); results are cached per data version.
+
+        The index lags `index_delay_ms` behind, except for the `reconciled` issue ids.
+        """
         if caller.user is None:  # anonymous: sees no project, so no issue
             return parse_jql(jql, projects=[], zone=self.zone, issue_ids=frozenset()), []
         self._refresh_index()
@@ -741,7 +752,9 @@ class FakeJira(LocalServer):
         query, found = self._cache[jql]
         if self.index_delay_ms:
             indexed_until = int(time.time() * 1000) - self.index_delay_ms
-            found = [issue for issue in found if issue.updated <= indexed_until]
+            found = [
+                issue for issue in found if issue.updated <= indexed_until or issue.id in reconciled
+            ]
         return query, found
 
     def _refresh_index(self) -> None:
@@ -824,6 +837,20 @@ def _with_expansions(
     if "schema" in expand:
         out["schema"] = {f: renderer.field(f)["schema"] for f in fields}
     return out
+
+
+def _reconcile_ids(values: list[str]) -> frozenset[int]:
+    """Read Cloud's `reconcileIssues`: more than 50 ids, or one not a number, gets 400.
+
+    Atlassian REST v3 "Search for issues using JQL enhanced search" (search/jql), parameter
+    `reconcileIssues`: "Strong consistency issue ids to be reconciled with search results.
+    Accepts max 50 ids". Server's `/rest/api/2/search` has no such parameter.
+    """
+    if len(values) > _RECONCILE_MAX:
+        raise _errors(400, f"reconcileIssues accepts at most {_RECONCILE_MAX} issue ids.")
+    if not all(value.isdigit() for value in values):
+        raise _errors(400, "The value of 'reconcileIssues' must be a list of issue ids.")
+    return frozenset(int(value) for value in values)
 
 
 def _csv(values: list[str] | None) -> list[str]:

@@ -1,10 +1,16 @@
-"""WebhookApplier: drains the event queue into Port through the sync writer's `EntityApplier`.
+"""WebhookApplier: drains the event queue into Port, writing what Jira has now.
 
-Per batch, only the newest event of each key is written, and only when it is newer than
-what Port got last; older ones are counted `stale`. Nothing leaves the queue on a transient
-failure (Port unreachable, 5xx, 429, auth, a missing blueprint): the worker backs off and
-tries again. Only what Port or the mapping refuses for good (a 4xx about the entity itself)
-is dropped, counted `rejected` and logged with its key.
+An event only names an issue or project. Per batch, the applier reads the current state of
+every issue and project its events name from Jira (`JiraState`: one search per 50-100 issues,
+with the sync's fields, transformations and scope), then upserts what Jira returns and deletes
+what it does not (deleted, or out of the sync's projects and jql), through the sync writer's
+`EntityApplier`. All events of one issue in a batch cost one read and one write (`coalesced`
+counts the extra ones). The payload's fields and `updated` decide nothing, so no order of
+deliveries, retries and syncs leaves Port older than Jira.
+
+Nothing leaves the queue on a transient failure (Jira or Port unreachable, 5xx, 429, auth, a
+missing blueprint): the worker backs off and tries again. Only what Port or the mapping refuses
+for good (a 4xx about the entity itself) is dropped, counted `rejected` and logged with its key.
 """
 
 from __future__ import annotations
@@ -12,32 +18,45 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from typing import Any
+from typing import Any, Protocol
 
-from source_jira_port.app.webhooks.events import Action
+from source_jira_port.app.webhooks.events import ISSUES
+from source_jira_port.app.webhooks.jira_state import JiraUnavailableError, Record
 from source_jira_port.app.webhooks.metrics import Metrics
-from source_jira_port.app.webhooks.queue import EntityKey, EventQueue, QueuedEvent
+from source_jira_port.app.webhooks.queue import EventQueue, QueuedEvent
 from source_jira_port.port.apply import EntityApplier, EntityOutcome, Outcome
 from source_jira_port.port.blueprints import BlueprintSetupError
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
-from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
+from source_jira_port.port.mapping import EntityMapper, RecordMappingError
 from source_jira_port.port.transport import PortApiError
 
 _BATCH_EVENTS = 200
 _IDLE_SECONDS = 5.0
 # Outcomes that leave the event queued for another attempt; any other failure is for good.
 _KEEP_QUEUED = frozenset({Outcome.RETRY, Outcome.NO_BLUEPRINT})
+_Source = tuple[str, str]  # (stream, Jira id)
+
+
+class CurrentState(Protocol):
+    """Where the applier reads what Jira has now (`JiraState`)."""
+
+    def issues(self, ids: list[str]) -> dict[str, Record]:
+        """Return the issues records of `ids` in scope now, by id."""
+
+    def project(self, project_id: str) -> Record | None:
+        """Return the projects record of `project_id`, None once it is gone."""
 
 
 @dataclasses.dataclass
 class _Pass:
     """What one pass over a batch decided, by queue sequence number."""
 
-    stale: list[int] = dataclasses.field(default_factory=list)
+    coalesced: int = 0
     rejected: dict[int, str] = dataclasses.field(default_factory=dict)
     retry: dict[int, str] = dataclasses.field(default_factory=dict)
-    attempted: list[QueuedEvent] = dataclasses.field(default_factory=list)
+    upserted: set[int] = dataclasses.field(default_factory=set)
+    deleted: set[int] = dataclasses.field(default_factory=set)
 
 
 class WebhookApplier:
@@ -48,6 +67,7 @@ class WebhookApplier:
         queue: EventQueue,
         client: PortClient,
         *,
+        jira: CurrentState,
         mapper: EntityMapper,
         settings: PortSettings,
         metrics: Metrics,
@@ -57,6 +77,7 @@ class WebhookApplier:
     ) -> None:
         self._queue = queue
         self._client = client
+        self._jira = jira
         self._mapper = mapper
         self._settings = settings
         self._metrics = metrics
@@ -134,58 +155,53 @@ class WebhookApplier:
         return self._applier
 
     def _apply(self, queued: list[QueuedEvent], applier: EntityApplier, out: _Pass) -> None:
-        upserts: list[tuple[QueuedEvent, Entity]] = []
-        deletes: list[tuple[QueuedEvent, tuple[str, str]]] = []
-        out.attempted = self._newest(queued, out)
-        for item in out.attempted:
-            event = item.event
+        by_source: dict[_Source, list[QueuedEvent]] = {}
+        for item in queued:
+            by_source.setdefault((item.event.kind, item.event.jira_id), []).append(item)
+        out.coalesced = len(queued) - len(by_source)
+        try:
+            current = self._current(list(by_source))
+        except JiraUnavailableError as error:
+            out.retry = {q.seq: f"cannot read Jira: {error}" for q in queued}
+            return
+        upserts: list[tuple[list[QueuedEvent], Any]] = []
+        deletes: list[tuple[list[QueuedEvent], Any]] = []
+        for source, items in by_source.items():
+            kind = source[0]
+            record = current.get(source)
             try:
-                if event.action == Action.DELETE:
-                    targets = applier.deletions(event.kind, event.record)
-                    deletes.extend((item, target) for target in targets)
+                if record is None:
+                    gone = applier.deletions(kind, items[-1].event.record)
+                    deletes.extend((items, target) for target in gone)
+                    out.deleted.update(q.seq for q in items)
                 else:
-                    entities = applier.entities(event.kind, event.record)
-                    upserts.extend((item, self._outgoing(item, entity)) for entity in entities)
+                    upserts.extend((items, entity) for entity in applier.entities(kind, record))
+                    out.upserted.update(q.seq for q in items)
             except RecordMappingError as error:
-                out.rejected[item.seq] = str(error)
+                out.rejected.update((q.seq, str(error)) for q in items)
         self._settle_outcomes(upserts, applier.upsert([entity for _, entity in upserts]), out)
         self._settle_outcomes(deletes, applier.delete([target for _, target in deletes]), out)
 
-    def _newest(self, queued: list[QueuedEvent], out: _Pass) -> list[QueuedEvent]:
-        """Return the newest event per key, if newer than Port's; the others are stale."""
-        applied = self._queue.applied_versions((q.event.kind, q.event.key) for q in queued)
-        newest: dict[EntityKey, QueuedEvent] = {}
-        for item in queued:
-            key = (item.event.kind, item.event.key)
-            current = newest.get(key)
-            if item.event.version <= applied.get(key, -1):
-                out.stale.append(item.seq)
-            elif current is None or item.event.version >= current.event.version:
-                if current is not None:
-                    out.stale.append(current.seq)
-                newest[key] = item
-            else:
-                out.stale.append(item.seq)
-        return list(newest.values())
-
-    def _outgoing(self, item: QueuedEvent, entity: Entity) -> Entity:
-        """Partial deliveries leave out what they lack, so a merge keeps Port's values."""
-        if not (item.event.partial and self._mapper.app_config.enable_merge_entity):
-            return entity
-        return {
-            **entity,
-            "properties": _without_nulls(entity.get("properties", {})),
-            "relations": _without_nulls(entity.get("relations", {})),
+    def _current(self, sources: list[_Source]) -> dict[_Source, Record]:
+        """Read from Jira what `sources` are now; a source left out is gone (or out of scope)."""
+        issue_ids = [jira_id for kind, jira_id in sources if kind == ISSUES]
+        current = {
+            (ISSUES, jira_id): record
+            for jira_id, record in (self._jira.issues(issue_ids) if issue_ids else {}).items()
         }
+        for kind, jira_id in sources:
+            if kind != ISSUES and (project := self._jira.project(jira_id)) is not None:
+                current[kind, jira_id] = project
+        return current
 
     def _settle_outcomes(
-        self, items: list[tuple[QueuedEvent, Any]], outcomes: list[EntityOutcome], out: _Pass
+        self, items: list[tuple[list[QueuedEvent], Any]], outcomes: list[EntityOutcome], out: _Pass
     ) -> None:
         for (queued, _), outcome in zip(items, outcomes, strict=True):
             if outcome.outcome in _KEEP_QUEUED:
-                out.retry[queued.seq] = outcome.reason
+                out.retry.update((q.seq, outcome.reason) for q in queued)
             elif not outcome.done:
-                out.rejected[queued.seq] = outcome.reason
+                out.rejected.update((q.seq, outcome.reason) for q in queued)
             if outcome.outcome == Outcome.NO_BLUEPRINT:
                 self._applier = None  # a blueprint is gone: ensure them again first
 
@@ -197,26 +213,21 @@ class WebhookApplier:
             self._logger.error(
                 "Rejected %s for %s %s: %s", event.name, event.kind, event.key, reason
             )
-        applied = [q for q in out.attempted if q.seq not in out.retry and q.seq not in out.rejected]
-        self._queue.finish(
-            [*out.stale, *out.rejected, *(q.seq for q in applied)],
-            {(q.event.kind, q.event.key): q.event.version for q in applied},
-        )
+        failed = out.retry.keys() | out.rejected.keys()
+        self._queue.finish([q.seq for q in queued if q.seq not in out.retry])
         if out.retry:
             self._queue.count_attempt(out.retry)
             attempts = max(by_seq[seq].attempts for seq in out.retry) + 1
             self._logger.warning(
-                "Port write failed for %d events (attempt %d: %s); they stay queued",
+                "Applying %d events failed (attempt %d: %s); they stay queued",
                 len(out.retry),
                 attempts,
                 next(iter(out.retry.values())),
             )
-        self._metrics.add("applied", len(applied))
-        self._metrics.add("stale", len(out.stale))
+        else:
+            self._metrics.add("coalesced", out.coalesced)
+        self._metrics.add("applied", len(out.upserted - failed))
+        self._metrics.add("deleted", len(out.deleted - failed))
         self._metrics.add("rejected", len(out.rejected))
         self._metrics.add("retried", len(out.retry))
         return len(queued) - len(out.retry), bool(out.retry)
-
-
-def _without_nulls(values: Any) -> dict[str, Any]:
-    return {name: value for name, value in dict(values).items() if value is not None}

@@ -73,7 +73,7 @@ def serve_command(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(
         job.webhooks, **{name: value for name, value in overrides.items() if value is not None}
     )
-    receiver = Receiver(settings, job.port, logger=logger)
+    receiver = Receiver(settings, job.port, jira=job.jira, logger=logger)
     signed = "signed" if settings.secret else "UNSIGNED (no webhooks.secret)"
     address = f"http://{settings.host}:{settings.port}{WEBHOOK_PATH}"
     print(f"Receiving {signed} Jira webhooks at {address}", file=sys.stderr)

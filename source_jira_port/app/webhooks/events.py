@@ -1,8 +1,9 @@
-"""Parse a Jira webhook delivery into an `Event`: what to do in Port, for which key, when.
+"""Parse a Jira webhook delivery into an `Event`: which issue or project changed.
 
 Deliveries carry the REST v2 representation, also on Cloud. Issue events become records of
 the `issues` stream (the issue plus top-level `updated`, `created`, `projectKey`, `projectId`),
-project events records of the `projects` stream, so the sync's mapping applies unchanged.
+project events records of the `projects` stream. The applier writes what Jira has when it
+applies the event, not this record: the record only names the issue or project (id and key).
 """
 
 from __future__ import annotations
@@ -10,19 +11,16 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeGuard
 
 ISSUES = "issues"
 PROJECTS = "projects"
-_JIRA_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_MS = 2**63  # SQLite's INTEGER range
 
 
 class Action(StrEnum):
-    """What an event does to the entities of its record."""
+    """What Jira says happened to the record (the applier asks Jira what is true now)."""
 
     UPSERT = "upsert"
     DELETE = "delete"
@@ -50,11 +48,7 @@ class DeliveryError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Event:
-    """One change to apply in Port.
-
-    `version` orders events of one key (epoch ms): the issue's `fields.updated` for issue
-    upserts, else the delivery's `timestamp`.
-    """
+    """One change to apply in Port; `version` is the delivery's `timestamp` (epoch ms), logged."""
 
     name: str
     kind: str
@@ -64,9 +58,9 @@ class Event:
     record: dict[str, Any]
 
     @property
-    def partial(self) -> bool:
-        """Project deliveries lack fields the projects stream has (e.g. `projectTypeKey`)."""
-        return self.kind == PROJECTS
+    def jira_id(self) -> str:
+        """The issue's or project's Jira id (digits)."""
+        return str(self.record["id"])
 
 
 def parse_delivery(body: bytes) -> Event | None:
@@ -91,12 +85,11 @@ def parse_delivery(body: bytes) -> Event | None:
         raise DeliveryError(f"{name}: timestamp is not epoch milliseconds")
     if kind == ISSUES:
         record = issue_record(_object(payload, "issue", name))
-        updated = _epoch_ms(record["updated"]) if action == Action.UPSERT else None
-        version = timestamp if updated is None else updated
     else:
         record = project_record(_object(payload, "project", name))
-        version = timestamp
-    return Event(name, kind, record["key"], action, version, record)
+    if not str(record.get("id") or "").isdigit():
+        raise DeliveryError(f"{name}: the {kind[:-1]} id is not a Jira id (digits)")
+    return Event(name, kind, record["key"], action, timestamp, record)
 
 
 def issue_record(issue: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,14 +133,3 @@ def _epoch_number(value: Any) -> TypeGuard[int]:
 
 def _id(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _epoch_ms(value: Any) -> int | None:
-    """Jira's `2023-12-19T13:27:35.853+0000` as epoch ms; None when absent or unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.strptime(value, _JIRA_TIME_FORMAT)
-    except ValueError:
-        return None
-    return (moment - _EPOCH) // timedelta(milliseconds=1)

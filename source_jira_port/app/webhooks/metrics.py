@@ -5,16 +5,28 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-COUNTERS = ("received", "applied", "rejected", "retried", "duplicates", "ignored", "stale")
+COUNTERS = (
+    "received",
+    "applied",
+    "deleted",
+    "coalesced",
+    "rejected",
+    "retried",
+    "duplicates",
+    "ignored",
+)
 
 
 class Metrics:
     """Thread-safe event counters since the process started.
 
-    received: deliveries POSTed; applied: events written to Port; rejected: deliveries refused
+    received: deliveries POSTed; applied: events whose issue or project Jira still has, written
+    to Port as Jira has it; deleted: events whose issue or project Jira no longer has (or no
+    longer in scope), deleted from Port; coalesced: events that shared another event's read and
+    write in a batch (also counted as applied or deleted); rejected: deliveries refused
     (signature, JSON, size) plus events Port or the mapping refused for good; retried: events
-    kept after a transient Port failure, per attempt; duplicates: redelivered identifiers;
-    ignored: event types this receiver does not handle; stale: events older than what Port has.
+    kept after a transient Jira or Port failure, per attempt; duplicates: redelivered
+    identifiers; ignored: event types this receiver does not handle.
     """
 
     def __init__(self) -> None:

@@ -1,9 +1,9 @@
-"""A durable event queue in SQLite, with what it needs for dedupe and ordering.
+"""A durable event queue in SQLite, with what it needs for dedupe.
 
-Three tables: `events` (accepted, not yet in Port), `deliveries` (delivery identifiers seen
-recently, to drop Jira's retries) and `applied` (per stream and key, the version last written
-to Port, so an older event never overwrites a newer one, nor resurrects a deleted entity).
-An event is committed (fsynced) before the receiver acknowledges it.
+Two tables: `events` (accepted, not yet in Port) and `deliveries` (delivery identifiers seen
+recently, to drop Jira's retries). No ordering is kept: the applier writes what Jira has at
+apply time, whatever order events come in. An event is committed (fsynced) before the receiver
+acknowledges it.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from source_jira_port.app.webhooks.events import Action, Event
 
-EntityKey = tuple[str, str]  # (stream, Jira key)
 # Jira retries a delivery for about 30 minutes; identifiers are kept well beyond that.
 DEDUPE_SECONDS = 24 * 3600
 
@@ -35,12 +34,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, received_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS deliveries_by_age ON deliveries (received_at);
-CREATE TABLE IF NOT EXISTS applied (
-    kind TEXT NOT NULL,
-    key TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    PRIMARY KEY (kind, key)
-);
+DROP TABLE IF EXISTS applied;
 """
 
 
@@ -123,27 +117,10 @@ class EventQueue:
             for seq, name, kind, key, action, version, record, attempts in rows
         ]
 
-    def applied_versions(self, keys: Iterable[EntityKey]) -> dict[EntityKey, int]:
-        """Return the version last written to Port for each of `keys` that has one."""
-        found: dict[EntityKey, int] = {}
-        with self._lock:
-            for kind, key in set(keys):
-                row = self._db.execute(
-                    "SELECT version FROM applied WHERE kind = ? AND key = ?", (kind, key)
-                ).fetchone()
-                if row is not None:
-                    found[kind, key] = int(row[0])
-        return found
-
-    def finish(self, seqs: Iterable[int], applied: Mapping[EntityKey, int]) -> None:
-        """Remove events `seqs` and record the versions now in Port, in one transaction."""
+    def finish(self, seqs: Iterable[int]) -> None:
+        """Remove events `seqs` (applied, or refused for good), in one transaction."""
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
-                "INSERT INTO applied VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE "
-                "SET version = excluded.version WHERE excluded.version > applied.version",
-                [(kind, key, version) for (kind, key), version in applied.items()],
-            )
             self._db.executemany("DELETE FROM events WHERE seq = ?", [(s,) for s in seqs])
 
     def count_attempt(self, seqs: Iterable[int]) -> None:

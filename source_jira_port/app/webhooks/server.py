@@ -10,7 +10,8 @@ import contextlib
 import logging
 import threading
 import time
-from typing import Self
+from collections.abc import Mapping
+from typing import Any, Self
 
 import uvicorn
 
@@ -18,6 +19,7 @@ from source_jira_port.app.threaded_server import Background
 from source_jira_port.app.webhooks.app import WEBHOOK_PATH, create_app
 from source_jira_port.app.webhooks.applier import WebhookApplier
 from source_jira_port.app.webhooks.config import WebhookSettings
+from source_jira_port.app.webhooks.jira_state import JiraState
 from source_jira_port.app.webhooks.metrics import Metrics
 from source_jira_port.app.webhooks.queue import EventQueue
 from source_jira_port.port.client import PortClient
@@ -30,13 +32,18 @@ _PORT_ATTEMPTS = 3
 
 
 class Receiver(Background):
-    """A webhook receiver writing to Port; `client` defaults to one from `port_settings`."""
+    """A webhook receiver writing Jira's current state to Port.
+
+    `jira` is the job's Jira config (sync.yaml's `jira` section); `client` defaults to one from
+    `port_settings`.
+    """
 
     def __init__(
         self,
         settings: WebhookSettings,
         port_settings: PortSettings,
         *,
+        jira: Mapping[str, Any],
         logger: logging.Logger,
         client: PortClient | None = None,
         backoff_base: float = 1.0,
@@ -58,6 +65,7 @@ class Receiver(Background):
         self.worker = WebhookApplier(
             self.queue,
             client,
+            jira=JiraState(jira),
             mapper=EntityMapper(load_app_config(port_settings.mapping)),
             settings=port_settings,
             metrics=self.metrics,

@@ -10,7 +10,8 @@ from starlette.testclient import TestClient
 
 from source_jira_port.app.webhooks.app import create_app
 from source_jira_port.app.webhooks.applier import WebhookApplier
-from source_jira_port.app.webhooks.metrics import Metrics
+from source_jira_port.app.webhooks.jira_state import JiraState
+from source_jira_port.app.webhooks.metrics import COUNTERS, Metrics
 from source_jira_port.app.webhooks.queue import EventQueue
 from source_jira_port.app.webhooks.signature import sign
 from source_jira_port.port.client import PortClient
@@ -22,7 +23,7 @@ _LIMIT = 4096
 
 
 def _delivery(key: str = "A-1", event: str = "jira:issue_updated") -> bytes:
-    issue = {"key": key, "fields": {"updated": "2024-01-02T03:04:05.678+0000"}}
+    issue = {"id": "10001", "key": key, "fields": {"updated": "2024-01-02T03:04:05.678+0000"}}
     return json.dumps({"timestamp": 1, "webhookEvent": event, "issue": issue}).encode()
 
 
@@ -34,6 +35,7 @@ class App:
         self.worker = WebhookApplier(
             self.queue,
             PortClient("http://127.0.0.1:9", "i", "s", max_attempts=1),
+            jira=JiraState({"jira_url": "http://127.0.0.1:9"}),
             mapper=EntityMapper(load_app_config()),
             settings=settings,
             metrics=self.metrics,
@@ -73,7 +75,7 @@ def test_a_signed_delivery_is_queued_and_answered_202(app: App) -> None:
     [queued] = app.queue.peek(10)
     assert (queued.event.key, queued.event.name) == ("A-1", "jira:issue_updated")
     assert app.counters() == {
-        **dict.fromkeys(("applied", "rejected", "retried", "duplicates", "ignored", "stale"), 0),
+        **dict.fromkeys(COUNTERS, 0),
         "received": 1,
         "queued": 1,
     }

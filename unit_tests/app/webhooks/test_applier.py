@@ -13,6 +13,7 @@ import requests_mock as rm
 from integration_tests.support.records import FIXTURES, mock_port_api
 from source_jira_port.app.webhooks.applier import WebhookApplier
 from source_jira_port.app.webhooks.events import ISSUES, PROJECTS, Action, Event
+from source_jira_port.app.webhooks.jira_state import JiraUnavailableError, Record
 from source_jira_port.app.webhooks.metrics import Metrics
 from source_jira_port.app.webhooks.queue import EventQueue
 from source_jira_port.port.client import PortClient
@@ -26,14 +27,45 @@ _ISSUES_DELETE = f"{_BASE}/v1/blueprints/jiraIssue/bulk/entities/delete"
 _OK = {"json": {"ok": True, "entities": [], "errors": []}}
 
 
-def _issue(key: str, version: int, action: Action = Action.UPSERT, **fields: Any) -> Event:
-    record = {
+def _record(key: str, summary: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": key.split("-")[1],
         "key": key,
         "self": f"https://jira.test/rest/api/2/issue/{key}",
-        "fields": {"summary": f"{key} at {version}", "project": {"key": "A"}, **fields},
+        "fields": {"summary": summary, "project": {"key": "A"}, **fields},
     }
+
+
+def _issue(key: str, version: int, action: Action = Action.UPSERT, **fields: Any) -> Event:
+    """An event whose payload says `<key> at <version>`; Jira may have something else."""
     name = "jira:issue_deleted" if action == Action.DELETE else "jira:issue_updated"
-    return Event(name, ISSUES, key, action, version, record)
+    return Event(name, ISSUES, key, action, version, _record(key, f"{key} at {version}", **fields))
+
+
+class _Jira:
+    """What Jira has now: issues by id, projects by id; `down` fails every read."""
+
+    def __init__(self) -> None:
+        self.issue_records: dict[str, Record] = {}
+        self.project_records: dict[str, Record] = {}
+        self.down = False
+        self.reads: list[list[str]] = []
+
+    def has(self, key: str, summary: str = "current", **fields: Any) -> None:
+        record = _record(key, summary, **fields)
+        self.issue_records[record["id"]] = record
+
+    def issues(self, ids: list[str]) -> dict[str, Record]:
+        self.reads.append(ids)
+        if self.down:
+            raise JiraUnavailableError("HTTP 503")
+        return {i: self.issue_records[i] for i in ids if i in self.issue_records}
+
+    def project(self, project_id: str) -> Record | None:
+        self.reads.append([project_id])
+        if self.down:
+            raise JiraUnavailableError("HTTP 503")
+        return self.project_records.get(project_id)
 
 
 @pytest.fixture
@@ -52,12 +84,21 @@ def metrics() -> Metrics:
 
 
 @pytest.fixture
-def worker(queue: EventQueue, metrics: Metrics) -> WebhookApplier:
+def jira() -> _Jira:
+    jira = _Jira()
+    jira.has("A-1", status={"name": "Done"})
+    jira.has("A-2")
+    return jira
+
+
+@pytest.fixture
+def worker(queue: EventQueue, metrics: Metrics, jira: _Jira) -> WebhookApplier:
     client = PortClient(_BASE, "id", "secret", max_attempts=1, sleep=lambda _: None)
     settings = PortSettings.from_config({"port_client_id": "id", "port_client_secret": "s"})
     return WebhookApplier(
         queue,
         client,
+        jira=jira,
         mapper=EntityMapper(load_app_config()),
         settings=settings,
         metrics=metrics,
@@ -76,19 +117,20 @@ def _counts(metrics: Metrics, *names: str) -> tuple[int, ...]:
     return tuple(snapshot[name] for name in names)
 
 
-def test_an_update_is_mapped_upserted_and_remembered(
-    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
+def test_an_update_writes_the_issue_as_jira_has_it_not_the_payload(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics, jira: _Jira
 ) -> None:
     port.post(_ISSUES_BULK, **_OK)
-    queue.enqueue(_issue("A-1", 100, status={"name": "Done"}), "d1")
+    queue.enqueue(_issue("A-1", 100, status={"name": "Open"}), "d1")
 
     assert worker.drain_once() == (1, False)
 
     [[entity]] = _sent(port, _ISSUES_BULK)
     assert (entity["identifier"], entity["properties"]["status"]) == ("A-1", "Done")
+    assert entity["title"] == "current"
+    assert jira.reads == [["1"]]
     assert port.request_history[-1].qs["merge"] == ["true"]
     assert queue.depth() == 0
-    assert queue.applied_versions([(ISSUES, "A-1")]) == {(ISSUES, "A-1"): 100}
     assert _counts(metrics, "applied", "retried", "rejected") == (1, 0, 0)
 
 
@@ -156,7 +198,6 @@ def test_an_entity_port_refuses_is_rejected_and_logged_with_its_key(
         assert worker.drain_once() == (1, False)
 
     assert queue.depth() == 0
-    assert queue.applied_versions([(ISSUES, "A-1")]) == {}
     assert _counts(metrics, "applied", "rejected") == (0, 1)
     assert "issues A-1" in caplog.text and "HTTP 422" in caplog.text
 
@@ -178,48 +219,33 @@ def test_a_bulk_refused_as_a_whole_is_retried_entity_by_entity(
     worker.drain_once()
 
     assert [len(sent) for sent in _sent(port, _ISSUES_BULK)] == [2, 1, 1]
-    assert queue.applied_versions([(ISSUES, "A-1"), (ISSUES, "A-2")]) == {(ISSUES, "A-1"): 100}
     assert _counts(metrics, "applied", "rejected") == (1, 1)
 
 
-def test_an_event_older_than_what_port_has_is_stale(
-    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
-) -> None:
-    port.post(_ISSUES_BULK, **_OK)
-    queue.enqueue(_issue("A-1", 200), "d1")
-    worker.drain_once()
-    queue.enqueue(_issue("A-1", 100), "d2")  # delivered late
-    queue.enqueue(_issue("A-1", 200), "d3")  # same version again
-
-    worker.drain_once()
-
-    assert len(_sent(port, _ISSUES_BULK)) == 1
-    assert _counts(metrics, "applied", "stale") == (1, 2)
-
-
-def test_only_the_newest_event_of_a_key_in_a_batch_is_written(
-    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
+def test_events_of_one_issue_in_a_batch_cost_one_read_and_one_write(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics, jira: _Jira
 ) -> None:
     port.post(_ISSUES_BULK, **_OK)
     for version in (300, 100, 200):
         queue.enqueue(_issue("A-1", version), f"d{version}")
+    queue.enqueue(_issue("A-2", 100), "other")
 
     worker.drain_once()
 
-    [[entity]] = _sent(port, _ISSUES_BULK)
-    assert entity["title"] == "A-1 at 300"
+    assert jira.reads == [["1", "2"]]
+    [entities] = _sent(port, _ISSUES_BULK)
+    assert sorted(e["identifier"] for e in entities) == ["A-1", "A-2"]
     assert queue.depth() == 0
-    assert _counts(metrics, "applied", "stale") == (1, 2)
+    assert _counts(metrics, "applied", "coalesced") == (4, 2)
 
 
-def test_a_delete_is_not_undone_by_an_older_update(
-    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
+def test_an_update_of_an_issue_jira_no_longer_has_deletes_it(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics, jira: _Jira
 ) -> None:
     port.post(_ISSUES_DELETE, json={"ok": True, "deletedEntities": ["A-1"]})
     port.post(_ISSUES_BULK, **_OK)
-    queue.enqueue(_issue("A-1", 500, Action.DELETE), "d1")
-    worker.drain_once()
-    queue.enqueue(_issue("A-1", 400), "d2")
+    del jira.issue_records["1"]
+    queue.enqueue(_issue("A-1", 400), "late update")
 
     worker.drain_once()
 
@@ -227,7 +253,37 @@ def test_a_delete_is_not_undone_by_an_older_update(
         {"entities": ["A-1"]}
     ]
     assert _sent(port, _ISSUES_BULK) == []
-    assert _counts(metrics, "applied", "stale") == (1, 1)
+    assert _counts(metrics, "applied", "deleted") == (0, 1)
+
+
+def test_a_delete_event_of_an_issue_jira_still_has_writes_it(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
+) -> None:
+    port.post(_ISSUES_BULK, **_OK)
+    queue.enqueue(_issue("A-1", 500, Action.DELETE), "forged or stale delete")
+
+    worker.drain_once()
+
+    [[entity]] = _sent(port, _ISSUES_BULK)
+    assert entity["identifier"] == "A-1"
+    assert _counts(metrics, "applied", "deleted") == (1, 0)
+
+
+def test_jira_unavailable_keeps_the_events_and_writes_nothing(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics, jira: _Jira
+) -> None:
+    port.post(_ISSUES_BULK, **_OK)
+    jira.down = True
+    queue.enqueue(_issue("A-1", 100), "d1")
+
+    assert worker.drain_once() == (0, True)
+    assert _sent(port, _ISSUES_BULK) == []
+    assert queue.peek(1)[0].attempts == 1
+
+    jira.down = False
+    assert worker.drain_once() == (1, False)
+    assert queue.depth() == 0
+    assert _counts(metrics, "applied", "retried") == (1, 1)
 
 
 def test_deleting_what_port_does_not_have_counts_as_applied(
@@ -235,45 +291,52 @@ def test_deleting_what_port_does_not_have_counts_as_applied(
 ) -> None:
     not_found = {"status_code": 404, "json": {"ok": False, "error": "not_found"}}
     port.post(_ISSUES_DELETE, **not_found)
-    one = port.delete(f"{_BASE}/v1/blueprints/jiraIssue/entities/A-1", **not_found)
-    queue.enqueue(_issue("A-1", 500, Action.DELETE), "d1")
+    one = port.delete(f"{_BASE}/v1/blueprints/jiraIssue/entities/A-3", **not_found)
+    queue.enqueue(_issue("A-3", 500, Action.DELETE), "d1")
 
     assert worker.drain_once() == (1, False)
     assert one.called  # the bulk 404 is retried entity by entity, where 404 means gone
-    assert _counts(metrics, "applied", "retried") == (1, 0)
+    assert _counts(metrics, "deleted", "retried") == (1, 0)
 
 
 def test_a_deletion_needs_only_the_key_like_the_syncs_deletion_records(
     port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics
 ) -> None:
-    port.post(_ISSUES_DELETE, json={"ok": True, "deletedEntities": ["A-1"]})
-    bare = Event("jira:issue_deleted", ISSUES, "A-1", Action.DELETE, 500, {"key": "A-1"})
-    queue.enqueue(bare, "d1")
+    port.post(_ISSUES_DELETE, json={"ok": True, "deletedEntities": ["A-3"]})
+    bare = {"id": "3", "key": "A-3"}
+    queue.enqueue(Event("jira:issue_deleted", ISSUES, "A-3", Action.DELETE, 500, bare), "d1")
 
     assert worker.drain_once() == (1, False)
 
     assert [r.json() for r in port.request_history if r.url.startswith(_ISSUES_DELETE)] == [
-        {"entities": ["A-1"]}
+        {"entities": ["A-3"]}
     ]
-    assert _counts(metrics, "applied", "rejected") == (1, 0)
+    assert _counts(metrics, "deleted", "rejected") == (1, 0)
 
 
-def test_a_project_delivery_leaves_out_what_it_lacks(
-    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier
+def test_a_project_is_written_as_jira_has_it_and_deleted_once_gone(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics, jira: _Jira
 ) -> None:
     port.post(_PROJECTS_BULK, **_OK)
-    record = {
+    port.post(f"{_BASE}/v1/blueprints/jiraProject/bulk/entities/delete", json={"ok": True})
+    jira.project_records["1"] = {
         "id": "1",
         "key": "A",
         "name": "Alpha",
+        "projectTypeKey": "software",
         "self": "https://jira.test/rest/api/2/project/1",
     }
-    queue.enqueue(Event("project_updated", PROJECTS, "A", Action.UPSERT, 1, record), "d1")
+    delivered = {"id": "1", "key": "A", "name": "Old name"}
+    queue.enqueue(Event("project_updated", PROJECTS, "A", Action.UPSERT, 1, delivered), "d1")
+    queue.enqueue(
+        Event("project_updated", PROJECTS, "B", Action.UPSERT, 1, {"id": "2", "key": "B"}), "d2"
+    )
 
     worker.drain_once()
 
     [[entity]] = _sent(port, _PROJECTS_BULK)
-    assert entity["properties"] == {"url": "https://jira.test/projects/A"}  # no projectType
+    assert (entity["title"], entity["properties"]["projectType"]) == ("Alpha", "software")
+    assert _counts(metrics, "applied", "deleted") == (1, 1)
 
 
 def test_the_worker_thread_backs_off_and_applies_after_recovery(

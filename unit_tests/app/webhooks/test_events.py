@@ -19,7 +19,6 @@ from source_jira_port.port.mapping import EntityMapper, load_app_config
 
 _FIXTURES = Path(__file__).parent / "fixtures"
 # 2023-12-19T13:27:35.853+0000
-_BSD6_UPDATED_MS = 1702992455853
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def test_issue_delivery_becomes_an_issues_stream_record(bsd6: dict[str, Any]) ->
     event = _parse(bsd6)
 
     assert (event.kind, event.key, event.action) == (ISSUES, "BSD-6", Action.UPSERT)
-    assert event.version == _BSD6_UPDATED_MS
+    assert (event.jira_id, event.version) == ("10303", bsd6["timestamp"])
     record = event.record
     assert record["updated"] == "2023-12-19T13:27:35.853+0000"
     assert record["created"] == "2023-12-19T12:14:34.524+0000"
@@ -74,20 +73,18 @@ def test_numeric_project_ids_in_an_issue_become_strings(bsd6: dict[str, Any]) ->
     assert _parse(bsd6).record["projectId"] == "10001"
 
 
-def test_issue_deletion_is_ordered_by_the_delivery_timestamp(bsd6: dict[str, Any]) -> None:
-    bsd6["webhookEvent"] = "jira:issue_deleted"
-
-    event = _parse(bsd6)
-
-    assert (event.action, event.version) == (Action.DELETE, bsd6["timestamp"])
-
-
-def test_issue_update_without_a_readable_updated_falls_back_to_the_timestamp(
-    bsd6: dict[str, Any],
-) -> None:
-    bsd6["issue"]["fields"]["updated"] = "yesterday"
+def test_the_payloads_updated_decides_nothing(bsd6: dict[str, Any]) -> None:
+    bsd6["issue"]["fields"]["updated"] = "9999-12-31T23:59:59.999+0000"
 
     assert _parse(bsd6).version == bsd6["timestamp"]
+
+
+@pytest.mark.parametrize("issue_id", [None, "", "1 OR id = 2", "10303)", 10303.5])
+def test_an_issue_id_that_is_not_digits_is_refused(bsd6: dict[str, Any], issue_id: Any) -> None:
+    bsd6["issue"]["id"] = issue_id
+
+    with pytest.raises(DeliveryError, match="issue id is not a Jira id"):
+        _parse(bsd6)
 
 
 @pytest.mark.parametrize(
@@ -107,8 +104,7 @@ def test_project_deliveries_become_projects_stream_records(name: str, action: Ac
 
     assert (event.kind, event.key, event.action) == (PROJECTS, "ACTP", action)
     assert event.version == 1525698237764
-    assert event.record["id"] == "12345"
-    assert event.partial
+    assert event.jira_id == "12345"
 
 
 def test_project_record_maps_with_the_default_mapping() -> None:
@@ -183,7 +179,7 @@ def test_an_issue_without_project_still_parses() -> None:
     payload = {
         "webhookEvent": "jira:issue_created",
         "timestamp": 5,
-        "issue": {"key": "A-1", "fields": {"project": None}},
+        "issue": {"id": "1", "key": "A-1", "fields": {"project": None}},
     }
 
     event = _parse(payload)

@@ -51,18 +51,14 @@ def test_identifiers_are_forgotten_after_the_dedupe_window(tmp_path: Path) -> No
     assert queue.enqueue(_event(), "d1")
 
 
-def test_finish_removes_events_and_keeps_only_the_newest_applied_version(
-    queue: EventQueue,
-) -> None:
+def test_finish_removes_the_events_it_names(queue: EventQueue) -> None:
     queue.enqueue(_event("A-1"), "d1")
     queue.enqueue(_event("A-2"), "d2")
     [first, _] = queue.peek(10)
 
-    queue.finish([first.seq], {(ISSUES, "A-1"): 300})
-    queue.finish([], {(ISSUES, "A-1"): 200})  # an older version never lowers it
+    queue.finish([first.seq])
 
     assert [q.event.key for q in queue.peek(10)] == ["A-2"]
-    assert queue.applied_versions([(ISSUES, "A-1"), (ISSUES, "A-2")]) == {(ISSUES, "A-1"): 300}
 
 
 def test_failed_attempts_are_counted(queue: EventQueue) -> None:
@@ -80,11 +76,10 @@ def test_everything_survives_closing_and_reopening(tmp_path: Path) -> None:
     queue = EventQueue(path)
     queue.enqueue(_event("A-1", 100), "d1")
     queue.enqueue(_event("A-2", 100), "d2")
-    queue.finish([queue.peek(1)[0].seq], {(ISSUES, "A-1"): 100})
+    queue.finish([queue.peek(1)[0].seq])
     queue.close()
 
     reopened = EventQueue(path)
 
     assert [q.event.key for q in reopened.peek(10)] == ["A-2"]
-    assert reopened.applied_versions([(ISSUES, "A-1")]) == {(ISSUES, "A-1"): 100}
     assert not reopened.enqueue(_event("A-2", 100), "d2")

@@ -36,6 +36,21 @@ _GONE = "ACME-99"
 _WRITES = ("/entities/bulk", "/bulk/entities/delete")
 
 
+def _issue(key: str) -> dict[str, Any]:
+    return {**make_issue(key), "id": key.split("-")[1]}
+
+
+class _Jira:
+    """Jira has every issue of `_KEYS`, as the sync read them."""
+
+    def issues(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        current = {issue["id"]: issue for issue in map(_issue, _KEYS)}
+        return {i: current[i] for i in ids if i in current}
+
+    def project(self, project_id: str) -> None:
+        raise AssertionError(f"no project event here ({project_id})")
+
+
 @pytest.fixture
 def port(requests_mock: rm.Mocker) -> rm.Mocker:
     mock_port_api(requests_mock, _BASE)
@@ -52,9 +67,13 @@ def port(requests_mock: rm.Mocker) -> rm.Mocker:
 
 def _through_the_writer(port: rm.Mocker) -> list[tuple[str, str, str]]:
     start = len(port.request_history)
-    deletion = {"id": "99", "key": _GONE, "_ab_cdc_deleted_at": "2026-01-01T00:00:00Z"}
+    deletion = {
+        "id": _GONE.split("-")[1],
+        "key": _GONE,
+        "_ab_cdc_deleted_at": "2026-01-01T00:00:00Z",
+    }
     messages = [
-        *(record("issues", make_issue(key)) for key in _KEYS),
+        *(record("issues", _issue(key)) for key in _KEYS),
         record("issues", deletion),
         state("issues", {}),
     ]
@@ -68,14 +87,13 @@ def _through_the_webhook_applier(port: rm.Mocker, tmp_path: Path) -> list[tuple[
     start = len(port.request_history)
     queue = EventQueue(tmp_path / "queue.sqlite")
     for key in _KEYS:
-        queue.enqueue(
-            Event("jira:issue_updated", ISSUES, key, Action.UPSERT, 1, make_issue(key)), key
-        )
-    gone = Event("jira:issue_deleted", ISSUES, _GONE, Action.DELETE, 1, make_issue(_GONE))
+        queue.enqueue(Event("jira:issue_updated", ISSUES, key, Action.UPSERT, 1, _issue(key)), key)
+    gone = Event("jira:issue_deleted", ISSUES, _GONE, Action.DELETE, 1, _issue(_GONE))
     queue.enqueue(gone, _GONE)
     applier = WebhookApplier(
         queue,
         PortClient(_BASE, "id", "secret", max_attempts=1),
+        jira=_Jira(),
         mapper=EntityMapper(load_app_config()),
         settings=_SETTINGS,
         metrics=Metrics(),

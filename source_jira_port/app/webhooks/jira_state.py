@@ -1,0 +1,77 @@
+"""Jira's current state of what webhook events name, read at apply time as the sync reads it.
+
+Issues are read by id through the manifest's `<deployment>_issues_by_id_stream` (the sync's
+fields, transformations and scope: projects and jql), 50 ids a search on Cloud with
+`reconcileIssues`, 100 on Server. A project is read with `GET project/{id}` (404: gone).
+The resolved manifest and config are built once, and again after a failure (a token or site
+fixed meanwhile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airbyte_cdk.utils import AirbyteTracedException
+
+from source_jira_port.jira_client import JiraClient, JiraError, api_path, resolve_deployment
+from source_jira_port.jira_site import api_base
+from source_jira_port.pending_retry import CHUNK_SIZE, RECONCILE_LIMIT, read_issues_by_id
+from source_jira_port.source import SourceJiraPort
+
+Record = Mapping[str, Any]
+
+
+class JiraUnavailableError(Exception):
+    """Jira could not be read (network, 5xx or 429 after retries, a config error): apply later."""
+
+
+class JiraState:
+    """Reads the current issues and projects of the job's Jira site."""
+
+    def __init__(self, jira: Mapping[str, Any]) -> None:
+        self._jira = dict(jira)
+        self._source: SourceJiraPort | None = None
+
+    def issues(self, ids: Sequence[str]) -> dict[str, Record]:
+        """Return the issues records of `ids` Jira has in scope now, by id; the rest are gone."""
+        try:
+            manifest, config = self._resolved()
+            chunk = RECONCILE_LIMIT if config["resolved_deployment"] == "cloud" else CHUNK_SIZE
+            return {
+                str(record["id"]): record
+                for record in read_issues_by_id(manifest, config, ids, chunk_size=chunk)
+            }
+        except (AirbyteTracedException, ValueError) as error:
+            raise self._unavailable(error) from error
+
+    def project(self, project_id: str) -> Record | None:
+        """Return the projects record of `project_id`, or None when Jira answers 404."""
+        try:
+            manifest, config = self._resolved()
+            found = JiraClient(config, manifest, name="projects").get(
+                api_path(config, f"project/{project_id}")
+            )
+        except JiraError as error:
+            if error.status == 404:
+                return None
+            raise self._unavailable(error) from error
+        except (AirbyteTracedException, ValueError) as error:
+            raise self._unavailable(error) from error
+        if not isinstance(found, dict):
+            raise self._unavailable(ValueError("the answer to GET project is not a project"))
+        return found
+
+    def _resolved(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        if self._source is None:
+            site = {
+                **self._jira,
+                "deployment": resolve_deployment(self._jira, api_base(self._jira)),
+            }
+            self._source = SourceJiraPort(None, site, None)
+        return self._source.resolved_manifest, self._source.resolved_config
+
+    def _unavailable(self, error: Exception) -> JiraUnavailableError:
+        self._source = None
+        message = error.message if isinstance(error, AirbyteTracedException) else str(error)
+        return JiraUnavailableError(message or type(error).__name__)
