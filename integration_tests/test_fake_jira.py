@@ -300,6 +300,28 @@ def test_cloud_search_ignores_start_at_and_validates_max_results(cloud: FakeJira
         assert error_message(response).startswith("Unbounded JQL queries are not allowed here.")
 
 
+def test_reconcile_issues_reads_just_changed_issues_on_cloud_only() -> None:
+    with FakeJira("cloud", generate_dataset(issues=5), index_delay_ms=60_000) as cloud:
+        issue = next(iter(cloud.dataset.issues.values()))
+        cloud.update_issue(issue.key, summary="just changed")
+        jql = f"id = {issue.id}"
+
+        assert keys_for(cloud, jql) == []  # not indexed yet
+        reconciled = search_jql(cloud, jql, reconcileIssues=[issue.id]).json()["issues"]
+        assert [found["key"] for found in reconciled] == [issue.key]
+        too_many = search_jql(cloud, jql, reconcileIssues=list(range(1, 52)))
+        assert too_many.status_code == 400
+        assert search_jql(cloud, jql, reconcileIssues=["A-1"]).status_code == 400
+    with FakeJira("server", generate_dataset(issues=5)) as server:
+        response = requests.get(
+            f"{server.base_url}/rest/api/2/search",
+            params={"jql": jql, "reconcileIssues": issue.id},
+            auth=SERVER_AUTH,
+            timeout=10,
+        )
+        assert response.status_code == 400
+
+
 def test_cloud_field_selection_and_all_fields_page_cap(cloud: FakeJira) -> None:
     page = search_jql(cloud, "updated >= 0", maxResults=500, fields="*all").json()
     assert len(page["issues"]) == 100

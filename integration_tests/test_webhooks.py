@@ -50,12 +50,12 @@ def _eventually(check: Callable[[], Any], timeout: float = 5.0) -> None:
 class Setup:
     """A fake Jira, a fake Port and receivers on one queue file."""
 
-    def __init__(self, jira: FakeJira, port: FakePort, folder: Path) -> None:
+    def __init__(self, jira: FakeJira, port: FakePort, folder: Path, **jira_options: Any) -> None:
         self.jira, self.port, self.folder = jira, port, folder
+        self.jira_options = jira_options  # the sync's and the receiver's Jira options (jql)
         self.receiver = self.start_receiver()
 
-    def start_receiver(self, **jira_options: Any) -> Receiver:
-        """Start a receiver on the queue file; `jira_options` extend the Jira config (jql)."""
+    def start_receiver(self) -> Receiver:
         client = PortClient(self.port.base_url, _PORT_ID, _PORT_SECRET, max_attempts=1)
         settings = PortSettings.from_config(
             {
@@ -68,7 +68,7 @@ class Setup:
         receiver = Receiver(
             hooks,
             settings,
-            jira=self.jira.source_config(start_date="2023-01-01T00:00:00Z", **jira_options),
+            jira=self.jira.source_config(start_date="2023-01-01T00:00:00Z", **self.jira_options),
             logger=logging.getLogger("test.webhooks"),
             client=client,
             backoff_base=0.02,
@@ -91,9 +91,9 @@ class Setup:
         changes = {name: (None, str(value)) for name, value in fields.items()}
         return self.jira.webhooks.issue_event("jira:issue_updated", key, changes=changes)
 
-    def sync(self, **jira_options: Any) -> None:
+    def sync(self) -> None:
         """Run `jira-port sync` against the same fakes, the other writer into Port."""
-        config = write_config(self.folder, self.jira, self.port, **jira_options)
+        config = write_config(self.folder, self.jira, self.port, **self.jira_options)
         done = jira_port_command("sync", "--config", config)
         assert done.returncode == 0, done.stderr
 
@@ -120,10 +120,10 @@ class Setup:
 
 
 @contextlib.contextmanager
-def _running(deployment: str, folder: Path) -> Iterator[Setup]:
+def _running(deployment: str, folder: Path, **jira_options: Any) -> Iterator[Setup]:
     dataset = generate_dataset(projects=2, issues=12)
     with FakeJira(deployment, dataset) as jira, FakePort(_PORT_ID, _PORT_SECRET) as port:
-        setup = Setup(jira, port, folder)
+        setup = Setup(jira, port, folder, **jira_options)
         try:
             yield setup
         finally:
@@ -355,3 +355,109 @@ def test_register_command_passes_the_jql_filter(server_setup: Setup, capsys: Any
     out_of_scope = next(i for i in jira.dataset.issues.values() if i.project_key == second.key)
     assert setup.deliver(setup.updated(in_scope.key, 1, summary="x")) == [202, 202]
     assert setup.deliver(setup.updated(out_of_scope.key, 1, summary="y")) == [202]
+
+
+# Fetch on apply: what Jira has now decides, never the payload or the order of deliveries.
+
+
+def _status(setup: Setup, key: str) -> str | None:
+    return (setup.issue(key) or {}).get("properties", {}).get("status")
+
+
+def test_a_stale_redelivery_after_a_sync_leaves_port_current(setup: Setup) -> None:
+    key = next(iter(setup.jira.dataset.issues))
+    kept = setup.updated(key, 1, status="In Progress")  # a delivery Jira delays or retries
+    setup.jira.update_issue(key, at=_at(2), status="Done")
+    setup.sync()
+    assert _status(setup, key) == "Done"
+
+    assert setup.deliver(kept) == [202]
+    _eventually(setup.settled(1))
+
+    assert _status(setup, key) == "Done"
+
+
+def test_a_late_update_after_a_delete_does_not_recreate_the_entity(setup: Setup) -> None:
+    key = next(iter(setup.jira.dataset.issues))
+    late = setup.updated(key, 1, summary="late update")
+    setup.sync()
+    setup.jira.delete_issue(key)
+    setup.sync()  # the deletion sweep removes it from Port
+    assert setup.issue(key) is None
+
+    assert setup.deliver(late) == [202]
+    _eventually(setup.settled(1))
+
+    assert setup.issue(key) is None
+    assert setup.counters()["deleted"] == 1
+
+
+def _forged(delivery: Delivery, **fields: Any) -> Delivery:
+    """The same delivery (signed by Jira's secret when sent) with other issue fields."""
+    payload = json.loads(delivery.body)
+    payload["issue"]["fields"] = {**payload["issue"]["fields"], **fields} if fields else {}
+    return Delivery(json.dumps(payload).encode(), issue=delivery.issue, event=delivery.event)
+
+
+def test_empty_fields_and_a_far_future_updated_change_nothing_in_port(server_setup: Setup) -> None:
+    setup = server_setup
+    key = next(iter(setup.jira.dataset.issues))
+    genuine = setup.jira.webhooks.issue_event("jira:issue_updated", key)
+    setup.sync()
+    synced = setup.issue(key)
+
+    assert setup.deliver(_forged(genuine)) == [202]
+    assert setup.deliver(_forged(genuine, updated="9999-12-31T23:59:59.999+0000")) == [202]
+    _eventually(setup.settled(2))
+    assert setup.issue(key) == synced
+
+    assert setup.deliver(setup.updated(key, 1, status="Done")) == [202]  # not "older than 9999"
+    _eventually(lambda: _status(setup, key) == "Done")
+
+
+def test_a_burst_for_one_key_costs_a_few_jira_searches(setup: Setup) -> None:
+    key = next(iter(setup.jira.dataset.issues))
+    burst = [setup.updated(key, 1, summary=f"edit {n}") for n in range(100)]
+    setup.jira.update_issue(key, at=_at(2), summary="current")
+    before = setup.searches()
+
+    for delivery in burst:
+        assert setup.deliver(delivery) == [202]
+    _eventually(setup.settled(100), timeout=30)
+
+    assert (setup.issue(key) or {}).get("title") == "current"
+    assert setup.searches() - before <= 5
+    assert setup.counters()["coalesced"] >= 95
+
+
+def test_events_wait_while_jira_is_down_then_apply(server_setup: Setup) -> None:
+    setup = server_setup
+    key = next(iter(setup.jira.dataset.issues))
+    search = "/rest/api/2/search"
+    setup.jira.inject_failure(503, times=10_000, path_prefix=search, retry_after="0.01")
+    assert setup.deliver(setup.updated(key, 1, status="Done")) == [202]
+
+    _eventually(lambda: setup.counters()["retried"] >= 1, timeout=60)
+    assert setup.issue(key) is None
+    assert setup.counters()["queued"] == 1
+
+    setup.jira.clear_failures()
+    _eventually(setup.settled(1), timeout=30)
+    assert _status(setup, key) == "Done"
+
+
+@pytest.mark.parametrize("deployment", ["server", "cloud"])
+def test_an_issue_moved_out_of_the_jql_is_removed_on_its_next_event(
+    tmp_path: Path, deployment: str
+) -> None:
+    with _running(deployment, tmp_path, jql="status != Done") as setup:
+        setup.register()
+        key = next(k for k, i in setup.jira.dataset.issues.items() if i.status.name != "Done")
+        setup.sync()
+        assert setup.issue(key) is not None
+
+        assert setup.deliver(setup.updated(key, 1, status="Done")) == [202]
+        _eventually(setup.settled(1))
+
+        assert setup.issue(key) is None
+        assert setup.counters()["deleted"] == 1

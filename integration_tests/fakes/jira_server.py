@@ -346,6 +346,11 @@ class FakeJira(LocalServer):
         with self._lock:
             self._failures.append(_Failure(status, times, path_prefix, headers, body))
 
+    def clear_failures(self) -> None:
+        """Forget the injected failures not consumed yet: Jira is back."""
+        with self._lock:
+            self._failures.clear()
+
     def _render_all(self, issue: Issue) -> dict[str, Any]:
         version = "3" if self.deployment == "cloud" else "2"
         renderer = Renderer(self.dataset, self.deployment, version, self.base_url, self.zone)

@@ -33,6 +33,9 @@ from source_jira_port.port.transport import PortApiError
 
 _BATCH_EVENTS = 200
 _IDLE_SECONDS = 5.0
+# After the queue ran dry, the next event waits this long for the rest of its burst (a bulk
+# edit, a transition with its side effects), so the burst costs one read of Jira.
+GATHER_SECONDS = 0.5
 # Outcomes that leave the event queued for another attempt; any other failure is for good.
 _KEEP_QUEUED = frozenset({Outcome.RETRY, Outcome.NO_BLUEPRINT})
 _Source = tuple[str, str]  # (stream, Jira id)
@@ -74,6 +77,7 @@ class WebhookApplier:
         logger: logging.Logger,
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
+        gather_seconds: float = GATHER_SECONDS,
     ) -> None:
         self._queue = queue
         self._client = client
@@ -84,6 +88,7 @@ class WebhookApplier:
         self._logger = logger
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
+        self._gather_seconds = gather_seconds
         self._applier: EntityApplier | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -140,8 +145,8 @@ class WebhookApplier:
             self.backing_off = retry
             if retry:
                 self._stopping.wait(self._delay(failures))
-            elif not handled:
-                self._wake.wait(_IDLE_SECONDS)
+            elif handled < _BATCH_EVENTS and self._wake.wait(_IDLE_SECONDS):
+                self._stopping.wait(self._gather_seconds)
 
     def _delay(self, failures: int) -> float:
         return float(min(self._backoff_cap, self._backoff_base * 2 ** (failures - 1)))

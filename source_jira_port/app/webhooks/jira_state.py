@@ -3,8 +3,10 @@
 Issues are read by id through the manifest's `<deployment>_issues_by_id_stream` (the sync's
 fields, transformations and scope: projects and jql), 50 ids a search on Cloud with
 `reconcileIssues`, 100 on Server. A project is read with `GET project/{id}` (404: gone).
-The resolved manifest and config are built once, and again after a failure (a token or site
-fixed meanwhile).
+The resolved manifest and config are built once, with the `jql` option checked (a search
+that Jira refuses only because of a missing id must not be confused with a bad jql, which would
+read as "every issue is gone"), and built again after a failure (a token or site fixed
+meanwhile).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.jira_client import JiraClient, JiraError, api_path, resolve_deployment
 from source_jira_port.jira_site import api_base
+from source_jira_port.jql_check import ensure_valid_jql
 from source_jira_port.pending_retry import CHUNK_SIZE, RECONCILE_LIMIT, read_issues_by_id
 from source_jira_port.source import SourceJiraPort
 
@@ -68,7 +71,9 @@ class JiraState:
                 **self._jira,
                 "deployment": resolve_deployment(self._jira, api_base(self._jira)),
             }
-            self._source = SourceJiraPort(None, site, None)
+            source = SourceJiraPort(None, site, None)
+            ensure_valid_jql(source.resolved_manifest, source.resolved_config)
+            self._source = source
         return self._source.resolved_manifest, self._source.resolved_config
 
     def _unavailable(self, error: Exception) -> JiraUnavailableError:
