@@ -299,6 +299,10 @@ def test_project_events_update_and_delete_projects(server_setup: Setup) -> None:
     setup.jira.delete_project(project.key)
     assert setup.deliver(deleted) == [202]
     _eventually(lambda: project.key not in setup.port.entities("jiraProject"))
+    other = next(k for k, i in setup.jira.dataset.issues.items() if i.project_key != project.key)
+    assert setup.deliver(setup.updated(other, 1, summary="after a 404")) == [202]
+    _eventually(lambda: (setup.issue(other) or {}).get("title") == "after a 404")
+    assert setup.counters()["retried"] == 0  # the 404 did not stop the reads that follow
 
 
 @pytest.mark.parametrize(

@@ -49,10 +49,13 @@ class JiraState:
             raise self._unavailable(error) from error
 
     def project(self, project_id: str) -> Record | None:
-        """Return the projects record of `project_id`, or None when Jira answers 404."""
+        """Return the projects record of `project_id`, or None when Jira answers 404.
+
+        A 404 here is an answer, not the config error it is in a read: the run goes on.
+        """
         try:
             manifest, config = self._resolved()
-            found = JiraClient(config, manifest, name="projects").get(
+            found = JiraClient(config, manifest, name="projects", stops_run=False).get(
                 api_path(config, f"project/{project_id}")
             )
         except JiraError as error:
