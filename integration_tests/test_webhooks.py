@@ -35,6 +35,19 @@ _PORT_ID, _PORT_SECRET = "port-client", "port-secret"
 _BASE_TIME = datetime.now(UTC) - timedelta(minutes=1)
 
 
+@pytest.fixture(autouse=True)
+def _root_logging() -> Iterator[None]:
+    """Put back the root logger's handlers after each test.
+
+    An in-process `jira-port` replaces them (main.py) with one writing to the test's captured
+    stderr, closed once that test ends; a later receiver's log line would then kill its worker.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers, root.level = handlers, level
+
+
 def _at(seconds: int) -> datetime:
     return _BASE_TIME + timedelta(seconds=seconds)
 
