@@ -44,9 +44,9 @@ from source_jira_port.issue_query import (
 )
 from source_jira_port.jira_client import JiraClient, search_path
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
+from source_jira_port.stream_names import ISSUES
 
 _LOGGER = logging.getLogger("airbyte")
-_STREAM = "issues"
 _MIN_RANGE = timedelta(days=30)
 _MIN_STEP = timedelta(minutes=1)
 _PAGES_PER_WINDOW = 2
@@ -93,14 +93,14 @@ def _reads_issues_from_scratch(
     catalog: ConfiguredAirbyteCatalog | None, state: list[AirbyteStateMessage] | None
 ) -> bool:
     """Whether the catalog reads issues, in full refresh or incrementally without a state."""
-    streams = [s for s in (catalog.streams if catalog else []) if s.stream.name == _STREAM]
+    streams = [s for s in (catalog.streams if catalog else []) if s.stream.name == ISSUES]
     if not streams:
         return False
     if streams[0].sync_mode != SyncMode.incremental:
         return True
     for message in state or []:
         stream = getattr(message, "stream", None)
-        if stream is not None and stream.stream_descriptor.name == _STREAM:
+        if stream is not None and stream.stream_descriptor.name == ISSUES:
             return not stream.stream_state
     return True
 

@@ -18,8 +18,7 @@ from airbyte_cdk.models import (
 )
 
 from source_jira_port.cdk_compat import state_values
-
-ISSUES = "issues"
+from source_jira_port.stream_names import ISSUES
 
 
 def reads_issues_incrementally(catalog: ConfiguredAirbyteCatalog) -> bool:

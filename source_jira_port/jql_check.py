@@ -24,6 +24,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_jira_port.jira_client import JiraClient, JiraError, api_path, search_path
 from source_jira_port.jira_site import config_error
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
+from source_jira_port.stream_names import ISSUES
 
 _LOGGER = logging.getLogger("airbyte")
 _BAD_REQUEST = 400
@@ -41,7 +42,7 @@ def ensure_valid_jql(manifest: Mapping[str, Any], config: Mapping[str, Any]) -> 
         return
     # Jira's verdict on the jql is judged here, with the jql's own positions; the caller
     # decides whether it stops the run.
-    client = JiraClient(config, manifest, name="issues", stops_run=False)
+    client = JiraClient(config, manifest, name=ISSUES, stops_run=False)
     errors = _jira_errors(client, config, jql)
     if errors:
         raise config_error(
@@ -59,7 +60,7 @@ def ensure_valid_jql_before_read(
     A config error is recorded in the run's `ConfigFailure`, which fails the read's first
     request without sending it. Any other failure is logged and left to the read.
     """
-    if not any(stream.stream.name == "issues" for stream in catalog.streams):
+    if not any(stream.stream.name == ISSUES for stream in catalog.streams):
         return
     try:
         ensure_valid_jql(manifest, config)

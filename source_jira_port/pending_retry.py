@@ -35,8 +35,9 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.cdk_compat import failed_with_status
 from source_jira_port.definition_reader import read_definition
-from source_jira_port.issues_state import ISSUES, issues_blob, take_from_issues_state
+from source_jira_port.issues_state import issues_blob, take_from_issues_state
 from source_jira_port.state_keys import PENDING_RETRY
+from source_jira_port.stream_names import ISSUES
 
 # Jira's search answers at most 100 issues a page with all fields; one query a page.
 CHUNK_SIZE = 100

@@ -30,6 +30,7 @@ from source_jira_port.jira_client import JiraClient
 from source_jira_port.jql_check import ensure_valid_jql, ensure_valid_jql_before_read
 from source_jira_port.pending_retry import read_issues_by_id, take_pending_ids, with_pending_issues
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
+from source_jira_port.stream_names import ISSUES
 
 # Records read but not yet written: the CDK's queue holds up to 10,000, ~40 KB each as Python
 # objects for an issue, whenever stdout is slower than the workers (a slow destination). Ten
@@ -58,7 +59,7 @@ class SourceJiraPort(YamlDeclarativeSource):
         resolved = self.resolved_config
         if catalog is not None and isinstance(resolved, MutableMapping):
             ensure_valid_jql_before_read(self.resolved_manifest, resolved, catalog)
-            client = JiraClient(resolved, self.resolved_manifest, name="issues")
+            client = JiraClient(resolved, self.resolved_manifest, name=ISSUES)
             plan_issue_windows(resolved, catalog, state, client)  # before streams are built
 
     @property
@@ -75,7 +76,7 @@ class SourceJiraPort(YamlDeclarativeSource):
         """
         if config_failure_for(self.resolved_config.get(RUN_ID)).message is not None:
             return None
-        client = JiraClient(self.resolved_config, self.resolved_manifest, name="issues")
+        client = JiraClient(self.resolved_config, self.resolved_manifest, name=ISSUES)
         return estimate_issues(client, self.resolved_config, cursor, logger)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:

@@ -24,6 +24,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 from source_jira_port import cdc
 from source_jira_port.port.stats import WriteStats
+from source_jira_port.stream_names import ISSUES
 
 Mode = Literal["text", "json", "quiet"]
 _CLEAR_LINE = "\r\x1b[K"
@@ -49,7 +50,7 @@ class SyncProgress:
     def add_record(self, stream: str, now: float, data: Mapping[str, Any] | None = None) -> None:
         """Count a record read from `stream` (`data`: its fields, to tell what it is)."""
         self.records[stream] += 1
-        if stream != "issues":
+        if stream != ISSUES:
             return
         if self.first_issue_at is None:
             self.first_issue_at = now
@@ -77,7 +78,7 @@ class SyncProgress:
         None until Jira counted the issues and some have been read: the time before the first
         issue (setup, projects) says nothing about the rate.
         """
-        read, first = self.records["issues"], self.first_issue_at
+        read, first = self.records[ISSUES], self.first_issue_at
         if self.expected_issues is None or first is None or read < 2 or now <= first:
             return None
         return max(self.expected_issues - read, 0) * (now - first) / read
@@ -130,7 +131,7 @@ def progress_line(progress: SyncProgress, now: float) -> str:
     """One status line: records per stream (of the expected issues), written, rate, ETA."""
     parts = []
     for stream, count in sorted(progress.records.items()):
-        expected = progress.expected_issues if stream == "issues" else None
+        expected = progress.expected_issues if stream == ISSUES else None
         if expected:
             percent = min(100, count * 100 // expected)
             parts.append(f"{stream} {count:,}/{expected:,} ({percent}%)")
@@ -174,7 +175,7 @@ def summary_lines(summary: Summary) -> list[str]:
 
 def count_note(progress: SyncProgress) -> str | None:
     """Explain why a complete sync's issue records differ from Jira's count at the start."""
-    expected, read = progress.expected_issues, progress.records["issues"]
+    expected, read = progress.expected_issues, progress.records[ISSUES]
     if expected is None or read == expected:
         return None
     reasons = []

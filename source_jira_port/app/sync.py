@@ -46,6 +46,7 @@ from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_c
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.source import SourceJiraPort
+from source_jira_port.stream_names import ISSUES, PROJECTS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # What a Jira or Port problem raises; anything else is a bug and reaches main.
@@ -89,7 +90,7 @@ def default_catalog(*, full_refresh: bool) -> ConfiguredAirbyteCatalog:
             "primary_key": [["id"]],
         }
 
-    streams = [entry("projects", False), entry("issues", not full_refresh)]
+    streams = [entry(PROJECTS, False), entry(ISSUES, not full_refresh)]
     return ConfiguredAirbyteCatalogSerializer.load({"streams": streams})
 
 
@@ -144,7 +145,7 @@ class _Sync:
 
     def execute(self, out: TextIO) -> None:
         saved = [] if self.options.full_refresh else self.state.load()
-        cursor = (self.state.cursor("issues") or {}).get("updated")
+        cursor = (self.state.cursor(ISSUES) or {}).get("updated")
         jira = _resolve_site(self.job.jira)
         catalog = default_catalog(full_refresh=self.options.full_refresh)
         source = SourceJiraPort(catalog, jira, saved)

@@ -43,15 +43,14 @@ from source_jira_port.cdk_compat import state_values
 from source_jira_port.deletions.known import KnownSet
 from source_jira_port.issue_query import JIRA_TIME_FORMAT
 from source_jira_port.issues_state import (
-    ISSUES,
     issues_blob,
     reads_issues_incrementally,
     take_from_issues_state,
     with_blob,
 )
+from source_jira_port.stream_names import ISSUES, PROJECTS
 
 STATE_KEY = "deletion_detection"
-PROJECTS = "projects"
 # Re-encoding the known set costs about 2 s per million issues; between checkpoints that come
 # faster than ten times that, only the latest checkpoint is passed on.
 _ENCODE_COST_FACTOR = 10

@@ -20,7 +20,6 @@ import logging
 import threading
 from typing import Any, Protocol
 
-from source_jira_port.app.webhooks.events import ISSUES
 from source_jira_port.app.webhooks.jira_state import JiraUnavailableError, Record
 from source_jira_port.app.webhooks.metrics import Metrics
 from source_jira_port.app.webhooks.queue import EventQueue, QueuedEvent
@@ -30,6 +29,7 @@ from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
 from source_jira_port.port.mapping import EntityMapper, RecordMappingError
 from source_jira_port.port.transport import PortApiError
+from source_jira_port.stream_names import ISSUES
 
 _BATCH_EVENTS = 200
 _IDLE_SECONDS = 5.0

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, TypeGuard
 
-ISSUES = "issues"
-PROJECTS = "projects"
+from source_jira_port.stream_names import ISSUES, PROJECTS
+
 _MAX_MS = 2**63  # SQLite's INTEGER range
 
 

@@ -21,6 +21,7 @@ from source_jira_port.jira_site import api_base
 from source_jira_port.jql_check import ensure_valid_jql
 from source_jira_port.pending_retry import CHUNK_SIZE, RECONCILE_LIMIT, read_issues_by_id
 from source_jira_port.source import SourceJiraPort
+from source_jira_port.stream_names import PROJECTS
 
 Record = Mapping[str, Any]
 
@@ -55,7 +56,7 @@ class JiraState:
         """
         try:
             manifest, config = self._resolved()
-            found = JiraClient(config, manifest, name="projects", stops_run=False).get(
+            found = JiraClient(config, manifest, name=PROJECTS, stops_run=False).get(
                 api_path(config, f"project/{project_id}")
             )
         except JiraError as error:

@@ -1,0 +1,7 @@
+"""The Airbyte stream names the manifest declares, for the Python code that refers to them.
+
+`unit_tests/test_stream_names.py` checks that each name here is a stream of the manifest.
+"""
+
+PROJECTS = "projects"
+ISSUES = "issues"
