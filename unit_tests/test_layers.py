@@ -16,7 +16,8 @@ from pathlib import Path
 PACKAGE = "source_jira_port"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 SHARED = {PACKAGE} | {
-    f"{PACKAGE}.{name}" for name in ("cdc", "cdk_compat", "gc_tuning", "state_keys", "stream_names", "version")
+    f"{PACKAGE}.{name}"
+    for name in ("cdc", "cdk_compat", "gc_tuning", "state_keys", "stream_names", "version")
 }
 SANDBOX = f"{PACKAGE}.app.sandbox"
 
