@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from source_jira_port.app.webhooks.jira_state import JiraUnavailableError, Record
@@ -101,11 +102,13 @@ class WebhookApplier:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._senders = self._new_senders()
         self.backing_off = False
 
     def start(self) -> None:
         """Start the worker thread."""
         self._stopping.clear()
+        self._senders = self._new_senders()
         self._thread = threading.Thread(target=self._run, name="webhook-applier", daemon=True)
         self._thread.start()
 
@@ -116,6 +119,11 @@ class WebhookApplier:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._senders.shutdown()
+
+    def _new_senders(self) -> ThreadPoolExecutor:
+        """Return the threads that send a batch's bulk upserts to Port, `concurrency` at once."""
+        return ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="webhook-port")
 
     @property
     def alive(self) -> bool:
@@ -216,8 +224,16 @@ class WebhookApplier:
                     out.upserted.update(q.seq for q in items)
             except RecordMappingError as error:
                 out.park.update((q.seq, str(error)) for q in items)
-        self._settle_outcomes(upserts, applier.upsert([entity for _, entity in upserts]), out)
+        self._settle_outcomes(upserts, self._upsert(applier, [e for _, e in upserts]), out)
         self._settle_outcomes(deletes, applier.delete([target for _, target in deletes]), out)
+
+    def _upsert(self, applier: EntityApplier, entities: list[Entity]) -> list[EntityOutcome]:
+        """Upsert in bulk-sized slices, up to `concurrency` requests at once (as the writer)."""
+        size = self._settings.batch_size
+        slices = [entities[start : start + size] for start in range(0, len(entities), size)]
+        if len(slices) <= 1:
+            return applier.upsert(entities)
+        return [outcome for part in self._senders.map(applier.upsert, slices) for outcome in part]
 
     def _current(self, sources: list[_Source]) -> dict[_Source, Record]:
         """Read from Jira what `sources` are now; a source left out is gone (or out of scope)."""
