@@ -66,6 +66,17 @@ class QueuedEvent:
     attempts: int
 
 
+@dataclasses.dataclass
+class _Pending:
+    """An event waiting for its group's commit, then its outcome."""
+
+    event: Event
+    delivery_id: str | None
+    done: bool = False
+    stored: bool = False
+    error: Exception | None = None
+
+
 @dataclasses.dataclass(frozen=True)
 class ParkedEvent:
     """An event that could not be applied: its former queue position, attempts and why."""
@@ -92,6 +103,8 @@ class EventQueue:
         self._dedupe_seconds = dedupe_seconds
         self._clock = clock
         self._lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: list[_Pending] = []
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -117,29 +130,59 @@ class EventQueue:
             self._db.close()
 
     def enqueue(self, event: Event, delivery_id: str | None) -> bool:
-        """Store `event`; False (and nothing stored) when `delivery_id` was seen already."""
+        """Store `event`; False (and nothing stored) when `delivery_id` was seen already.
+
+        Group commit: events enqueued while another commit runs wait for the lock, and the
+        first to get it commits all of them in one transaction (one fsync for the group).
+        Each returns only once its own event is committed, or raises what the commit raised.
+        """
+        mine = _Pending(event, delivery_id)
+        with self._pending_lock:
+            self._pending.append(mine)
+        with self._lock:
+            if not mine.done:
+                with self._pending_lock:
+                    group, self._pending = self._pending, []
+                self._commit(group)
+        if mine.error is not None:
+            raise mine.error
+        return mine.stored
+
+    def _commit(self, group: list[_Pending]) -> None:
+        """Store a group of pending events in one transaction; mark each done."""
         now = self._clock()
-        with self._lock, self._db:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
-                "DELETE FROM deliveries WHERE received_at < ?", (now - self._dedupe_seconds,)
-            )
-            if delivery_id is not None:
-                inserted = self._db.execute(
-                    "INSERT OR IGNORE INTO deliveries VALUES (?, ?)", (delivery_id, now)
+        try:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(
+                    "DELETE FROM deliveries WHERE received_at < ?", (now - self._dedupe_seconds,)
                 )
-                if inserted.rowcount == 0:
-                    return False
-            self._db.execute(
-                "INSERT INTO events (name, kind, key, action, record) VALUES (?, ?, ?, ?, ?)",
-                (
-                    event.name,
-                    event.kind,
-                    event.key,
-                    event.action.value,
-                    json.dumps(event.record, separators=(",", ":")),
-                ),
+                for pending in group:
+                    pending.stored = self._insert(pending, now)
+        except Exception as error:  # every event of the group failed with it
+            for pending in group:
+                pending.stored, pending.error = False, error
+        for pending in group:
+            pending.done = True
+
+    def _insert(self, pending: _Pending, now: float) -> bool:
+        if pending.delivery_id is not None:
+            inserted = self._db.execute(
+                "INSERT OR IGNORE INTO deliveries VALUES (?, ?)", (pending.delivery_id, now)
             )
+            if inserted.rowcount == 0:
+                return False
+        event = pending.event
+        self._db.execute(
+            "INSERT INTO events (name, kind, key, action, record) VALUES (?, ?, ?, ?, ?)",
+            (
+                event.name,
+                event.kind,
+                event.key,
+                event.action.value,
+                json.dumps(event.record, separators=(",", ":")),
+            ),
+        )
         return True
 
     def peek(self, limit: int) -> list[QueuedEvent]:

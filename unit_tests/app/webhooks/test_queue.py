@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,22 @@ def test_a_queue_file_with_the_old_version_column_keeps_its_events(tmp_path: Pat
     queue.close()
     columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(events)")}
     assert "version" not in columns
+
+
+def test_concurrent_enqueues_each_get_their_own_answer(queue: EventQueue) -> None:
+    identifiers = [f"d{n % 40}" for n in range(80)]  # every identifier twice
+
+    with ThreadPoolExecutor(16) as pool:
+        stored = list(
+            pool.map(lambda d: queue.enqueue(_event(d.replace("d", "A-")), d), identifiers)
+        )
+
+    assert sum(stored) == 40
+    assert sorted(q.event.key for q in queue.peek(100)) == sorted(f"A-{n}" for n in range(40))
+
+
+def test_a_failed_commit_raises_in_every_enqueue_of_its_group(queue: EventQueue) -> None:
+    queue.close()
+
+    with pytest.raises(sqlite3.ProgrammingError):
+        queue.enqueue(_event(), "d1")
