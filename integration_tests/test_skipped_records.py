@@ -7,7 +7,6 @@ blueprint allows only the other statuses (an `enum`), as a blueprint a user tigh
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -19,9 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from integration_tests.fakes.jira_data import DONE, STATUSES, generate_dataset
+from integration_tests.fakes.jira_data import DONE, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.blueprints import refuse_status
 from integration_tests.support.catalogs import configured_catalog
 from integration_tests.support.commands import SourceCli
 from source_jira_port.port.blueprints import default_blueprints
@@ -45,17 +45,6 @@ def port() -> Iterator[FakePort]:
         for blueprint in default_blueprints().values():
             fake.add_blueprint(blueprint)
         yield fake
-
-
-def _refuse_status(port: FakePort, refused: str | None) -> None:
-    """Let the `jiraIssue` blueprint's `status` take every status but `refused` (None: all)."""
-    blueprint = copy.deepcopy(port.blueprint("jiraIssue"))
-    assert blueprint is not None
-    status = blueprint["schema"]["properties"]["status"]
-    status.pop("enum", None)
-    if refused is not None:
-        status["enum"] = [s.name for s in STATUSES if s.name != refused]
-    port.add_blueprint(blueprint)
 
 
 def _sync(
@@ -113,7 +102,7 @@ def _done_issues(jira: FakeJira) -> dict[str, str]:
 def test_refused_issues_are_retried_by_id_until_port_takes_them(
     tmp_path: Path, jira: FakeJira, port: FakePort
 ) -> None:
-    _refuse_status(port, DONE.name)
+    refuse_status(port, DONE.name)
     refused = _done_issues(jira)
     assert len(refused) > 5
 
@@ -140,7 +129,7 @@ def test_refused_issues_are_retried_by_id_until_port_takes_them(
     assert _pending(tmp_path) == still
 
     # The blueprint is fixed: the next sync, with no change in Jira, writes exactly those.
-    _refuse_status(port, None)
+    refuse_status(port, None)
     jira.requests_log.clear()
 
     _sync(tmp_path, jira, port)
@@ -155,13 +144,13 @@ def test_refused_issues_are_retried_by_id_until_port_takes_them(
 def test_issues_refused_in_a_full_refresh_are_retried_by_the_next_sync(
     tmp_path: Path, jira: FakeJira, port: FakePort
 ) -> None:
-    _refuse_status(port, DONE.name)
+    refuse_status(port, DONE.name)
     refused = _done_issues(jira)
 
     _sync(tmp_path, jira, port, "--full-refresh")
 
     assert _pending(tmp_path) == sorted(refused, key=int)
-    _refuse_status(port, None)
+    refuse_status(port, None)
     jira.requests_log.clear()
 
     _sync(tmp_path, jira, port)

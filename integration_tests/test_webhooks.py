@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,17 +14,20 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 
 from integration_tests.fakes.jira_data import generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.jira_webhooks import ADMIN_API, DATA_CENTER_10_API, Delivery
 from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.blueprints import refuse_status
 from integration_tests.support.commands import jira_port as jira_port_command
 from integration_tests.support.configs import write_config
 from source_jira_port.app.main import main as jira_port
 from source_jira_port.app.webhooks.config import WebhookSettings
 from source_jira_port.app.webhooks.register import register_webhook
 from source_jira_port.app.webhooks.server import Receiver
+from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
 
@@ -121,15 +125,22 @@ class Setup:
         return dict(requests.get(f"{self.receiver.url}/metrics", timeout=5).json())
 
     def settled(self, handled: int) -> Callable[[], bool]:
-        """True once `handled` events left the queue (applied, deleted or rejected)."""
+        """True once `handled` events left the queue (applied, deleted or parked)."""
 
         def check() -> bool:
             counts = self.counters()
             return counts["queued"] == 0 and (
-                counts["applied"] + counts["deleted"] + counts["rejected"] >= handled
+                counts["applied"] + counts["deleted"] + counts["parked"] >= handled
             )
 
         return check
+
+    def webhooks_command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run `jira-port webhooks <args> --config sync.yaml` on the receiver's queue file."""
+        config = write_config(self.folder, self.jira, self.port, **self.jira_options)
+        document = yaml.safe_load(config.read_text())
+        config.write_text(yaml.safe_dump({**document, "webhooks": {"queue_path": "queue.sqlite"}}))
+        return jira_port_command("webhooks", *args, "--config", config)
 
 
 @contextlib.contextmanager
@@ -478,3 +489,80 @@ def test_an_issue_moved_out_of_the_jql_is_removed_on_its_next_event(
 
         assert setup.issue(key) is None
         assert setup.counters()["deleted"] == 1
+
+
+# Parked events: what cannot be applied is kept, listed and replayable, never dropped.
+
+
+def test_an_invalid_entity_is_parked_listed_and_replayed(server_setup: Setup) -> None:
+    setup = server_setup
+    for blueprint in default_blueprints().values():
+        setup.port.add_blueprint(blueprint)
+    refuse_status(setup.port, "Done")
+    key, other = list(setup.jira.dataset.issues)[:2]
+
+    assert setup.deliver(setup.updated(key, 1, status="Done")) == [202]
+    assert setup.deliver(setup.updated(other, 1, status="In Progress")) == [202]
+    _eventually(setup.settled(2))
+
+    assert setup.issue(key) is None
+    assert _status(setup, other) == "In Progress"
+    assert (setup.counters()["parked"], setup.counters()["queued"]) == (1, 0)
+    listed = setup.webhooks_command("failed", "--json")
+    assert listed.returncode == 0, listed.stderr
+    [parked] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (parked["event"], parked["key"]) == ("jira:issue_updated", key)
+    assert "'Done' is not one of" in parked["reason"] and parked["parked_at"]
+    table = setup.webhooks_command("failed")
+    assert table.stdout.split("\t")[0] == str(parked["id"])
+    unknown = setup.webhooks_command("replay", str(parked["id"] + 1000))
+    assert unknown.returncode == 2 and "not parked" in unknown.stderr
+
+    refuse_status(setup.port, None)  # the blueprint is fixed
+    replayed = setup.webhooks_command("replay", str(parked["id"]))
+    assert replayed.returncode == 0, replayed.stderr
+
+    _eventually(lambda: _status(setup, key) == "Done", timeout=15)  # the worker polls every 5 s
+    assert setup.counters()["parked"] == 0
+
+
+# Project events follow what the projects stream lists.
+
+
+def test_a_project_outside_the_projects_option_is_not_written_and_is_deleted(
+    tmp_path: Path,
+) -> None:
+    inside, outside = (p.key for p in generate_dataset(projects=2, issues=12).projects)
+    with _running("server", tmp_path, projects=[inside]) as setup:
+        setup.register()
+        stale = {"identifier": outside, "title": "Stale", "properties": {}}
+        setup.port.add_entity("jiraProject", stale)
+
+        for key in (inside, outside):
+            assert setup.deliver(setup.jira.webhooks.project_event("project_updated", key)) == [202]
+        _eventually(setup.settled(2))
+
+        assert sorted(setup.port.entities("jiraProject")) == [inside]
+        assert (setup.counters()["applied"], setup.counters()["deleted"]) == (1, 1)
+
+
+@pytest.mark.parametrize("deployment", ["server", "cloud"])
+def test_an_archived_project_leaves_port_as_it_leaves_the_sync(
+    tmp_path: Path, deployment: str
+) -> None:
+    with _running(deployment, tmp_path) as setup:
+        setup.register()
+        project = setup.jira.dataset.projects[0].key
+        setup.sync()
+        assert project in setup.port.entities("jiraProject")
+
+        archived = setup.jira.webhooks.project_event("project_archived", project)
+        setup.jira.archive_project(project)
+        assert setup.deliver(archived) == [202]
+        _eventually(setup.settled(1))
+        assert project not in setup.port.entities("jiraProject")
+
+        updated = setup.jira.webhooks.project_event("project_updated", project)
+        assert setup.deliver(updated) == [202]  # a late update of the archived project
+        _eventually(setup.settled(2))
+        assert project not in setup.port.entities("jiraProject")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -358,6 +358,14 @@ class Dataset:
             raise KeyError(key)
         self.projects.remove(project)
         self.issues = {k: i for k, i in self.issues.items() if i.project_key != project.key}
+        self.version += 1
+
+    def archive_project(self, key: str) -> None:
+        """Archive a project: Jira keeps it (GET project/{id} answers 200) but lists it no more."""
+        project = self.project(key)
+        if project is None:
+            raise KeyError(key)
+        self.projects[self.projects.index(project)] = replace(project, archived=True)
         self.version += 1
 
     def delete_issue(self, key: str) -> None:
@@ -835,6 +843,9 @@ class Renderer:
             }
         else:
             out["archived"] = project.archived
+        if self.cloud and project.archived:
+            # Cloud adds these to an archived project (Project in the REST v3 spec).
+            out |= {"archived": True, "archivedDate": "2024-01-02T03:04:05.678+0000"}
         if "description" in wanted:
             out["description"] = project.description
         if "lead" in wanted:

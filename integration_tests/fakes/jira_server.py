@@ -298,6 +298,11 @@ class FakeJira(LocalServer):
         with self._lock:
             return self.dataset.move_issue(key, project_key, _ms(at)).key
 
+    def archive_project(self, key: str) -> None:
+        """Archive a project: it leaves the project lists; `GET project/{id}` still answers it."""
+        with self._lock:
+            self.dataset.archive_project(key)
+
     def delete_project(self, key: str) -> None:
         """Delete a project with its issues; it leaves the project list and every search."""
         with self._lock:
@@ -567,7 +572,14 @@ class FakeJira(LocalServer):
         return _Reply(200, [call.renderer.field(f) for f in self.dataset.field_ids()])
 
     def _visible_projects(self, call: _Call) -> list[Project]:
-        return self.dataset.projects if call.caller.user else []
+        if not call.caller.user:
+            return []
+        # Archived projects are listed only when asked for: Server `GET project` with
+        # `includeArchived=true`, Cloud `project/search` with `status` naming `archived` (its
+        # default is `live`). `GET project/{id}` still answers them.
+        status = _csv(call.params.get("status")) or ["live"]
+        included = call.params.get("includeArchived") == ["true"] or "archived" in status
+        return [p for p in self.dataset.projects if included or not p.archived]
 
     def _project_list(self, call: _Call) -> _Reply:
         expand = _csv(call.params.get("expand"))

@@ -8,26 +8,31 @@ what it does not (deleted, or out of the sync's projects and jql), through the s
 counts the extra ones). The payload's fields and `updated` decide nothing, so no order of
 deliveries, retries and syncs leaves Port older than Jira.
 
-Nothing leaves the queue on a transient failure (Jira or Port unreachable, 5xx, 429, auth, a
-missing blueprint): the worker backs off and tries again. Only what Port or the mapping refuses
-for good (a 4xx about the entity itself) is dropped, counted `rejected` and logged with its key.
+Nothing leaves the queue on a transient failure (Jira or Port unreachable, 5xx, 429, a missing
+blueprint): the worker backs off and tries again. What cannot be applied is parked (the queue's
+`parked` table, `jira-port webhooks failed`, `replay`), logged with its key and reason: at once
+when Port or the mapping refuses the entity for good (a 4xx about the entity itself), after
+`PARK_AFTER_ATTEMPTS` attempts when Jira or Port answers a permission error (401, 403).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from source_jira_port.app.webhooks.jira_state import JiraUnavailableError, Record
+from source_jira_port.app.webhooks.logtext import capped
 from source_jira_port.app.webhooks.metrics import Metrics
 from source_jira_port.app.webhooks.queue import EventQueue, QueuedEvent
 from source_jira_port.port.apply import EntityApplier, EntityOutcome, Outcome
 from source_jira_port.port.blueprints import BlueprintSetupError
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
-from source_jira_port.port.mapping import EntityMapper, RecordMappingError
+from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.stream_names import ISSUES
 
@@ -38,6 +43,9 @@ _IDLE_SECONDS = 5.0
 GATHER_SECONDS = 0.5
 # Outcomes that leave the event queued for another attempt; any other failure is for good.
 _KEEP_QUEUED = frozenset({Outcome.RETRY, Outcome.NO_BLUEPRINT})
+# Statuses that retrying alone will not fix (credentials or permissions): parked after a few tries.
+PERMISSION_STATUSES = frozenset({401, 403})
+PARK_AFTER_ATTEMPTS = 5
 _Source = tuple[str, str]  # (stream, Jira id)
 
 
@@ -56,8 +64,9 @@ class _Pass:
     """What one pass over a batch decided, by queue sequence number."""
 
     coalesced: int = 0
-    rejected: dict[int, str] = dataclasses.field(default_factory=dict)
+    park: dict[int, str] = dataclasses.field(default_factory=dict)
     retry: dict[int, str] = dataclasses.field(default_factory=dict)
+    refused: set[int] = dataclasses.field(default_factory=set)  # retried for a permission error
     upserted: set[int] = dataclasses.field(default_factory=set)
     deleted: set[int] = dataclasses.field(default_factory=set)
 
@@ -93,11 +102,13 @@ class WebhookApplier:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._senders = self._new_senders()
         self.backing_off = False
 
     def start(self) -> None:
         """Start the worker thread."""
         self._stopping.clear()
+        self._senders = self._new_senders()
         self._thread = threading.Thread(target=self._run, name="webhook-applier", daemon=True)
         self._thread.start()
 
@@ -108,6 +119,11 @@ class WebhookApplier:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._senders.shutdown()
+
+    def _new_senders(self) -> ThreadPoolExecutor:
+        """Return the threads that send a batch's bulk upserts to Port, `concurrency` at once."""
+        return ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="webhook-port")
 
     @property
     def alive(self) -> bool:
@@ -124,14 +140,31 @@ class WebhookApplier:
         queued = self._queue.peek(_BATCH_EVENTS)
         if not queued:
             return 0, False
+        cached = self._applier is not None
+        outcome = self._pass(queued)
+        if outcome.park and cached:
+            # Refused against blueprints read earlier: read them again (they may have been fixed,
+            # and the events replayed) and try those events once more before parking them.
+            self._applier = None
+            again = self._pass([q for q in queued if q.seq in outcome.park])
+            outcome.upserted = (outcome.upserted - outcome.park.keys()) | again.upserted
+            outcome.deleted = (outcome.deleted - outcome.park.keys()) | again.deleted
+            outcome.retry |= again.retry
+            outcome.refused |= again.refused
+            outcome.park = again.park
+        return self._settle(queued, outcome)
+
+    def _pass(self, queued: list[QueuedEvent]) -> _Pass:
         outcome = _Pass()
         try:
             applier = self._prepare()
         except (PortApiError, BlueprintSetupError) as error:
             outcome.retry = {q.seq: f"cannot prepare Port blueprints: {error}" for q in queued}
+            if getattr(error, "status_code", None) in PERMISSION_STATUSES:
+                outcome.refused = set(outcome.retry)
         else:
             self._apply(queued, applier, outcome)
-        return self._settle(queued, outcome)
+        return outcome
 
     def _run(self) -> None:
         failures = 0
@@ -139,7 +172,9 @@ class WebhookApplier:
             try:
                 handled, retry = self.drain_once()
             except Exception:  # the worker must outlive any bug or disk error; events stay queued
-                self._logger.exception("Webhook worker failed; the queued events stay queued")
+                # A log handler may be what raised: the worker outlives that too.
+                with contextlib.suppress(Exception):
+                    self._logger.exception("Webhook worker failed; the queued events stay queued")
                 handled, retry = 0, True
             failures = failures + 1 if retry else 0
             self.backing_off = retry
@@ -168,6 +203,8 @@ class WebhookApplier:
             current = self._current(list(by_source))
         except JiraUnavailableError as error:
             out.retry = {q.seq: f"cannot read Jira: {error}" for q in queued}
+            if error.status in PERMISSION_STATUSES:
+                out.refused = set(out.retry)
             return
         upserts: list[tuple[list[QueuedEvent], Any]] = []
         deletes: list[tuple[list[QueuedEvent], Any]] = []
@@ -180,12 +217,23 @@ class WebhookApplier:
                     deletes.extend((items, target) for target in gone)
                     out.deleted.update(q.seq for q in items)
                 else:
-                    upserts.extend((items, entity) for entity in applier.entities(kind, record))
+                    entities = applier.entities(kind, record)
+                    upserts.extend((items, entity) for entity in entities)
+                    moved = _old_keys(applier, kind, items, record, entities)
+                    deletes.extend((items, target) for target in moved)
                     out.upserted.update(q.seq for q in items)
             except RecordMappingError as error:
-                out.rejected.update((q.seq, str(error)) for q in items)
-        self._settle_outcomes(upserts, applier.upsert([entity for _, entity in upserts]), out)
+                out.park.update((q.seq, str(error)) for q in items)
+        self._settle_outcomes(upserts, self._upsert(applier, [e for _, e in upserts]), out)
         self._settle_outcomes(deletes, applier.delete([target for _, target in deletes]), out)
+
+    def _upsert(self, applier: EntityApplier, entities: list[Entity]) -> list[EntityOutcome]:
+        """Upsert in bulk-sized slices, up to `concurrency` requests at once (as the writer)."""
+        size = self._settings.batch_size
+        slices = [entities[start : start + size] for start in range(0, len(entities), size)]
+        if len(slices) <= 1:
+            return applier.upsert(entities)
+        return [outcome for part in self._senders.map(applier.upsert, slices) for outcome in part]
 
     def _current(self, sources: list[_Source]) -> dict[_Source, Record]:
         """Read from Jira what `sources` are now; a source left out is gone (or out of scope)."""
@@ -205,23 +253,39 @@ class WebhookApplier:
         for (queued, _), outcome in zip(items, outcomes, strict=True):
             if outcome.outcome in _KEEP_QUEUED:
                 out.retry.update((q.seq, outcome.reason) for q in queued)
+                if outcome.status_code in PERMISSION_STATUSES:
+                    out.refused.update(q.seq for q in queued)
             elif not outcome.done:
-                out.rejected.update((q.seq, outcome.reason) for q in queued)
+                out.park.update((q.seq, outcome.reason) for q in queued)
             if outcome.outcome == Outcome.NO_BLUEPRINT:
                 self._applier = None  # a blueprint is gone: ensure them again first
 
     def _settle(self, queued: list[QueuedEvent], out: _Pass) -> tuple[int, bool]:
-        """Record the pass in the queue, the counters and the log."""
+        """Record the pass in the queue, then the counters, then the log."""
         by_seq = {q.seq: q for q in queued}
-        for seq, reason in out.rejected.items():
-            event = by_seq[seq].event
-            self._logger.error(
-                "Rejected %s for %s %s: %s", event.name, event.kind, event.key, reason
-            )
-        failed = out.retry.keys() | out.rejected.keys()
-        self._queue.finish([q.seq for q in queued if q.seq not in out.retry])
+        for seq in out.refused & out.retry.keys():
+            if by_seq[seq].attempts + 1 >= PARK_AFTER_ATTEMPTS:
+                out.park[seq] = out.retry.pop(seq)
+        failed = out.retry.keys() | out.park.keys()
+        self._queue.park(out.park)
+        self._queue.finish([q.seq for q in queued if q.seq not in failed])
         if out.retry:
             self._queue.count_attempt(out.retry)
+        else:
+            self._metrics.add("coalesced", out.coalesced)
+        self._metrics.add("applied", len(out.upserted - failed))
+        self._metrics.add("deleted", len(out.deleted - failed))
+        self._metrics.add("retried", len(out.retry))
+        for seq, reason in out.park.items():
+            event = by_seq[seq].event
+            self._logger.error(
+                "Parked %s for %s %s (jira-port webhooks failed lists it, replay retries it): %s",
+                event.name,
+                event.kind,
+                capped(event.key),
+                reason,
+            )
+        if out.retry:
             attempts = max(by_seq[seq].attempts for seq in out.retry) + 1
             self._logger.warning(
                 "Applying %d events failed (attempt %d: %s); they stay queued",
@@ -229,10 +293,26 @@ class WebhookApplier:
                 attempts,
                 next(iter(out.retry.values())),
             )
-        else:
-            self._metrics.add("coalesced", out.coalesced)
-        self._metrics.add("applied", len(out.upserted - failed))
-        self._metrics.add("deleted", len(out.deleted - failed))
-        self._metrics.add("rejected", len(out.rejected))
-        self._metrics.add("retried", len(out.retry))
         return len(queued) - len(out.retry), bool(out.retry)
+
+
+def _old_keys(
+    applier: EntityApplier,
+    kind: str,
+    items: list[QueuedEvent],
+    record: Record,
+    entities: list[Entity],
+) -> list[tuple[str, str]]:
+    """Return what the events' old keys name in Port, for a record Jira has under a new key.
+
+    An issue moved to another project keeps its id and gets a new key (so does a project whose
+    key is changed); as the sync does (deletions/tracker.py), the old key's entities go.
+    """
+    written = {(entity["blueprint"], entity["identifier"]) for entity in entities}
+    old = {q.event.key: q.event.record for q in items if q.event.key != record.get("key")}
+    return [
+        target
+        for previous in old.values()
+        for target in applier.deletions(kind, previous)
+        if target not in written
+    ]

@@ -1,10 +1,12 @@
-"""`jira-port webhooks serve|register`: real-time updates from Jira webhooks into Port.
+"""`jira-port webhooks serve|register|failed|replay`: real-time updates from Jira into Port.
 
     jira-port webhooks serve --config sync.yaml [--host HOST] [--port PORT]
     jira-port webhooks register --config sync.yaml [--url URL] [--jql JQL]
+    jira-port webhooks failed --config sync.yaml [--json]
+    jira-port webhooks replay --config sync.yaml (ID... | --all)
 
-Both read sync.yaml's `jira` and `port` sections and its optional `webhooks` section
-(`webhooks.config`).
+All read sync.yaml's `jira` and `port` sections and its optional `webhooks` section
+(`webhooks.config`); `failed` and `replay` work on the queue file, also while `serve` runs.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import json
 import logging
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_jira_port.app.config import ConfigError
-from source_jira_port.app.sync import EXIT_FAILED, EXIT_OK
+from source_jira_port.app.sync import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from source_jira_port.app.webhooks.config import load_webhooks_job
+from source_jira_port.app.webhooks.queue import EventQueue, ParkedEvent
 from source_jira_port.app.webhooks.register import RegistrationError, register_webhook
 
 logger = logging.getLogger("source_jira_port.app.webhooks")
@@ -53,6 +57,19 @@ def add_subcommands(subparsers: Any, parents: list[argparse.ArgumentParser] | No
     register.add_argument("--url", help="the receiver's public URL (default: webhooks.url)")
     register.add_argument("--jql", help="only issues matching this JQL (default: webhooks.jql)")
     register.set_defaults(handler=register_command)
+    failed = commands.add_parser(
+        "failed", parents=common, help="list the parked events (those that could not be applied)"
+    )
+    failed.add_argument("--config", type=Path, required=True, help="the sync.yaml")
+    failed.add_argument("--json", action="store_true", help="one JSON object per line")
+    failed.set_defaults(handler=failed_command)
+    replay = commands.add_parser(
+        "replay", parents=common, help="put parked events back in the queue to apply them again"
+    )
+    replay.add_argument("--config", type=Path, required=True, help="the sync.yaml")
+    replay.add_argument("ids", nargs="*", type=int, metavar="ID", help="ids `failed` lists")
+    replay.add_argument("--all", action="store_true", help="every parked event")
+    replay.set_defaults(handler=replay_command)
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -108,3 +125,70 @@ def register_command(args: argparse.Namespace) -> int:
         )
     print(json.dumps(registration.webhook))
     return EXIT_OK
+
+
+def failed_command(args: argparse.Namespace) -> int:
+    """Print the parked events: id, event, key, reason, time (a table, or JSON lines)."""
+    with _queue(args.config) as queue:
+        parked = queue.parked()
+    for item in parked:
+        row = _parked_row(item)
+        if args.json:
+            print(json.dumps(row))
+        else:
+            print(
+                "\t".join(str(row[name]) for name in ("id", "parked_at", "event", "key", "reason"))
+            )
+    if not args.json:
+        print(f"{len(parked)} parked events", file=sys.stderr)
+    return EXIT_OK
+
+
+def replay_command(args: argparse.Namespace) -> int:
+    """Move parked events back into the queue; a running receiver applies them within seconds."""
+    if bool(args.ids) == args.all:
+        print("error: give the ids to replay or --all (not both)", file=sys.stderr)
+        return EXIT_USAGE
+    with _queue(args.config) as queue:
+        if args.all:
+            moved = queue.replay()
+        else:
+            unknown = set(args.ids) - {item.seq for item in queue.parked()}
+            if unknown:
+                listed = ", ".join(map(str, sorted(unknown)))
+                print(
+                    f"error: not parked: {listed} (jira-port webhooks failed lists the ids); "
+                    "nothing replayed",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+            moved = queue.replay(args.ids)
+    print(f"Replayed {len(moved)} parked events into the queue", file=sys.stderr)
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _queue(config: Path) -> Any:
+    """Open the job's queue file; a `ConfigError` when there is none (never created empty)."""
+    path = load_webhooks_job(config).webhooks.queue_path
+    if not path.is_file():
+        raise ConfigError(
+            f"{config}: webhooks.queue_path: no queue file at {path} (has serve run with it?)"
+        )
+    queue = EventQueue(path)
+    try:
+        yield queue
+    finally:
+        queue.close()
+
+
+def _parked_row(item: ParkedEvent) -> dict[str, Any]:
+    at = datetime.fromtimestamp(item.parked_at, UTC).isoformat(timespec="seconds")
+    return {
+        "id": item.seq,
+        "event": item.event.name,
+        "key": item.event.key,
+        "reason": item.reason,
+        "parked_at": at,
+        "attempts": item.attempts,
+    }

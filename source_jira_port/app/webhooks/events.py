@@ -4,12 +4,16 @@ Deliveries carry the REST v2 representation, also on Cloud. Issue events become 
 the `issues` stream (the issue plus top-level `updated`, `created`, `projectKey`, `projectId`),
 project events records of the `projects` stream. The applier writes what Jira has when it
 applies the event, not this record: the record only names the issue or project (id and key).
+
+Nothing unbounded gets past the parser: the event name must be one this receiver handles (others
+are None, named only through `capped`), ids must be Jira ids and keys Jira keys (`JIRA_KEY`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, TypeGuard
@@ -17,6 +21,16 @@ from typing import Any, TypeGuard
 from source_jira_port.stream_names import ISSUES, PROJECTS
 
 _MAX_MS = 2**63  # SQLite's INTEGER range
+# Jira ids are positive longs (entity ids in Jira's database): at most 19 digits.
+_JIRA_ID = re.compile(r"[0-9]{1,19}")
+# Project keys (Atlassian, "Changing the project key format": the first character a letter, then
+# upper-case Modern Roman letters, digits or underscores; Cloud allows at most 10 characters,
+# Server/Data Center's "maximum project key size" is an admin setting, bounded here by Jira's
+# 255-character key column). The default pattern `[A-Z][A-Z]+` is a subset. An issue key is
+# its project's key, a hyphen and the issue's number.
+_PROJECT_KEY = r"[A-Z][A-Z0-9_]{0,254}"
+PROJECT_KEY = re.compile(_PROJECT_KEY)
+ISSUE_KEY = re.compile(rf"{_PROJECT_KEY}-[1-9][0-9]{{0,18}}")
 
 
 class Action(StrEnum):
@@ -42,19 +56,25 @@ _EVENTS: dict[str, tuple[str, Action]] = {
 WEBHOOK_EVENTS = tuple(_EVENTS)
 
 
+@dataclasses.dataclass(frozen=True)
+class Ignored:
+    """A delivery of an event type this receiver does not handle; `name` is unchecked text."""
+
+    name: str
+
+
 class DeliveryError(ValueError):
     """The delivery is not JSON, or not the shape of a Jira webhook event it claims to be."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Event:
-    """One change to apply in Port; `version` is the delivery's `timestamp` (epoch ms), logged."""
+    """One change to apply in Port: the event name, the stream, the Jira key and the record."""
 
     name: str
     kind: str
     key: str
     action: Action
-    version: int
     record: dict[str, Any]
 
     @property
@@ -63,8 +83,8 @@ class Event:
         return str(self.record["id"])
 
 
-def parse_delivery(body: bytes) -> Event | None:
-    """Parse a raw delivery; None for events this receiver does not handle.
+def parse_delivery(body: bytes) -> Event | Ignored:
+    """Parse a raw delivery; `Ignored` for events this receiver does not handle.
 
     Raises `DeliveryError` for malformed JSON or a known event with an unexpected shape.
     """
@@ -78,7 +98,7 @@ def parse_delivery(body: bytes) -> Event | None:
     if not isinstance(name, str):
         raise DeliveryError("webhookEvent is missing")
     if name not in _EVENTS:
-        return None
+        return Ignored(name)
     kind, action = _EVENTS[name]
     timestamp = payload.get("timestamp")
     if not _epoch_number(timestamp):
@@ -87,9 +107,12 @@ def parse_delivery(body: bytes) -> Event | None:
         record = issue_record(_object(payload, "issue", name))
     else:
         record = project_record(_object(payload, "project", name))
-    if not str(record.get("id") or "").isdigit():
+    if not _JIRA_ID.fullmatch(str(record.get("id") or "")):
         raise DeliveryError(f"{name}: the {kind[:-1]} id is not a Jira id (digits)")
-    return Event(name, kind, record["key"], action, timestamp, record)
+    key_format = ISSUE_KEY if kind == ISSUES else PROJECT_KEY
+    if not key_format.fullmatch(record["key"]):
+        raise DeliveryError(f"{name}: the {kind[:-1]} key is not a Jira key ({key_format.pattern})")
+    return Event(name, kind, record["key"], action, record)
 
 
 def issue_record(issue: Mapping[str, Any]) -> dict[str, Any]:

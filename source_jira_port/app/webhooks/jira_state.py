@@ -27,7 +27,14 @@ Record = Mapping[str, Any]
 
 
 class JiraUnavailableError(Exception):
-    """Jira could not be read (network, 5xx or 429 after retries, a config error): apply later."""
+    """Jira could not be read (network, 5xx or 429 after retries, a config error): apply later.
+
+    `status`: Jira's HTTP status when it answered (401/403: a permission error), else None.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class JiraState:
@@ -50,7 +57,10 @@ class JiraState:
             raise self._unavailable(error) from error
 
     def project(self, project_id: str) -> Record | None:
-        """Return the projects record of `project_id`, or None when Jira answers 404.
+        """Return the projects record of `project_id`; None when the sync would not list it.
+
+        That is: Jira answers 404, or the project is archived or in the trash, or outside the
+        `projects` option.
 
         A 404 here is an answer, not the config error it is in a read: the run goes on.
         """
@@ -67,7 +77,7 @@ class JiraState:
             raise self._unavailable(error) from error
         if not isinstance(found, dict):
             raise self._unavailable(ValueError("the answer to GET project is not a project"))
-        return found
+        return found if _synced_project(found, config) else None
 
     def _resolved(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         if self._source is None:
@@ -83,4 +93,20 @@ class JiraState:
     def _unavailable(self, error: Exception) -> JiraUnavailableError:
         self._source = None
         message = error.message if isinstance(error, AirbyteTracedException) else str(error)
-        return JiraUnavailableError(message or type(error).__name__)
+        status = error.status if isinstance(error, JiraError) else None
+        return JiraUnavailableError(message or type(error).__name__, status)
+
+
+def _synced_project(project: Record, config: Mapping[str, Any]) -> bool:
+    """Whether the projects stream lists `project`, which `GET project/{id}` answered.
+
+    The stream lists live projects only: Server's `GET project` leaves archived ones out unless
+    `includeArchived=true`, Cloud's `project/search` lists `status=live` unless told otherwise;
+    `GET project/{id}` still answers 200 for an archived project (`archived: true`) and, on
+    Cloud, for one in the trash (`deleted: true`). The `projects` option is the manifest's
+    record filter of the projects stream.
+    """
+    if project.get("archived") or project.get("deleted"):
+        return False
+    wanted = config.get("projects")
+    return not wanted or project.get("key") in wanted

@@ -1,8 +1,14 @@
-"""The receiver's counters, shared by the HTTP handlers and the worker thread."""
+"""The receiver's counters, shared by the HTTP handlers and the worker thread.
+
+The counters are per process: they start at zero with `jira-port webhooks serve` (`/metrics`
+says since when). What must survive a restart is read from the queue file instead: `queued`
+(events waiting) and `parked` (events that could not be applied).
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 COUNTERS = (
@@ -18,20 +24,21 @@ COUNTERS = (
 
 
 class Metrics:
-    """Thread-safe event counters since the process started.
+    """Thread-safe event counters since the process started (`started_at`, epoch seconds).
 
     received: deliveries POSTed; applied: events whose issue or project Jira still has, written
     to Port as Jira has it; deleted: events whose issue or project Jira no longer has (or no
     longer in scope), deleted from Port; coalesced: events that shared another event's read and
     write in a batch (also counted as applied or deleted); rejected: deliveries refused
-    (signature, JSON, size) plus events Port or the mapping refused for good; retried: events
-    kept after a transient Jira or Port failure, per attempt; duplicates: redelivered
-    identifiers; ignored: event types this receiver does not handle.
+    (signature, JSON, size, a key or id that is not Jira's); retried: events kept after a
+    failed attempt, per attempt; duplicates: redelivered identifiers; ignored: event types this
+    receiver does not handle.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self.started_at = time.time()
 
     def add(self, name: str, count: int = 1) -> None:
         """Increase counter `name` (one of `COUNTERS`)."""

@@ -59,7 +59,7 @@ class App:
     def signed(self, body: bytes, identifier: str | None = "d1") -> Any:
         return self.post(body, identifier, **{"X-Hub-Signature": sign(_SECRET, body)})
 
-    def counters(self) -> dict[str, int]:
+    def counters(self) -> dict[str, float]:
         return dict(self.http.get("/metrics").json())
 
 
@@ -75,10 +75,25 @@ def test_a_signed_delivery_is_queued_and_answered_202(app: App) -> None:
     [queued] = app.queue.peek(10)
     assert (queued.event.key, queued.event.name) == ("A-1", "jira:issue_updated")
     assert app.counters() == {
+        "counters_since": round(app.metrics.started_at, 3),
         **dict.fromkeys(COUNTERS, 0),
         "received": 1,
         "queued": 1,
+        "parked": 0,
     }
+
+
+def test_queue_depth_and_parked_count_come_from_the_queue_file(tmp_path: Path) -> None:
+    first = App(tmp_path, _SECRET)
+    first.signed(_delivery("A-1"), "d1")
+    first.signed(_delivery("A-2"), "d2")
+    first.queue.park({first.queue.peek(1)[0].seq: "invalid"})
+    first.queue.close()
+
+    restarted = App(tmp_path, _SECRET)
+
+    counts = restarted.counters()
+    assert (counts["queued"], counts["parked"], counts["received"]) == (1, 1, 0)
 
 
 def test_a_redelivery_is_acknowledged_but_not_queued_again(app: App) -> None:
@@ -138,12 +153,47 @@ def test_a_body_over_the_limit_gets_413_even_without_content_length(app: App) ->
     assert app.counters()["rejected"] == 2
 
 
-def test_other_event_types_are_acknowledged_and_ignored(app: App) -> None:
-    response = app.signed(_delivery(event="comment_created"))
+def test_other_event_types_are_acknowledged_and_ignored(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, "test"):
+        response = app.signed(_delivery(event="comment_created" + "x" * 3000))
 
     assert response.status_code == 200
     assert app.queue.depth() == 0
     assert app.counters()["ignored"] == 1
+    [line] = [r.getMessage() for r in caplog.records if "Ignored" in r.getMessage()]
+    assert "comment_createdxxx" in line
+    assert len(line) < 300
+
+
+@pytest.mark.parametrize(
+    "key", ["a-1", "A-1 OR 1=1", "../A-1", "A" * 3000 + "-1", "A-1\nFORGED log line"]
+)
+def test_a_key_that_is_not_a_jira_key_is_refused_and_logged_capped(
+    app: App, caplog: pytest.LogCaptureFixture, key: str
+) -> None:
+    with caplog.at_level(logging.WARNING, "test"):
+        response = app.signed(_delivery(key))
+
+    assert response.status_code == 400
+    assert app.queue.depth() == 0
+    assert app.counters()["rejected"] == 1
+    assert all(len(r.getMessage()) < 300 and "\n" not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("identifier", ["x" * 129, "d 1", "d\t1"])
+def test_a_delivery_identifier_that_is_not_one_is_refused_before_it_is_logged(
+    app: App, caplog: pytest.LogCaptureFixture, identifier: str
+) -> None:
+    body = _delivery()
+    headers = {"X-Hub-Signature": sign(_SECRET, body), "X-Atlassian-Webhook-Identifier": identifier}
+    with caplog.at_level(logging.WARNING, "test"):
+        response = app.http.post("/webhooks/jira", content=body, headers=headers)
+
+    assert response.status_code == 400
+    assert app.queue.depth() == 0
+    assert identifier not in caplog.text
 
 
 def test_health_reports_the_worker_and_the_queue(app: App) -> None:

@@ -11,7 +11,7 @@ import requests
 import requests_mock as rm
 
 from integration_tests.support.records import FIXTURES, mock_port_api
-from source_jira_port.app.webhooks.applier import WebhookApplier
+from source_jira_port.app.webhooks.applier import PARK_AFTER_ATTEMPTS, WebhookApplier
 from source_jira_port.app.webhooks.events import ISSUES, PROJECTS, Action, Event
 from source_jira_port.app.webhooks.jira_state import JiraUnavailableError, Record
 from source_jira_port.app.webhooks.metrics import Metrics
@@ -39,7 +39,7 @@ def _record(key: str, summary: str, **fields: Any) -> dict[str, Any]:
 def _issue(key: str, version: int, action: Action = Action.UPSERT, **fields: Any) -> Event:
     """An event whose payload says `<key> at <version>`; Jira may have something else."""
     name = "jira:issue_deleted" if action == Action.DELETE else "jira:issue_updated"
-    return Event(name, ISSUES, key, action, version, _record(key, f"{key} at {version}", **fields))
+    return Event(name, ISSUES, key, action, _record(key, f"{key} at {version}", **fields))
 
 
 class _Jira:
@@ -49,6 +49,7 @@ class _Jira:
         self.issue_records: dict[str, Record] = {}
         self.project_records: dict[str, Record] = {}
         self.down = False
+        self.refusing: int | None = None  # an HTTP status every read answers
         self.reads: list[list[str]] = []
 
     def has(self, key: str, summary: str = "current", **fields: Any) -> None:
@@ -57,8 +58,8 @@ class _Jira:
 
     def issues(self, ids: list[str]) -> dict[str, Record]:
         self.reads.append(ids)
-        if self.down:
-            raise JiraUnavailableError("HTTP 503")
+        if self.down or self.refusing:
+            raise JiraUnavailableError(f"HTTP {self.refusing or 503}", self.refusing)
         return {i: self.issue_records[i] for i in ids if i in self.issue_records}
 
     def project(self, project_id: str) -> Record | None:
@@ -91,8 +92,9 @@ def jira() -> _Jira:
     return jira
 
 
-@pytest.fixture
-def worker(queue: EventQueue, metrics: Metrics, jira: _Jira) -> WebhookApplier:
+def _applier(
+    queue: EventQueue, metrics: Metrics, jira: _Jira, logger: logging.Logger
+) -> WebhookApplier:
     client = PortClient(_BASE, "id", "secret", max_attempts=1, sleep=lambda _: None)
     settings = PortSettings.from_config({"port_client_id": "id", "port_client_secret": "s"})
     return WebhookApplier(
@@ -102,10 +104,29 @@ def worker(queue: EventQueue, metrics: Metrics, jira: _Jira) -> WebhookApplier:
         mapper=EntityMapper(load_app_config()),
         settings=settings,
         metrics=metrics,
-        logger=logging.getLogger("test.webhooks"),
+        logger=logger,
         backoff_base=0.01,
         backoff_cap=0.02,
+        gather_seconds=0.01,
     )
+
+
+@pytest.fixture
+def worker(queue: EventQueue, metrics: Metrics, jira: _Jira) -> WebhookApplier:
+    return _applier(queue, metrics, jira, logging.getLogger("test.webhooks"))
+
+
+def _run_until_drained(worker: WebhookApplier, queue: EventQueue) -> bool:
+    """Run the worker thread until the queue is empty (5 s at most); whether it still runs."""
+    worker.start()
+    try:
+        worker.notify()
+        deadline = time.monotonic() + 5
+        while queue.depth() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return worker.alive
+    finally:
+        worker.stop()
 
 
 def _sent(port: rm.Mocker, url: str) -> list[Any]:
@@ -131,7 +152,8 @@ def test_an_update_writes_the_issue_as_jira_has_it_not_the_payload(
     assert jira.reads == [["1"]]
     assert port.request_history[-1].qs["merge"] == ["true"]
     assert queue.depth() == 0
-    assert _counts(metrics, "applied", "retried", "rejected") == (1, 0, 0)
+    assert _counts(metrics, "applied", "retried") == (1, 0)
+    assert queue.parked_count() == 0
 
 
 @pytest.mark.parametrize(
@@ -153,7 +175,8 @@ def test_a_transient_port_failure_keeps_the_event_until_port_recovers(
     assert worker.drain_once() == (1, False)
 
     assert queue.depth() == 0
-    assert _counts(metrics, "applied", "retried", "rejected") == (1, 1, 0)
+    assert _counts(metrics, "applied", "retried") == (1, 1)
+    assert queue.parked_count() == 0
 
 
 def test_blueprints_unavailable_keeps_the_events(
@@ -183,7 +206,7 @@ def test_a_blueprint_the_mapping_does_not_fit_keeps_the_events_unwritten(
     assert _counts(metrics, "retried") == (1,)
 
 
-def test_an_entity_port_refuses_is_rejected_and_logged_with_its_key(
+def test_an_entity_port_refuses_is_parked_and_logged_with_its_key(
     port: rm.Mocker,
     queue: EventQueue,
     worker: WebhookApplier,
@@ -198,8 +221,56 @@ def test_an_entity_port_refuses_is_rejected_and_logged_with_its_key(
         assert worker.drain_once() == (1, False)
 
     assert queue.depth() == 0
-    assert _counts(metrics, "applied", "rejected") == (0, 1)
+    [parked] = queue.parked()
+    assert (parked.event.key, parked.attempts) == ("A-1", 1)
+    assert "HTTP 422" in parked.reason
+    assert _counts(metrics, "applied", "retried") == (0, 0)
     assert "issues A-1" in caplog.text and "HTTP 422" in caplog.text
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_port_permission_error_is_retried_then_parked(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics, status: int
+) -> None:
+    port.post(_ISSUES_BULK, status_code=status, json={"ok": False, "error": "forbidden"})
+    queue.enqueue(_issue("A-1", 100), "d1")
+
+    for _ in range(PARK_AFTER_ATTEMPTS - 1):
+        assert worker.drain_once() == (0, True)
+    assert queue.parked_count() == 0
+    assert worker.drain_once() == (1, False)
+
+    assert queue.depth() == 0
+    [parked] = queue.parked()
+    assert (parked.event.key, parked.attempts) == ("A-1", PARK_AFTER_ATTEMPTS)
+    assert parked.reason.startswith("Port")
+
+
+def test_a_jira_permission_error_is_retried_then_parked(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, jira: _Jira
+) -> None:
+    jira.refusing = 403
+    queue.enqueue(_issue("A-1", 100), "d1")
+
+    for _ in range(PARK_AFTER_ATTEMPTS - 1):
+        assert worker.drain_once() == (0, True)
+    assert worker.drain_once() == (1, False)
+
+    [parked] = queue.parked()
+    assert "cannot read Jira" in parked.reason
+    assert _sent(port, _ISSUES_BULK) == []
+
+
+def test_jira_down_is_never_parked(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, jira: _Jira
+) -> None:
+    jira.down = True
+    queue.enqueue(_issue("A-1", 100), "d1")
+
+    for _ in range(PARK_AFTER_ATTEMPTS + 2):
+        assert worker.drain_once() == (0, True)
+
+    assert (queue.depth(), queue.parked_count()) == (1, 0)
 
 
 def test_a_bulk_refused_as_a_whole_is_retried_entity_by_entity(
@@ -219,7 +290,8 @@ def test_a_bulk_refused_as_a_whole_is_retried_entity_by_entity(
     worker.drain_once()
 
     assert [len(sent) for sent in _sent(port, _ISSUES_BULK)] == [2, 1, 1]
-    assert _counts(metrics, "applied", "rejected") == (1, 1)
+    assert _counts(metrics, "applied") == (1,)
+    assert [p.event.key for p in queue.parked()] == ["A-2"]
 
 
 def test_events_of_one_issue_in_a_batch_cost_one_read_and_one_write(
@@ -254,6 +326,24 @@ def test_an_update_of_an_issue_jira_no_longer_has_deletes_it(
     ]
     assert _sent(port, _ISSUES_BULK) == []
     assert _counts(metrics, "applied", "deleted") == (0, 1)
+
+
+def test_an_issue_moved_to_another_project_leaves_its_old_key(
+    port: rm.Mocker, queue: EventQueue, worker: WebhookApplier, metrics: Metrics, jira: _Jira
+) -> None:
+    port.post(_ISSUES_DELETE, json={"ok": True, "deletedEntities": ["A-1"]})
+    port.post(_ISSUES_BULK, **_OK)
+    jira.issue_records["1"] = _record("B-1", "moved")  # same id 1, now in project B
+    queue.enqueue(_issue("A-1", 100), "before the move")
+    queue.enqueue(_issue("B-1", 200), "the move")
+
+    assert worker.drain_once() == (2, False)
+
+    assert [[e["identifier"] for e in sent] for sent in _sent(port, _ISSUES_BULK)] == [["B-1"]]
+    assert [r.json() for r in port.request_history if r.url.startswith(_ISSUES_DELETE)] == [
+        {"entities": ["A-1"]}
+    ]
+    assert _counts(metrics, "applied", "deleted") == (2, 0)
 
 
 def test_a_delete_event_of_an_issue_jira_still_has_writes_it(
@@ -304,14 +394,15 @@ def test_a_deletion_needs_only_the_key_like_the_syncs_deletion_records(
 ) -> None:
     port.post(_ISSUES_DELETE, json={"ok": True, "deletedEntities": ["A-3"]})
     bare = {"id": "3", "key": "A-3"}
-    queue.enqueue(Event("jira:issue_deleted", ISSUES, "A-3", Action.DELETE, 500, bare), "d1")
+    queue.enqueue(Event("jira:issue_deleted", ISSUES, "A-3", Action.DELETE, bare), "d1")
 
     assert worker.drain_once() == (1, False)
 
     assert [r.json() for r in port.request_history if r.url.startswith(_ISSUES_DELETE)] == [
         {"entities": ["A-3"]}
     ]
-    assert _counts(metrics, "deleted", "rejected") == (1, 0)
+    assert _counts(metrics, "deleted") == (1,)
+    assert queue.parked_count() == 0
 
 
 def test_a_project_is_written_as_jira_has_it_and_deleted_once_gone(
@@ -327,9 +418,9 @@ def test_a_project_is_written_as_jira_has_it_and_deleted_once_gone(
         "self": "https://jira.test/rest/api/2/project/1",
     }
     delivered = {"id": "1", "key": "A", "name": "Old name"}
-    queue.enqueue(Event("project_updated", PROJECTS, "A", Action.UPSERT, 1, delivered), "d1")
+    queue.enqueue(Event("project_updated", PROJECTS, "A", Action.UPSERT, delivered), "d1")
     queue.enqueue(
-        Event("project_updated", PROJECTS, "B", Action.UPSERT, 1, {"id": "2", "key": "B"}), "d2"
+        Event("project_updated", PROJECTS, "B", Action.UPSERT, {"id": "2", "key": "B"}), "d2"
     )
 
     worker.drain_once()
@@ -345,14 +436,30 @@ def test_the_worker_thread_backs_off_and_applies_after_recovery(
     port.post(_ISSUES_BULK, [{"status_code": 502}, {"status_code": 502}, _OK])
     queue.enqueue(_issue("A-1", 100), "d1")
 
-    worker.start()
-    try:
-        worker.notify()
-        deadline = time.monotonic() + 5
-        while queue.depth() and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        worker.stop()
+    assert _run_until_drained(worker, queue)
 
     assert queue.depth() == 0
     assert _counts(metrics, "applied", "retried") == (1, 2)
+
+
+class _RaisingHandler(logging.Handler):
+    """A log handler whose emit raises, as a broken custom handler or closed stream does."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        raise OSError("the log stream is closed")
+
+
+def test_the_worker_thread_survives_a_log_handler_that_raises(
+    port: rm.Mocker, queue: EventQueue, metrics: Metrics, jira: _Jira
+) -> None:
+    logger = logging.getLogger("test.webhooks.raising")
+    logger.addHandler(_RaisingHandler())
+    logger.propagate = False
+    worker = _applier(queue, metrics, jira, logger)
+    port.post(_ISSUES_BULK, [{"status_code": 502}, _OK])
+    queue.enqueue(_issue("A-1", 100), "d1")  # its retry logs a warning, which raises
+
+    assert _run_until_drained(worker, queue)
+
+    assert queue.depth() == 0
+    assert _counts(metrics, "applied") == (1,)

@@ -13,6 +13,7 @@ from source_jira_port.app.webhooks.events import (
     WEBHOOK_EVENTS,
     Action,
     DeliveryError,
+    Ignored,
     parse_delivery,
 )
 from source_jira_port.port.mapping import EntityMapper, load_app_config
@@ -51,7 +52,7 @@ def test_issue_delivery_becomes_an_issues_stream_record(bsd6: dict[str, Any]) ->
     event = _parse(bsd6)
 
     assert (event.kind, event.key, event.action) == (ISSUES, "BSD-6", Action.UPSERT)
-    assert (event.jira_id, event.version) == ("10303", bsd6["timestamp"])
+    assert event.jira_id == "10303"
     record = event.record
     assert record["updated"] == "2023-12-19T13:27:35.853+0000"
     assert record["created"] == "2023-12-19T12:14:34.524+0000"
@@ -73,13 +74,9 @@ def test_numeric_project_ids_in_an_issue_become_strings(bsd6: dict[str, Any]) ->
     assert _parse(bsd6).record["projectId"] == "10001"
 
 
-def test_the_payloads_updated_decides_nothing(bsd6: dict[str, Any]) -> None:
-    bsd6["issue"]["fields"]["updated"] = "9999-12-31T23:59:59.999+0000"
-
-    assert _parse(bsd6).version == bsd6["timestamp"]
-
-
-@pytest.mark.parametrize("issue_id", [None, "", "1 OR id = 2", "10303)", 10303.5])
+@pytest.mark.parametrize(
+    "issue_id", [None, "", "1 OR id = 2", "10303)", 10303.5, True, "10303\n", "1" * 20]
+)
 def test_an_issue_id_that_is_not_digits_is_refused(bsd6: dict[str, Any], issue_id: Any) -> None:
     bsd6["issue"]["id"] = issue_id
 
@@ -103,7 +100,6 @@ def test_project_deliveries_become_projects_stream_records(name: str, action: Ac
     event = _parse(_project_delivery(name))
 
     assert (event.kind, event.key, event.action) == (PROJECTS, "ACTP", action)
-    assert event.version == 1525698237764
     assert event.jira_id == "12345"
 
 
@@ -141,7 +137,47 @@ def test_every_handled_event_is_registered() -> None:
     ],
 )
 def test_other_event_types_are_not_handled(payload: dict[str, Any]) -> None:
-    assert _parse(payload) is None
+    assert _parse(payload) == Ignored(payload["webhookEvent"])
+
+
+@pytest.mark.parametrize("key", ["BSD-6", "A-1", "R2D2-10", "MY_EXAMPLE_PROJECT-123"])
+def test_issue_keys_of_every_project_key_format_jira_allows_parse(
+    bsd6: dict[str, Any], key: str
+) -> None:
+    bsd6["issue"]["key"] = key
+
+    assert _parse(bsd6).key == key
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "bsd-6",
+        "BSD6",
+        "BSD-",
+        "BSD-0",
+        "2013PROJECT-1",
+        "PRODUCT-2012-1",
+        "BSD-6/../x",
+        "BSD-6\n",
+        "BSD-6 OR id = 1",
+        "A" * 256 + "-1",
+        "A-" + "1" * 20,
+        "X" * 500_000,
+    ],
+)
+def test_an_issue_key_that_is_not_a_jira_key_is_refused(bsd6: dict[str, Any], key: str) -> None:
+    bsd6["issue"]["key"] = key
+
+    with pytest.raises(DeliveryError, match="issue key is not a Jira key") as raised:
+        _parse(bsd6)
+    assert len(str(raised.value)) < 200
+
+
+@pytest.mark.parametrize("key", ["ACTP-1", "actp", "1ACTP", "AC TP", "A" * 256])
+def test_a_project_key_that_is_not_a_jira_key_is_refused(key: str) -> None:
+    with pytest.raises(DeliveryError, match="project key is not a Jira key"):
+        _parse(_project_delivery("project_updated", key=key))
 
 
 @pytest.mark.parametrize(
@@ -184,4 +220,4 @@ def test_an_issue_without_project_still_parses() -> None:
 
     event = _parse(payload)
 
-    assert (event.record["projectKey"], event.record["projectId"], event.version) == (None, None, 5)
+    assert (event.record["projectKey"], event.record["projectId"]) == (None, None)
