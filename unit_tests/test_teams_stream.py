@@ -159,3 +159,22 @@ def test_the_reason_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     assert [r.getMessage() for r in caplog.records if "teams" in r.getMessage()] == [
         teams_unavailable_reason(cloud_config(), "cloud")
     ]
+
+
+def test_a_rate_limited_member_request_waits_and_is_retried(
+    requests_mock: Any, backoff_waits: list[float]
+) -> None:
+    requests_mock.get(_TEAMS, json={"entities": [_team("t1")], "cursor": None})
+    members = requests_mock.post(
+        f"{_TEAMS}/t1/members",
+        [
+            {"status_code": 429, "headers": {"Retry-After": "7"}, "json": {}},
+            {"json": _members(["a1"], "m1", False)},
+        ],
+    )
+
+    output = read_stream(cloud_config(atlassian_organization_id=_ORG), "teams")
+
+    assert [r.record.data["members"] for r in output.records] == [["a1"]]
+    assert members.call_count == 2
+    assert any(wait >= 7 for wait in backoff_waits)  # Retry-After, the wait every worker shares
