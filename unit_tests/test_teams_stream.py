@@ -178,3 +178,18 @@ def test_a_rate_limited_member_request_waits_and_is_retried(
     assert [r.record.data["members"] for r in output.records] == [["a1"]]
     assert members.call_count == 2
     assert any(wait >= 7 for wait in backoff_waits)  # Retry-After, the wait every worker shares
+
+
+def test_a_team_deleted_during_the_read_goes_out_without_members(requests_mock: Any) -> None:
+    requests_mock.get(_TEAMS, json={"entities": [_team("t1"), _team("t2")], "cursor": None})
+    body = {"code": "NOT_FOUND", "message": "Team not found"}
+    requests_mock.post(f"{_TEAMS}/t1/members", status_code=404, json=body)
+    requests_mock.post(f"{_TEAMS}/t2/members", json=_members(["a1"], "m1", False))
+
+    output = read_stream(cloud_config(atlassian_organization_id=_ORG), "teams")
+
+    assert not output.errors
+    got = {r.record.data["teamId"]: r.record.data["members"] for r in output.records}
+    assert got == {"t1": [], "t2": ["a1"]}
+    logs = [m.log.message for m in output.logs if m.log is not None]
+    assert any("deleted during the read" in line for line in logs)
