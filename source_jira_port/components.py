@@ -43,6 +43,7 @@ from source_jira_port.issue_query import issue_query_config
 from source_jira_port.jira_client import resolve_deployment
 from source_jira_port.jira_site import api_base
 from source_jira_port.rate_limit import RUN_ID, RateLimitPause, config_failure_for, pause_for
+from source_jira_port.teams import TEAMS_OFFERED, resolve_teams_offered
 
 _RATE_LIMIT_STATUSES = (429, 503)
 _MISSING = object()
@@ -72,6 +73,7 @@ class ResolveJiraSite(ConfigTransformation):
         config["api_base"] = base
         config["resolved_deployment"] = resolve_deployment(config, base)
         config.update(issue_query_config(config))
+        config[TEAMS_OFFERED] = resolve_teams_offered(config, config["resolved_deployment"])
         config[RUN_ID] = uuid.uuid4().hex
 
 

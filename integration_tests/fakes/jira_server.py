@@ -37,6 +37,7 @@ from integration_tests.fakes.jira_data import (
     generate_dataset,
     to_epoch_ms,
 )
+from integration_tests.fakes.jira_teams import JiraTeams, make_teams
 from integration_tests.fakes.jira_webhooks import JiraWebhooks
 from integration_tests.fakes.jql import IssueIndex, JqlError, Query, parse_jql
 from integration_tests.fakes.local_server import LocalServer
@@ -241,6 +242,11 @@ class FakeJira(LocalServer):
         """Webhook registrations (both admin APIs) and signed deliveries."""
         return JiraWebhooks(self)
 
+    @functools.cached_property
+    def teams(self) -> JiraTeams:
+        """The Atlassian Teams API (Cloud only): three teams of the issues' users by default."""
+        return JiraTeams(make_teams(self.dataset.users))
+
     def source_config(self, **overrides: Any) -> dict[str, Any]:
         """Return a source config for this fake, with its deployment's basic credentials."""
         if self.deployment == "cloud":
@@ -416,6 +422,8 @@ class FakeJira(LocalServer):
             site, gateway, path = self.oauth_base_url, True, match.group("rest")
         if path == "/oauth/token/accessible-resources" and self.deployment == "cloud":
             return self._accessible_resources(authorization)
+        if not gateway and self.deployment == "cloud" and self.teams.handles(path):
+            return self._teams_api(method, path, params, body, authorization)
         if not gateway and self.webhooks.handles(path):
             if self._authenticate(authorization, gateway).user is None:
                 raise self._login_required()
@@ -449,6 +457,19 @@ class FakeJira(LocalServer):
         if caller.failed:
             reply.headers["X-Seraph-LoginReason"] = "AUTHENTICATED_FAILED"
         return reply
+
+    def _teams_api(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, list[str]],
+        body: Any,
+        authorization: str | None,
+    ) -> _Reply:
+        """The Atlassian Teams API (`jira_teams.py`): the site's credentials, or 401."""
+        if self._authenticate(authorization, gateway=False).user is None:
+            raise _HttpError(_Reply(401, {"code": 401, "message": "Unauthorized"}))
+        return _Reply(*self.teams.handle(method, path, params, body))
 
     def _find_route(self, method: str, rest: str) -> tuple[re.Match[str], tuple[str, Access]]:
         for route in _ROUTES:

@@ -1,7 +1,8 @@
 """One sync in one process: the Jira source's messages go straight into the Port writer.
 
 Catalog: `projects` full refresh / overwrite; `issues` incremental / append_dedup from the saved
-state. `--full-refresh` reads both in full refresh / overwrite, ignores the saved state, and
+state; `teams`, where the site offers it (`teams.py`), full refresh / overwrite before `issues`.
+`--full-refresh` reads both in full refresh / overwrite, ignores the saved state, and
 turns on deleting the entities Jira no longer has for that run, even when the Port section's
 `delete_missing_entities` is false (that setting governs ordinary runs, where only `projects`
 is overwritten). The deletion threshold and the skipped-record rule still apply.
@@ -46,7 +47,8 @@ from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_c
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.source import SourceJiraPort
-from source_jira_port.stream_names import ISSUES, PROJECTS
+from source_jira_port.stream_names import ISSUES, PROJECTS, TEAMS
+from source_jira_port.teams import teams_unavailable_reason
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # What a Jira or Port problem raises; anything else is a bug and reaches main.
@@ -74,8 +76,8 @@ class SourceError(Exception):
         self.failure_type = failure_type
 
 
-def default_catalog(*, full_refresh: bool) -> ConfiguredAirbyteCatalog:
-    """Return the catalog of a sync (see the module docstring)."""
+def default_catalog(*, full_refresh: bool, teams: bool = False) -> ConfiguredAirbyteCatalog:
+    """Return the catalog of a sync (see the module docstring); `teams` adds that stream."""
 
     def entry(name: str, incremental: bool) -> dict[str, Any]:
         return {
@@ -91,6 +93,8 @@ def default_catalog(*, full_refresh: bool) -> ConfiguredAirbyteCatalog:
         }
 
     streams = [entry(PROJECTS, False), entry(ISSUES, not full_refresh)]
+    if teams:  # full refresh, read before the issues
+        streams.insert(1, {**entry(TEAMS, False), "primary_key": [["teamId"]]})
     return ConfiguredAirbyteCatalogSerializer.load({"streams": streams})
 
 
@@ -147,7 +151,10 @@ class _Sync:
         saved = [] if self.options.full_refresh else self.state.load()
         cursor = (self.state.cursor(ISSUES) or {}).get("updated")
         jira = _resolve_site(self.job.jira)
-        catalog = default_catalog(full_refresh=self.options.full_refresh)
+        catalog = default_catalog(
+            full_refresh=self.options.full_refresh,
+            teams=teams_unavailable_reason(jira, jira["deployment"]) is None,
+        )
         source = SourceJiraPort(catalog, jira, saved)
         self.progress.expected_issues = source.estimate_issues(cursor, logger)
         self.reporter.start(self.progress, self._description(jira, cursor))

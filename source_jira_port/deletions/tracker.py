@@ -154,10 +154,10 @@ class DeletionTracker:
         `updated`, so destinations that deduplicate by id keep the record.
         """
         data = record.data
-        if data.get(DELETED_AT):
-            return
         known = {ISSUES: self._known.issues, PROJECTS: self._known.projects or {}}
-        old_key = known.get(record.stream, {}).get(str(data["id"]))
+        if data.get(DELETED_AT) or record.stream not in known:  # other streams have no key
+            return
+        old_key = known[record.stream].get(str(data["id"]))
         if old_key is not None and old_key != data["key"]:
             at = None
             if data.get("updated"):

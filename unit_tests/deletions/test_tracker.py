@@ -275,3 +275,15 @@ def test_a_new_key_only_the_sweep_saw_keeps_the_old_one_known_until_it_is_read(
     assert _deleted(output, "issues") == []
     assert _known_after(output).issues == {"1": "OLD-1"}
     assert "1 issues have new keys" in caplog.text
+
+
+def test_records_of_streams_without_id_and_key_pass_through() -> None:
+    team = record("teams", {"teamId": "t1", "members": ["a1"]})
+    known = KnownSet({"1": "A-1"})
+
+    output = _sync([team, _issue("1", "A-1"), state("issues", {"updated": "t"})], Jira({}), known)
+
+    assert [m.record.data for m in output if m.type == Type.RECORD and m.record] == [
+        {"teamId": "t1", "members": ["a1"]},
+        _issue("1", "A-1").record.data,  # type: ignore[union-attr]
+    ]

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 import logging
+from importlib import resources
 from typing import Any
 
 import pytest
 import requests_mock as rm
+import yaml
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, FailureType, Status
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -48,8 +50,16 @@ def _problem(port: StubPort, mapping: str | None = None) -> str:
     return str(raised.value)
 
 
+def _default_mapping_without_teams() -> str:
+    """The default mapping as a sync that reads no teams plans it (Server, no organization id)."""
+    text = resources.files("source_jira_port.port") / "defaults" / "port-app-config.yaml"
+    document = yaml.safe_load(text.read_text())
+    document["resources"] = [r for r in document["resources"] if r["kind"] != "teams"]
+    return str(yaml.safe_dump(document))
+
+
 def test_the_old_jira_issue_blueprint_is_refused_with_the_relations_to_add() -> None:
-    message = _problem(StubPort(_old_blueprints()))
+    message = _problem(StubPort(_old_blueprints()), _default_mapping_without_teams())
 
     assert "Blueprint jiraIssue in Port lacks the relations assignee, reporter" in message
     assert "(stream issues)" in message
@@ -76,7 +86,7 @@ def test_the_current_built_in_blueprints_fit_the_default_mapping() -> None:
 
     _fits(port)
 
-    assert sorted(port.looked_up) == ["jiraIssue", "jiraProject", "jiraUser"]
+    assert sorted(port.looked_up) == ["jiraIssue", "jiraProject", "jiraTeam", "jiraUser"]
 
 
 def test_blueprints_the_writer_creates_count_with_their_built_in_definition() -> None:
@@ -84,7 +94,7 @@ def test_blueprints_the_writer_creates_count_with_their_built_in_definition() ->
 
     _fits(port)
 
-    assert sorted(port.looked_up) == ["jiraIssue", "jiraProject", "jiraUser"]
+    assert sorted(port.looked_up) == ["jiraIssue", "jiraProject", "jiraTeam", "jiraUser"]
 
 
 def test_a_custom_blueprint_lacking_a_property_says_add_it_or_drop_it_from_the_mapping() -> None:
