@@ -53,6 +53,10 @@ class StateFile:
             return None
         return state_values(state.stream.stream_state)
 
+    def latest(self, stream: str) -> AirbyteStateMessage | None:
+        """Return the STATE of `stream` last loaded or saved, or None."""
+        return self._latest.get(stream)
+
     def save(self, state: AirbyteStateMessage) -> None:
         """Record a confirmed STATE and write every stream's latest state to the file."""
         self._latest[_stream_name(state)] = state
