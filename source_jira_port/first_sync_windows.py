@@ -33,6 +33,7 @@ from typing import Any
 from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_jira_port.cdk_compat import state_values
 from source_jira_port.estimate import count_issues
 from source_jira_port.issue_query import (
     ISSUES_START,
@@ -101,7 +102,7 @@ def _reads_issues_from_scratch(
     for message in state or []:
         stream = getattr(message, "stream", None)
         if stream is not None and stream.stream_descriptor.name == ISSUES:
-            return not stream.stream_state
+            return not state_values(stream.stream_state)  # `{}` too: a re-read after a remap
     return True
 
 

@@ -24,7 +24,12 @@ DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
 #   first sync's planner (first_sync_windows.py) moves it to the oldest issue;
 # - ISSUES_STEP: how long those windows are (its `step`, an ISO 8601 duration): DEFAULT_STEP,
 #   unless the planner cuts the range for the workers.
+# - RESOURCE_JQL (set by `jira-port sync`, not in the spec): the `selector.jql` of each issue
+#   resource of the Port mapping, by resource index (None for one without); when every one has
+#   a JQL, the scope covers their union (each resource maps only the issues its own JQL
+#   matches: `resource_jql.py`).
 ISSUE_SCOPE = "issue_scope"
+RESOURCE_JQL = "_resource_jql"
 ISSUES_START = "_issues_start"
 ISSUES_STEP = "_issues_step"
 DEFAULT_STEP = "P30D"
@@ -41,12 +46,18 @@ def issue_query_config(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def issue_scope_jql(config: Mapping[str, Any]) -> str:
-    """Return the `projects` and `jql` options ANDed as JQL, or "" when neither is set."""
+    """Return the `projects` and `jql` options ANDed as JQL, or "" when neither is set.
+
+    With `RESOURCE_JQL` where every issue resource has a JQL, their union is ANDed too.
+    """
     clauses = []
     if config.get("projects"):
         clauses.append("project in (" + ", ".join(f'"{key}"' for key in config["projects"]) + ")")
     if config.get("jql"):
         clauses.append(f"({config['jql']})")
+    resource_jql = list((config.get(RESOURCE_JQL) or {}).values())
+    if resource_jql and None not in resource_jql:
+        clauses.append("(" + " OR ".join(f"({jql})" for jql in resource_jql) + ")")
     return " AND ".join(clauses)
 
 

@@ -1,20 +1,24 @@
 """The issues stream's state: where deletion detection and the pending retry keep their parts.
 
 Both take their key out of the incoming state before the CDK sees it, and put it back into the
-issues STATE messages they pass on.
+issues STATE messages they pass on; so does the mapping fingerprint, which the source only
+carries (`carry_in_issues_states`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from airbyte_cdk.models import (
+    AirbyteMessage,
     AirbyteStateBlob,
     AirbyteStateMessage,
     AirbyteStateType,
     ConfiguredAirbyteCatalog,
     SyncMode,
+    Type,
 )
 
 from source_jira_port.cdk_compat import state_values
@@ -62,3 +66,17 @@ def take_from_issues_state(
         else:
             cleaned.append(message)
     return cleaned, value
+
+
+def carry_in_issues_states(
+    messages: Iterable[AirbyteMessage], key: str, value: Any
+) -> Iterator[AirbyteMessage]:
+    """Yield `messages` with `key: value` in each issues STATE (unchanged when `value` is None)."""
+    for message in messages:
+        blob = issues_blob(message.state) if message.type == Type.STATE else None
+        if value is None or blob is None:
+            yield message
+            continue
+        assert message.state is not None
+        state = with_blob(message.state, AirbyteStateBlob({**state_values(blob), key: value}))
+        yield dataclasses.replace(message, state=state)

@@ -25,11 +25,18 @@ from source_jira_port.deletions.tracker import DeletionTracker, split_state
 from source_jira_port.estimate import estimate_issues
 from source_jira_port.failed_read import report_failures_plainly
 from source_jira_port.first_sync_windows import plan_issue_windows
-from source_jira_port.issues_state import reads_issues_incrementally
+from source_jira_port.issue_query import RESOURCE_JQL, sync_start
+from source_jira_port.issues_state import (
+    carry_in_issues_states,
+    reads_issues_incrementally,
+    take_from_issues_state,
+)
 from source_jira_port.jira_client import JiraClient
 from source_jira_port.jql_check import ensure_valid_jql, ensure_valid_jql_before_read
 from source_jira_port.pending_retry import read_issues_by_id, take_pending_ids, with_pending_issues
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
+from source_jira_port.resource_jql import matching_issue_ids
+from source_jira_port.state_keys import MAPPING_FINGERPRINT
 from source_jira_port.stream_names import ISSUES
 
 # Records read but not yet written: the CDK's queue holds up to 10,000, ~40 KB each as Python
@@ -43,7 +50,8 @@ class SourceJiraPort(YamlDeclarativeSource):
 
     Config, catalog and state go to the constructor: the concurrent CDK reads them there. The
     deletion detection and pending retry parts of the issues state are taken out there and
-    handled by `read`.
+    handled by `read`, which also carries the mapping fingerprint the writer left in it to the
+    issues STATEs it emits (`state_keys.py`).
     """
 
     def __init__(
@@ -54,6 +62,7 @@ class SourceJiraPort(YamlDeclarativeSource):
     ) -> None:
         state, self._known = split_state(state)
         state, self._pending_ids = take_pending_ids(state)
+        state, self._fingerprint = take_from_issues_state(state, MAPPING_FINGERPRINT)
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state)
         set_queue_size(self, QUEUE_SIZE)  # one queue: records, partitions, logs
         resolved = self.resolved_config
@@ -78,6 +87,19 @@ class SourceJiraPort(YamlDeclarativeSource):
             return None
         client = JiraClient(self.resolved_config, self.resolved_manifest, name=ISSUES)
         return estimate_issues(client, self.resolved_config, cursor, logger)
+
+    def issue_ids_matching(self, cursor: str | None) -> dict[int, frozenset[str]]:
+        """Return, by mapping resource index, the ids of the issues its `selector.jql` matches.
+
+        Covers the issues a read from `cursor` returns (`resource_jql.py`), and every issue in
+        scope when issues pending retry are read again by id. Empty without resource JQL.
+        """
+        jql_by_resource = self.resolved_config.get(RESOURCE_JQL) or {}
+        if not any(jql_by_resource.values()):
+            return {}
+        config = self.resolved_config
+        since = None if self._pending_ids else sync_start(config, cursor)
+        return matching_issue_ids(self.resolved_manifest, config, jql_by_resource, since)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove what a read needs: the credentials, each project, the JQL; then read projects.
@@ -110,6 +132,18 @@ class SourceJiraPort(YamlDeclarativeSource):
 
         Issues the destination skipped before are read again by id (`pending_retry.py`).
         """
+        messages = self._read(logger, config, catalog, state)
+        # A full refresh re-maps every issue: the writer stamps its own fingerprint then.
+        carried = self._fingerprint if reads_issues_incrementally(catalog) else None
+        yield from carry_in_issues_states(messages, MAPPING_FINGERPRINT, carried)
+
+    def _read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None,
+    ) -> Iterator[AirbyteMessage]:
         messages = report_failures_plainly(super().read(logger, config, catalog, state))
         if self._pending_ids and reads_issues_incrementally(catalog):
             read = functools.partial(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from source_jira_port.config_problems import source_spec_defaults
-from source_jira_port.issue_query import issues_jql
+from source_jira_port.issue_query import RESOURCE_JQL, issue_scope_jql, issues_jql
 
 # A config as the source resolves it: the spec's defaults filled in.
 _CLOUD = source_spec_defaults() | {"jira_url": "https://acme.atlassian.net"}
@@ -54,3 +54,14 @@ def test_the_jql_is_the_syncs_lower_bound(
 def test_the_upper_bound_is_added_when_asked() -> None:
     until = datetime(2024, 1, 1, tzinfo=UTC)
     assert issues_jql(_CLOUD, None, until=until) == f"{_2000} AND updated <= 1704067200000"
+
+
+def test_the_scope_covers_the_union_of_the_resources_jql_when_each_has_one() -> None:
+    config = {"projects": ["A"], "jql": "type = Bug"}
+    each = {**config, RESOURCE_JQL: {"1": "status = Done", "2": 'status = "To Do"'}}
+    one_without = {**config, RESOURCE_JQL: {"1": "status = Done", "2": None}}
+
+    assert issue_scope_jql(each) == (
+        'project in ("A") AND (type = Bug) AND ((status = Done) OR (status = "To Do"))'
+    )
+    assert issue_scope_jql(one_without) == issue_scope_jql(config)

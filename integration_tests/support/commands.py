@@ -16,6 +16,7 @@ from integration_tests.fakes.jira_server import CLOUD_API_TOKEN
 from integration_tests.support.catalogs import catalog_json
 from integration_tests.support.configs import PORT_SECRET
 from integration_tests.support.messages import serialize
+from source_jira_port.state_keys import MAPPING_FINGERPRINT
 
 # The console script installed next to this interpreter, as users run it.
 SOURCE_COMMAND = [str(Path(sys.executable).with_name("source-jira-port"))]
@@ -60,7 +61,20 @@ class DestinationRun:
     stdout: str
 
     def states(self) -> list[dict[str, Any]]:
-        """The stream states of the STATE messages, in order."""
+        """The stream states of the STATE messages, in order, without a mapping fingerprint.
+
+        The writer stamps one on the states of incremental streams (`fingerprints` has them).
+        """
+        return [
+            {key: value for key, value in state.items() if key != MAPPING_FINGERPRINT}
+            for state in self._stream_states()
+        ]
+
+    def fingerprints(self) -> list[str | None]:
+        """The mapping fingerprint of each STATE message, in order."""
+        return [state.get(MAPPING_FINGERPRINT) for state in self._stream_states()]
+
+    def _stream_states(self) -> list[dict[str, Any]]:
         return [m["state"]["stream"]["stream_state"] for m in self.messages if m["type"] == "STATE"]
 
     def logs(self, level: str) -> list[str]:

@@ -10,13 +10,11 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, AirbyteStateType
 
-from source_jira_port.cdk_compat import state_values
 from source_jira_port.source import SourceJiraPort
 
 
@@ -46,12 +44,9 @@ class StateFile:
             ) from error
         return states
 
-    def cursor(self, stream: str) -> Mapping[str, Any] | None:
-        """Return the saved `stream_state` of `stream`, or None."""
-        state = self._latest.get(stream)
-        if state is None or state.stream is None:
-            return None
-        return state_values(state.stream.stream_state)
+    def latest(self, stream: str) -> AirbyteStateMessage | None:
+        """Return the STATE of `stream` last loaded or saved, or None."""
+        return self._latest.get(stream)
 
     def save(self, state: AirbyteStateMessage) -> None:
         """Record a confirmed STATE and write every stream's latest state to the file."""

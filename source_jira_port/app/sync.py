@@ -7,6 +7,8 @@ turns on deleting the entities Jira no longer has for that run, even when the Po
 `delete_missing_entities` is false (that setting governs ordinary runs, where only `projects`
 is overwritten). The deletion threshold and the skipped-record rule still apply.
 
+A stream whose mapping changed since its state was saved is re-read in full (`remap.py`).
+
 Every STATE the writer confirms (its records are in Port) is saved at once, so a failed or
 interrupted sync resumes from its last confirmed checkpoint. A stream's STATEs before the first
 one that follows a record of this run record no progress (a sync that fails on a wrong password
@@ -19,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
 from airbyte_cdk.models import (
@@ -28,6 +30,7 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     ConfiguredAirbyteCatalogSerializer,
     FailureType,
+    SyncMode,
     Type,
 )
 from airbyte_cdk.utils import AirbyteTracedException
@@ -35,17 +38,26 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_jira_port.app.config import SyncJob
 from source_jira_port.app.dryrun import DryRun, OutputFormat
 from source_jira_port.app.progress import Reporter, Summary, SyncProgress
+from source_jira_port.app.remap import RemapPlan, plan_remap
 from source_jira_port.app.state import StateFile, StateFileError
 from source_jira_port.app.stray_output import LOG_LEVELS
 from source_jira_port.cdk_compat import state_values
+from source_jira_port.issue_query import RESOURCE_JQL
 from source_jira_port.jira_client import resolve_deployment
 from source_jira_port.jira_site import api_base
 from source_jira_port.port.blueprints import BlueprintSetupError
 from source_jira_port.port.client import PortAuthError
 from source_jira_port.port.destination import open_writer
-from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
+from source_jira_port.port.fingerprint import with_fingerprint
+from source_jira_port.port.mapping import (
+    EntityMapper,
+    MappingError,
+    PortAppConfig,
+    load_app_config,
+)
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
+from source_jira_port.rate_limit import RUN_ID, config_failure_for
 from source_jira_port.source import SourceJiraPort
 from source_jira_port.stream_names import ISSUES, PROJECTS, TEAMS
 from source_jira_port.teams import teams_unavailable_reason
@@ -146,32 +158,61 @@ class _Sync:
         self._had_state = job.state_path.exists()
         self._progressed: set[str] = set()  # streams with a record before a confirmed STATE
         self._held: dict[str, AirbyteStateMessage] = {}  # their STATEs before that, by stream
+        self._remap = RemapPlan([], {})
 
     def execute(self, out: TextIO) -> None:
         saved = [] if self.options.full_refresh else self.state.load()
-        cursor = (self.state.cursor(ISSUES) or {}).get("updated")
-        jira = _resolve_site(self.job.jira)
+        app_config = load_app_config(self.job.port.mapping)
+        jira = {**_resolve_site(self.job.jira), RESOURCE_JQL: _resource_jql(app_config)}
         catalog = default_catalog(
             full_refresh=self.options.full_refresh,
             teams=teams_unavailable_reason(jira, jira["deployment"]) is None,
         )
-        source = SourceJiraPort(catalog, jira, saved)
-        self.progress.expected_issues = source.estimate_issues(cursor, logger)
-        self.reporter.start(self.progress, self._description(jira, cursor))
-        messages = self._observe(source.read(logger, jira, catalog, saved))
         if self.options.dry_run:
-            mapper = EntityMapper(load_app_config(self.job.port.mapping))
+            mapper = EntityMapper(app_config)
+            messages = self._read(jira, catalog, saved, mapper.select_by_jql)
             DryRun(mapper, self.progress, out, self.options.dry_run_format).run(messages)
             return
         settings = self.job.port
         if self.options.full_refresh:
             settings = dataclasses.replace(settings, delete_missing_entities=True)
-        with open_writer(settings, catalog, logger, self.progress.stats) as writer:
+        with open_writer(
+            settings, catalog, logger, self.progress.stats, warn_on_mapping_change=False
+        ) as writer:
+            fingerprints = writer.mapping_fingerprints
+            self._remap = plan_remap(saved, fingerprints, _incremental_streams(catalog))
+            reason = self._remap.reason()
+            if reason:
+                logger.warning(reason)
+            messages = self._read(jira, catalog, self._remap.state, writer.select_by_jql)
             for confirmed in writer.write(messages):
                 if confirmed.state is not None and confirmed.state.stream is not None:
                     self._checkpoint(confirmed.state)
         for state in self._held.values():  # the sync is complete: these are its end state
             self._save(state)
+        for stream in self._remap.streams:  # every record re-mapped is in Port
+            latest = self.state.latest(stream)
+            if latest is not None:
+                self.state.save(with_fingerprint(latest, fingerprints.get(stream)))
+
+    def _read(
+        self,
+        jira: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        saved: list[AirbyteStateMessage],
+        select_by_jql: Callable[[Mapping[int, frozenset[str]]], None],
+    ) -> Iterator[AirbyteMessage]:
+        """Start the source from `saved` and announce the sync; return its observed messages.
+
+        Before the read, `select_by_jql` gets the issues each resource's `selector.jql` matches.
+        """
+        cursor = _issues_cursor(saved)
+        source = SourceJiraPort(catalog, jira, saved)
+        self.progress.expected_issues = source.estimate_issues(cursor, logger)
+        if config_failure_for(source.resolved_config.get(RUN_ID)).message is None:
+            select_by_jql(source.issue_ids_matching(cursor))
+        self.reporter.start(self.progress, self._description(jira, cursor))
+        return self._observe(source.read(logger, jira, catalog, saved))
 
     def finish(self, status: str, exit_code: int, error: str | None = None) -> int:
         duration = self.reporter.clock() - self.progress.started
@@ -200,6 +241,7 @@ class _Sync:
             self._held[name] = state
 
     def _save(self, state: AirbyteStateMessage) -> None:
+        state = self._remap.in_progress(state)
         assert state.stream is not None
         self.state.save(state)
         value = state_values(state.stream.stream_state)
@@ -254,6 +296,24 @@ class _Sync:
         if expected is None:
             return f"{text}."
         return f"{text}; Jira counts {expected:,} issue{'' if expected == 1 else 's'} to read."
+
+
+def _resource_jql(app_config: PortAppConfig) -> dict[str, str | None]:
+    """Return the `selector.jql` of each issue resource, by resource index (`RESOURCE_JQL`)."""
+    return {str(i): r.jql for i, r in enumerate(app_config.resources) if r.kind == ISSUES}
+
+
+def _incremental_streams(catalog: ConfiguredAirbyteCatalog) -> frozenset[str]:
+    return frozenset(s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.incremental)
+
+
+def _issues_cursor(saved: list[AirbyteStateMessage]) -> str | None:
+    """Return the issues cursor of the state the source reads from, or None."""
+    for message in saved:
+        if message.stream is not None and message.stream.stream_descriptor.name == ISSUES:
+            cursor = state_values(message.stream.stream_state).get("updated")
+            return cursor if isinstance(cursor, str) else None
+    return None
 
 
 def _resolve_site(jira: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from airbyte_cdk.models import (
     DestinationSyncMode,
     FailureType,
     Status,
+    SyncMode,
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -23,6 +24,7 @@ from source_jira_port.port.apply import EntityApplier
 from source_jira_port.port.blueprints import BlueprintSetupError, plan_blueprints
 from source_jira_port.port.client import PortAuthError, PortClient
 from source_jira_port.port.config import SPEC, PortSettings
+from source_jira_port.port.fingerprint import FingerprintStamp, stream_fingerprints
 from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
 from source_jira_port.port.preflight import check_mapping_fits
 from source_jira_port.port.stats import WriteStats
@@ -82,6 +84,7 @@ class DestinationPort(Destination):
         settings = PortSettings.from_config(config)
         try:
             with open_writer(settings, configured_catalog, logger) as writer:
+                _warn_about_resource_jql(writer.jql_resources(), logger)
                 yield from writer.write(input_messages)
         except _CONFIG_ERRORS as error:
             raise AirbyteTracedException(
@@ -102,10 +105,15 @@ def open_writer(
     catalog: ConfiguredAirbyteCatalog,
     logger: logging.Logger,
     stats: WriteStats | None = None,
+    *,
+    warn_on_mapping_change: bool = True,
 ) -> Iterator[PortWriter]:
     """Connect to Port, ensure the mapping's blueprints exist and fit it, and yield a writer.
 
     The preflight (`EntityApplier.prepare`) runs before any blueprint is created or record read.
+    The writer stamps the STATEs of incremental streams with the mapping's fingerprints
+    (`fingerprint.py`) and, with
+    `warn_on_mapping_change`, warns when a stream's saved one differs.
 
     Raises `MappingError`, `BlueprintSetupError`, `PortAuthError` (configuration problems) and
     `PortApiError` as they are; `DestinationPort.write` turns them into Airbyte errors.
@@ -114,7 +122,33 @@ def open_writer(
     streams = frozenset(stream.stream.name for stream in catalog.streams)
     with _client(settings) as client:
         applier = EntityApplier.prepare(client, mapper, streams, settings=settings, logger=logger)
-        yield PortWriter(applier, settings=settings, catalog=catalog, logger=logger, stats=stats)
+        # Full refresh streams are re-mapped in full on every sync: they need no fingerprint.
+        incremental = [
+            s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.incremental
+        ]
+        fingerprints = stream_fingerprints(
+            mapper.app_config, applier.validator.blueprints, incremental
+        )
+        stamp = FingerprintStamp(fingerprints, logger, warn=warn_on_mapping_change)
+        yield PortWriter(
+            applier,
+            settings=settings,
+            catalog=catalog,
+            logger=logger,
+            stats=stats,
+            fingerprints=stamp,
+        )
+
+
+def _warn_about_resource_jql(indexes: list[int], logger: logging.Logger) -> None:
+    """Warn that a destination, which cannot run JQL, maps every issue it gets."""
+    if indexes:
+        logger.warning(
+            "The mapping's issue resources %s have a selector.jql, which only jira-port sync "
+            "applies: this destination maps every issue the source sends with every issue "
+            "resource. Put the JQL in the source's jql option, or use one resource without one.",
+            ", ".join(f"resources[{index}]" for index in indexes),
+        )
 
 
 def _client(settings: PortSettings) -> PortClient:

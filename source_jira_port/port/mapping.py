@@ -26,6 +26,7 @@ import yaml
 from jsonschema import Draft7Validator
 
 from source_jira_port.port.formats import EMAIL_PATTERN, identifier_characters
+from source_jira_port.stream_names import ISSUES
 
 Entity = dict[str, Any]
 
@@ -67,7 +68,11 @@ _APP_CONFIG_SCHEMA: dict[str, Any] = {
                     "selector": {
                         "type": "object",
                         "additionalProperties": False,
-                        "properties": {"query": _JQ},
+                        "properties": {
+                            "query": _JQ,
+                            # Issue resources only: the JQL of the issues they map (see below).
+                            "jql": {"type": "string", "minLength": 1},
+                        },
                     },
                     "port": {
                         "type": "object",
@@ -133,6 +138,7 @@ class ResourceMapping:
     fields: dict[str, str]
     properties: dict[str, str]
     relations: dict[str, str]
+    jql: str | None = None  # `selector.jql`: maps only the issues it matches (`select_by_jql`)
 
     def expressions(self) -> dict[str, str]:
         """Return every jq expression by label: selector.query, identifier, properties.<id>..."""
@@ -198,6 +204,38 @@ class EntityMapper:
     def __init__(self, app_config: PortAppConfig) -> None:
         self.app_config = app_config
         self._programs = [(r, _compile(index, r)) for index, r in enumerate(app_config.resources)]
+        self._jql_matches: Mapping[int, frozenset[str]] | None = None
+
+    def issue_jql(self) -> dict[int, str]:
+        """Return the `selector.jql` of each issue resource that has one, by resource index."""
+        return {i: r.jql for i, r in enumerate(self.app_config.resources) if r.jql is not None}
+
+    def select_by_jql(self, matches: Mapping[int, frozenset[str]]) -> None:
+        """Map issues only with the resources whose JQL matches them, from now on.
+
+        `matches` holds, for each resource index of `issue_jql`, the ids of the issues its JQL
+        matches. Without this call every resource maps every record (its JQL unchecked).
+        """
+        self._jql_matches = matches
+
+    def _selected_by_jql(self, index: int, record: Mapping[str, Any]) -> bool:
+        matches = self._jql_matches
+        return matches is None or index not in matches or str(record.get("id")) in matches[index]
+
+    def unselected_by_jql(self, kind: str, record: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Return (blueprint, identifier) of the resources of `kind` whose JQL skips `record`.
+
+        Their entities are Port's no more: the issue left that resource's JQL (or never was in
+        it). Raises `RecordMappingError` when an identifier names nothing.
+        """
+        skipped = frozenset(
+            index
+            for index, (resource, _) in enumerate(self._programs)
+            if resource.kind == kind and not self._selected_by_jql(index, record)
+        )
+        if not skipped:
+            return []
+        return self.identify(kind, record, only=skipped)
 
     def kinds(self) -> frozenset[str]:
         """Return the stream names the mapping has resources for."""
@@ -219,8 +257,8 @@ class EntityMapper:
         Raises `RecordMappingError` when jq fails on the record.
         """
         entities = []
-        for resource, program in self._programs:
-            if resource.kind != kind:
+        for index, (resource, program) in enumerate(self._programs):
+            if resource.kind != kind or not self._selected_by_jql(index, record):
                 continue
             try:
                 # Every field is wrapped to yield exactly one value, so first() cannot be empty.
@@ -239,15 +277,18 @@ class EntityMapper:
             (r, jq.compile(JQ_PRELUDE + r.fields["identifier"])) for r in self.app_config.resources
         ]
 
-    def identify(self, kind: str, record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    def identify(
+        self, kind: str, record: Mapping[str, Any], only: frozenset[int] | None = None
+    ) -> list[tuple[str, str]]:
         """Return (blueprint, identifier) for each resource of `kind`, selector not applied.
 
         For deletion records, which carry only id and key: the entity to delete is whatever the
-        identifier expression names. Raises `RecordMappingError` when it names nothing.
+        identifier expression names. Raises `RecordMappingError` when it names nothing. `only`
+        limits it to those resource indexes.
         """
         found = []
-        for resource, program in self._identifier_programs:
-            if resource.kind != kind:
+        for index, (resource, program) in enumerate(self._identifier_programs):
+            if resource.kind != kind or (only is not None and index not in only):
                 continue
             try:
                 identifier = program.input_value(record).first()
@@ -278,9 +319,16 @@ def _resource(index: int, item: Mapping[str, Any]) -> ResourceMapping:
             f"as '\"jiraIssue\"' (dynamic blueprints are not supported), "
             f"got {mappings['blueprint']}"
         )
+    jql = item.get("selector", {}).get("jql")
+    if jql is not None and item["kind"] != ISSUES:
+        raise MappingError(
+            f"resources[{index}].selector.jql: only resources of kind {ISSUES} take a jql "
+            f"(this one is of kind {item['kind']}); remove it"
+        )
     return ResourceMapping(
         kind=item["kind"],
         blueprint=blueprint,
+        jql=jql,
         selector=item.get("selector", {}).get("query", "true"),
         fields={
             name: mappings[name] for name in ("identifier", *_OPTIONAL_FIELDS) if name in mappings

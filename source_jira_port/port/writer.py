@@ -38,6 +38,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_jira_port import cdc
 from source_jira_port.port.apply import EntityApplier, EntityOutcome, Outcome
 from source_jira_port.port.config import InvalidRecordPolicy, PortSettings
+from source_jira_port.port.fingerprint import FingerprintStamp
 from source_jira_port.port.inflight import InFlight
 from source_jira_port.port.limits import MAX_DELETE_IDS
 from source_jira_port.port.mapping import Entity, RecordMappingError
@@ -64,7 +65,7 @@ class PortWriter:
 
     Records become entities and entities reach Port through `applier` (the path the webhook
     applier shares). `stats` (given or new) counts created, updated, deleted and failed entities
-    per blueprint.
+    per blueprint. `fingerprints`, when given, stamps the echoed STATEs (`fingerprint.py`).
     """
 
     def __init__(
@@ -75,8 +76,10 @@ class PortWriter:
         catalog: ConfiguredAirbyteCatalog,
         logger: logging.Logger,
         stats: WriteStats | None = None,
+        fingerprints: FingerprintStamp | None = None,
     ) -> None:
         self._applier = applier
+        self._fingerprints = fingerprints
         self.stats = stats if stats is not None else WriteStats()
         self._mapper = applier.mapper
         self._settings = settings
@@ -88,6 +91,9 @@ class PortWriter:
         self._pending: dict[str, dict[str, _Item]] = defaultdict(dict)
         self._in_flight_ids: dict[str, set[str]] = defaultdict(set)
         self._pending_deletes: dict[str, set[str]] = defaultdict(set)
+        # Those pending only because the issue is outside a resource's JQL: Port may not have
+        # them, so they are not counted as deletions.
+        self._outside_jql: dict[str, set[str]] = defaultdict(set)
         # Entities whose relation targets were missing, by (blueprint, identifier).
         self._deferred: dict[tuple[str, str], tuple[_Item, EntityOutcome]] = {}
         self._written: dict[str, set[str]] = defaultdict(set)
@@ -108,6 +114,19 @@ class PortWriter:
             self._executor, settings.concurrency, self._upsert, self._record_result
         )
 
+    @property
+    def mapping_fingerprints(self) -> Mapping[str, str]:
+        """Return the fingerprint of each stream the mapping writes (none without a stamp)."""
+        return self._fingerprints.fingerprints if self._fingerprints is not None else {}
+
+    def jql_resources(self) -> list[int]:
+        """Return the indexes of the mapping's resources that have a `selector.jql`."""
+        return sorted(self._mapper.issue_jql())
+
+    def select_by_jql(self, matches: Mapping[int, frozenset[str]]) -> None:
+        """Map issues only with the resources whose `selector.jql` matches them (`mapping.py`)."""
+        self._mapper.select_by_jql(matches)
+
     def write(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
         """Consume the input messages; yield each STATE once its records are in Port."""
         try:
@@ -117,6 +136,8 @@ class PortWriter:
                 elif message.type == Type.STATE and message.state is not None:
                     self._commit()
                     state = self._skips.with_pending(message.state)
+                    if self._fingerprints is not None:
+                        state = self._fingerprints.stamp(state)
                     self.stats.pending_retry = self._skips.pending
                     yield AirbyteMessage(type=Type.STATE, state=self._with_stats(state))
                 elif message.type == Type.TRACE and message.trace is not None:
@@ -162,6 +183,7 @@ class PortWriter:
             return
         try:
             entities = self._applier.entities(stream, record.data)
+            unselected = self._mapper.unselected_by_jql(stream, record.data)
         except RecordMappingError as error:
             self._reject(stream, key, error.blueprint, str(error), FailureType.config_error)
             return
@@ -174,6 +196,13 @@ class PortWriter:
             self._deferred.pop((blueprint, item.identifier), None)
             if len(pending) >= self._settings.batch_size:
                 self._submit(blueprint)
+        # An issue outside a resource's selector.jql loses that resource's entity (if Port has
+        # it), unless a resource that matches writes the same one.
+        written = {(entity["blueprint"], str(entity["identifier"])) for entity in entities}
+        left = [target for target in unselected if target not in written]
+        for blueprint, identifier in left:
+            self._outside_jql[blueprint].add(identifier)
+        self._queue_deletions(left)
 
     def _add_deletion(self, stream: str, key: str, data: Mapping[str, Any]) -> None:
         try:
@@ -181,6 +210,11 @@ class PortWriter:
         except RecordMappingError as error:
             self._reject(stream, key, error.blueprint, str(error), FailureType.config_error)
             return
+        for blueprint, identifier in targets:
+            self._outside_jql[blueprint].discard(identifier)
+        self._queue_deletions(targets)
+
+    def _queue_deletions(self, targets: Iterable[tuple[str, str]]) -> None:
         for blueprint, identifier in targets:
             self._pending[blueprint].pop(identifier, None)
             self._deferred.pop((blueprint, identifier), None)
@@ -292,8 +326,11 @@ class PortWriter:
         for blueprint, identifiers in deletes.items():
             self._applier.send_deletes(blueprint, identifiers)
             self._written[blueprint].difference_update(identifiers)
-            self.stats.of(blueprint).deleted += len(identifiers)
-            self._logger.info("Deleted %d %s entities deleted in Jira", len(identifiers), blueprint)
+            outside = self._outside_jql.pop(blueprint, set())
+            deleted = len(set(identifiers) - outside)
+            self.stats.of(blueprint).deleted += deleted
+            if deleted:
+                self._logger.info("Deleted %d %s entities deleted in Jira", deleted, blueprint)
 
     def _upsert(self, batch: _Batch) -> list[EntityOutcome]:
         blueprint, items = batch

@@ -20,7 +20,7 @@ def test_no_file_means_no_state(tmp_path: Path) -> None:
     store = StateFile(tmp_path / "state.json")
 
     assert store.load() == []
-    assert store.cursor("issues") is None
+    assert store.latest("issues") is None
 
 
 def test_save_keeps_the_latest_state_of_each_stream(tmp_path: Path) -> None:
@@ -47,7 +47,9 @@ def test_save_keeps_the_latest_state_of_each_stream(tmp_path: Path) -> None:
             },
         },
     ]
-    assert store.cursor("issues") == {"updated": "2"}
+    latest = store.latest("issues")
+    assert latest is not None and latest.stream is not None
+    assert state_values(latest.stream.stream_state) == {"updated": "2"}
 
 
 def test_the_file_is_what_the_source_reads_with_state(tmp_path: Path) -> None:
@@ -62,7 +64,7 @@ def test_the_file_is_what_the_source_reads_with_state(tmp_path: Path) -> None:
     assert state_values(read.stream.stream_state) == {"updated": "2024-01-05T10:00:00.000000+0000"}
     reloaded = StateFile(tmp_path / "state.json")
     assert reloaded.load() == [read]
-    assert reloaded.cursor("issues") == {"updated": "2024-01-05T10:00:00.000000+0000"}
+    assert reloaded.latest("issues") == read
 
 
 def test_a_state_file_written_by_hand_for_the_source_loads(tmp_path: Path) -> None:

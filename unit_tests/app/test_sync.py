@@ -47,8 +47,13 @@ def _error(text: str, failure_type: FailureType) -> AirbyteMessage:
 class _Writer:
     """Confirms every STATE with the count of records before it, as PortWriter does."""
 
+    mapping_fingerprints: dict[str, str] = {}  # noqa: RUF012 (read only)
+
     def __init__(self, stats: WriteStats, fail: Exception | None) -> None:
         self.stats, self.fail = stats, fail
+
+    def select_by_jql(self, matches: dict[int, frozenset[str]]) -> None:
+        assert matches == {}  # the mapping has no selector.jql
 
     def write(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
         if self.fail:
@@ -78,8 +83,13 @@ def _run(
         def __init__(self, *_: Any) -> None:
             pass
 
+        resolved_config: dict[str, Any] = {}  # noqa: RUF012 (read only)
+
         def estimate_issues(self, *_: Any) -> None:
             return None
+
+        def issue_ids_matching(self, *_: Any) -> dict[int, frozenset[str]]:
+            return {}
 
         def read(self, *_: Any) -> Iterator[AirbyteMessage]:
             for item in script:
@@ -88,7 +98,7 @@ def _run(
                 yield item
 
     @contextlib.contextmanager
-    def open_writer(*args: Any) -> Iterator[_Writer]:
+    def open_writer(*args: Any, **_: Any) -> Iterator[_Writer]:
         yield writer(args[3], writer_fails)  # args: settings, catalog, logger, stats
 
     monkeypatch.setattr(sync_module, "SourceJiraPort", Source)
