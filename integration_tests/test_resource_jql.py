@@ -32,7 +32,8 @@ def _two_issue_resources(to_do_jql: str = _TO_DO) -> str:
     To Do issues as `KEY-todo`; issues in other statuses match neither. No relations to other
     issues, which Port would create bare."""
     document = yaml.safe_load(_DEFAULT)
-    [projects, issues] = document["resources"]
+    [issues] = [r for r in document["resources"] if r["kind"] == "issues"]
+    others = [r for r in document["resources"] if r["kind"] != "issues"]
     for relation in ("parentIssue", "subtasks"):  # Port would create their targets bare
         del issues["port"]["entity"]["mappings"]["relations"][relation]
     done, to_do = yaml.safe_load(yaml.safe_dump(issues)), issues
@@ -40,7 +41,7 @@ def _two_issue_resources(to_do_jql: str = _TO_DO) -> str:
     done["port"]["entity"]["mappings"]["title"] = '"done: " + .fields.summary'
     to_do["selector"]["jql"] = to_do_jql
     to_do["port"]["entity"]["mappings"]["identifier"] = '.key + "-todo"'
-    document["resources"] = [projects, done, to_do]
+    document["resources"] = [*others, done, to_do]
     return str(yaml.safe_dump(document))
 
 
@@ -113,12 +114,14 @@ def test_each_issue_is_written_with_the_resources_whose_jql_matches_it_only(
 def test_a_resource_jql_jira_rejects_fails_before_any_issue_is_read(
     tmp_path: Path, jira: FakeJira, port: FakePort
 ) -> None:
-    config = _config(tmp_path, jira, port, _two_issue_resources("stauts = Done"))
+    mapping = _two_issue_resources("stauts = Done")
+    config = _config(tmp_path, jira, port, mapping)
+    index = len(yaml.safe_load(mapping)["resources"]) - 1  # the To Do resource comes last
 
     done = jira_port("sync", "--config", config)
 
     assert done.returncode == 2, done.stderr
-    assert "mapping resources[2].selector.jql: Jira rejects" in done.stderr
+    assert f"mapping resources[{index}].selector.jql: Jira rejects" in done.stderr
     assert not [r for r in jira.requests_log if "updated >= " in str(r.query) + str(r.json)]
     assert port.entities("jiraIssue") == {}
 
@@ -128,10 +131,11 @@ def test_the_destination_alone_warns_that_it_cannot_apply_a_resource_jql(
 ) -> None:
     messages = [record("issues", make_issue("ACME-1")), state("issues", {"updated": "1"})]
 
-    run = destination(
-        tmp_path, "write", port_config(port, mapping=_two_issue_resources()), messages
-    )
+    mapping = _two_issue_resources()
+    last = len(yaml.safe_load(mapping)["resources"]) - 1  # the two issue resources come last
+
+    run = destination(tmp_path, "write", port_config(port, mapping=mapping), messages)
 
     assert run.returncode == 0
     [warning] = [w for w in run.logs("WARN") if "selector.jql" in w]
-    assert "resources[1], resources[2] have a selector.jql" in warning
+    assert f"resources[{last - 1}], resources[{last}] have a selector.jql" in warning
