@@ -5,3 +5,4 @@
 
 PROJECTS = "projects"
 ISSUES = "issues"
+USERS = "users"
