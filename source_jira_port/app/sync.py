@@ -1,10 +1,12 @@
 """One sync in one process: the Jira source's messages go straight into the Port writer.
 
-Catalog: `projects` full refresh / overwrite; `issues` incremental / append_dedup from the saved
-state. `--full-refresh` reads both in full refresh / overwrite, ignores the saved state, and
-turns on deleting the entities Jira no longer has for that run, even when the Port section's
-`delete_missing_entities` is false (that setting governs ordinary runs, where only `projects`
-is overwritten). The deletion threshold and the skipped-record rule still apply.
+Catalog: `projects` and `users` full refresh / overwrite, read before `issues` (so the users
+the issues relate to are in Port as themselves, not as bare placeholders); `issues` incremental /
+append_dedup from the saved state. `--full-refresh` reads all in full refresh / overwrite,
+ignores the saved state, and turns on deleting the entities Jira no longer has for that run,
+even when the Port section's `delete_missing_entities` is false (that setting governs ordinary
+runs, where only `projects` and `users` are overwritten). The deletion threshold and the
+skipped-record rule still apply.
 
 Every STATE the writer confirms (its records are in Port) is saved at once, so a failed or
 interrupted sync resumes from its last confirmed checkpoint. A stream's STATEs before the first
@@ -46,7 +48,7 @@ from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_c
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.source import SourceJiraPort
-from source_jira_port.stream_names import ISSUES, PROJECTS
+from source_jira_port.stream_names import ISSUES, PROJECTS, USERS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # What a Jira or Port problem raises; anything else is a bug and reaches main.
@@ -90,7 +92,7 @@ def default_catalog(*, full_refresh: bool) -> ConfiguredAirbyteCatalog:
             "primary_key": [["id"]],
         }
 
-    streams = [entry(PROJECTS, False), entry(ISSUES, not full_refresh)]
+    streams = [entry(PROJECTS, False), entry(USERS, False), entry(ISSUES, not full_refresh)]
     return ConfiguredAirbyteCatalogSerializer.load({"streams": streams})
 
 
