@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from integration_tests.fakes.jira_data import User
+from integration_tests.fakes.jira_data import User, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.port_server import FakePort
 from integration_tests.support.catalogs import configured_catalog
-from integration_tests.support.commands import SourceCli
+from integration_tests.support.commands import SourceCli, jira_port
+from integration_tests.support.configs import write_config
 from integration_tests.support.messages import final_state, of_type, records
 
 pytestmark = pytest.mark.integration
@@ -106,6 +109,20 @@ def test_without_the_browse_users_permission_the_read_fails_naming_it(
     assert errors and all(e["failure_type"] == "config_error" for e in errors)
     assert "'Browse users and groups' global permission" in errors[0]["message"]
     assert len(_user_pages(fake_jira)) == 1
+
+
+def test_jira_port_sync_without_the_permission_exits_2_and_writes_no_user(tmp_path: Path) -> None:
+    with (
+        FakeJira("server", generate_dataset(issues=30)) as jira,
+        FakePort(client_secret="port-secret") as port,
+    ):
+        jira.browse_users = False
+        done = jira_port("sync", "--config", write_config(tmp_path, jira, port))
+        users = port.entities("jiraUser")
+
+    assert done.returncode == 2
+    assert "needs the 'Browse users and groups' global permission" in done.stderr
+    assert all(not user.get("title") for user in users.values())  # at most bare targets
 
 
 def _read(cli: SourceCli, jira: FakeJira, state: list[dict[str, Any]] | None) -> list[Any]:

@@ -301,11 +301,10 @@ class FieldPathExtractor(RecordExtractor):
                 yield extracted
 
 
-
 _NO_USERS = (
     "Jira listed no users at {url}: the Jira account needs the 'Browse users and groups' global "
     "permission to read the users stream (Jira answers a caller without it with an empty list). "
-    "Grant it, or leave the users stream out of the catalog."
+    "Grant it to the account (in an Airbyte connection, deselecting the users stream also works)."
 )
 
 
@@ -333,6 +332,7 @@ class UserListExtractor(RecordExtractor):
             config_failure_for(self.config.get(RUN_ID)).set(message)
             raise config_error(message)
         yield from users
+
 
 # Issue fields copied to the top level of each issue record: (record key, path under `fields`).
 _ISSUE_TOP_LEVEL = (
