@@ -719,3 +719,53 @@ def test_latency_delays_every_answer() -> None:
         started = time.monotonic()
         requests.get(f"{fake.base_url}/rest/api/2/serverInfo", timeout=10)
         assert time.monotonic() - started >= 0.2
+
+
+def test_cloud_lists_every_account_up_to_1000_a_page_and_nothing_anonymously(
+    cloud: FakeJira,
+) -> None:
+    url = f"{cloud.base_url}/rest/api/3/users/search"
+    users = requests.get(url, auth=CLOUD_AUTH, params={"maxResults": 5000}, timeout=10).json()
+    page = requests.get(url, auth=CLOUD_AUTH, params={"startAt": 3}, timeout=10).json()
+    anonymous = requests.get(url, timeout=10)
+
+    assert len(users) == len(cloud.dataset.users)  # 5000 is served as the 1000 limit
+    assert page == users[3 : 3 + 50]  # maxResults defaults to 50
+    assert {u["accountType"] for u in users} == {"atlassian", "app", "customer"}
+    assert (anonymous.status_code, anonymous.json()) == (200, [])
+
+
+def test_server_user_search_needs_username_and_hides_inactive_unless_asked(
+    server: FakeJira,
+) -> None:
+    url = f"{server.base_url}/rest/api/2/user/search"
+
+    def search(**params: Any) -> requests.Response:
+        return requests.get(url, auth=SERVER_AUTH, params=params, timeout=10)
+
+    everyone = search(username=".", includeInactive="true", maxResults=1000).json()
+    active = search(username=".", maxResults=1000).json()
+    ada = search(username="ada").json()
+
+    assert search().status_code == 400
+    assert requests.get(url, params={"username": "."}, timeout=10).status_code == 401
+    assert {u["key"] for u in everyone} - {u["key"] for u in active} == {
+        u.key for u in server.dataset.users if not u.active
+    }
+    assert {u["key"] for u in everyone} == {u.key for u in server.dataset.users if u.on_server}
+    assert "automation" not in {u["name"] for u in everyone}  # app accounts are Cloud's alone
+    assert [u["name"] for u in ada] == ["adal"]
+
+
+@pytest.mark.parametrize(
+    ("deployment", "path", "auth"),
+    [("cloud", "3/users/search", CLOUD_AUTH), ("server", "2/user/search?username=.", SERVER_AUTH)],
+)
+def test_without_browse_users_the_user_list_is_empty(
+    deployment: Any, path: str, auth: tuple[str, str]
+) -> None:
+    with FakeJira(deployment, generate_dataset(issues=5)) as jira:
+        jira.browse_users = False
+        answer = requests.get(f"{jira.base_url}/rest/api/{path}", auth=auth, timeout=10)
+
+    assert (answer.status_code, answer.json()) == (200, [])

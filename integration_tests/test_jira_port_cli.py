@@ -241,11 +241,13 @@ def test_dry_run_prints_the_entities_and_writes_nothing(
     entities = [json.loads(line) for line in done.stdout.splitlines()]
     issues = {e["identifier"]: e for e in entities if e["blueprint"] == "jiraIssue"}
     assert set(issues) == set(jira.dataset.issues)
-    assert len(entities) == len(issues) + len(jira.dataset.projects)
+    users = {e["identifier"]: e for e in entities if e["blueprint"] == "jiraUser"}
+    assert set(users) == {user.account_id for user in jira.dataset.users}
+    assert len(entities) == len(issues) + len(jira.dataset.projects) + len(users)
     issue = issues["PLAT-1"]
     expected = expected_issue(jira, "PLAT-1")
     assert {k: issue[k] for k in expected} == expected
-    assert "Would write 153 entities" in done.stderr
+    assert f"Would write {len(entities)} entities" in done.stderr
     assert port.requests == []
     assert not (tmp_path / "state.json").exists()
 
@@ -299,15 +301,17 @@ def test_sandbox_syncs_changes_and_shows_what_changed(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "Jira counts 300 issues to read." in done.stderr  # Server's search `total`
-    changes = done.stdout.split("2/4 Changing issues in the fake Jira:\n")[1].split("\n\n")[0]
-    keys = [line.split(":")[0].strip() for line in changes.splitlines()]
+    changes = done.stdout.split("2/4 Changing issues and users in the fake Jira:\n")[1]
+    keys = [line.split(":")[0].strip() for line in changes.split("\n\n")[0].splitlines()]
     report = done.stdout.split("4/4 What changed in Port:\n")[1]
-    *changed, added, deleted = keys
+    *changed, added, deleted, removed_user = keys
     for key in changed:
         assert f"~ jiraIssue {key}: " in report
     assert f"+ jiraIssue {added} created" in report
     assert f"- jiraIssue {deleted} deleted" in report
-    assert "5 changed, 1 created, 1 deleted, 298 unchanged." in report
+    assert removed_user == "user Pat Customer"
+    assert "- jiraUser JIRAUSER10015 deleted" in report  # Pat Customer's Server user key
+    assert "5 changed, 1 created, 2 deleted, 312 unchanged." in report  # 298 issues, 14 users
     assert done.stderr.count("Sync finished in") == 2
     assert (tmp_path / "sync.yaml").exists() and (tmp_path / "sync.state.json").exists()
 
@@ -353,7 +357,8 @@ def test_stdout_holds_only_the_entities_during_a_429_storm(
     assert done.returncode == 0, done.stderr
     entities = [json.loads(line) for line in done.stdout.splitlines()]
     assert all(set(entity) >= {"blueprint", "identifier", "properties"} for entity in entities)
-    assert len(entities) == len(jira.dataset.issues) + len(jira.dataset.projects)
+    expected = len(jira.dataset.issues) + len(jira.dataset.projects) + len(jira.dataset.users)
+    assert len(entities) == expected
     assert "TRACE" not in done.stdout
     assert "info: Stream issues: rate_limited, retrying as Jira asks" in done.stderr
 

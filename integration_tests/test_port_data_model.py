@@ -22,12 +22,14 @@ pytestmark = pytest.mark.integration
 
 
 def _records(deployment: Deployment) -> list[tuple[str, dict[str, Any]]]:
-    """Every project and issue of a generated site as the source emits them (top-level copies)."""
+    """Every project, user and issue of a generated site as the source emits them."""
     data = generate_dataset(projects=3, issues=400)
     version = "3" if deployment == "cloud" else "2"
     site = "https://jira.example.com/jira"
     renderer = Renderer(data, deployment, version, site, ZoneInfo("Europe/Berlin"))
     records = [("projects", renderer.project(project)) for project in data.projects]
+    listed = [u for u in data.users if deployment == "cloud" or u.on_server]
+    records += [("users", renderer.user(user) or {}) for user in listed]
     for issue in data.issues.values():
         record = renderer.issue(issue, data.field_ids())
         fields = record["fields"]
@@ -60,7 +62,7 @@ def test_every_generated_record_maps_to_entities_a_strict_port_accepts(
         for blueprint in default_blueprints().values():
             port.add_blueprint(blueprint)
         errors = []
-        for blueprint in ("jiraProject", "jiraIssue"):
+        for blueprint in ("jiraProject", "jiraUser", "jiraIssue"):
             batch = entities[blueprint]
             for start in range(0, len(batch), 20):
                 chunk = batch[start : start + 20]
@@ -75,6 +77,10 @@ def test_every_generated_record_maps_to_entities_a_strict_port_accepts(
     people = {(u.get("accountId") or u["key"]) for u in users}
     escaped = {"edsger dijkstra": "edsger=20dijkstra", "f.allen=ibm#1": "f.allen=3Dibm=231"}
     assert set(stored_users) >= {escaped.get(p, p) for p in people}
+    assert len(stored_users) == len(entities["jiraUser"])  # every relation target is a user read
+    assert all(user["title"] for user in stored_users.values())
+    emails = [e["properties"]["emailAddress"] for e in entities["jiraUser"]]
+    assert None in emails if deployment == "cloud" else None not in emails
     creators = [e["properties"]["creator"] for e in entities["jiraIssue"]]
     assert None in creators if deployment == "cloud" else None not in creators
     assert all(c is None or c.endswith("@example.com") for c in creators)
@@ -99,5 +105,13 @@ def test_first_sync_into_a_strict_empty_port_writes_everything_and_counts_placeh
     assert issue_counts["updated"] == issue_counts["failed"] == 0
     assert issue_counts["created"] + issue_counts["placeholders"] == 300
     assert issue_counts["placeholders"] > 0  # parents and sub-tasks Port first made bare
-    people = {p for i in dataset.issues.values() for p in (i.assignee, i.reporter) if p}
-    assert counts["jiraUser"]["bare"] == len(people) == len(users)
+    # Users are read before issues: the relations land on titled users, none on a bare one.
+    listed = [u for u in dataset.users if deployment == "cloud" or u.on_server]
+    assert "bare" not in counts["jiraUser"] or counts["jiraUser"]["bare"] == 0
+    assert counts["jiraUser"]["created"] + counts["jiraUser"]["placeholders"] == len(listed)
+    assert len(users) == len(listed)
+    assert all(user["title"] for user in users.values())
+    for issue in issues.values():
+        for relation in ("assignee", "reporter"):
+            target = issue["relations"].get(relation)
+            assert target is None or users[target]["title"], (issue["identifier"], relation)

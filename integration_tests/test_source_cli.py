@@ -121,13 +121,16 @@ def test_check_explains_disabled_basic_auth(source_cli: SourceCli) -> None:
     assert "personal access token" in status["message"]
 
 
-def test_discover_lists_both_streams_with_keys_and_cursor(
+def test_discover_lists_the_streams_with_keys_and_cursor(
     source_cli: SourceCli, fake_jira: FakeJira
 ) -> None:
     code, messages, _ = source_cli.run("discover", fake_jira.source_config())
     assert code == 0
     streams = {s["name"]: s for s in of_type(messages, "CATALOG")[0]["catalog"]["streams"]}
-    assert set(streams) == {"projects", "issues"}
+    assert set(streams) == {"projects", "issues", "users"}
+    user_key = "accountId" if fake_jira.deployment == "cloud" else "key"
+    assert streams["users"]["source_defined_primary_key"] == [[user_key]]
+    assert streams["users"]["supported_sync_modes"] == ["full_refresh"]
     assert streams["issues"]["source_defined_primary_key"] == [["id"]]
     assert streams["issues"]["default_cursor_field"] == ["updated"]
     assert streams["issues"]["supported_sync_modes"] == ["full_refresh", "incremental"]

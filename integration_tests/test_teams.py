@@ -138,3 +138,19 @@ def test_jira_port_sync_writes_teams_whose_members_are_jira_users(
             assert entity["properties"]["teamType"] == team.team_type
             assert entity["relations"]["members"] == list(team.member_ids)
             assert set(team.member_ids) <= users  # the relation resolves to jiraUser entities
+
+
+def test_a_team_gone_from_the_organization_leaves_port_on_the_next_sync(
+    tmp_path: Path, cloud: FakeJira
+) -> None:
+    with FakePort(client_secret=PORT_SECRET) as port:
+        path = write_config(tmp_path, cloud, port, atlassian_organization_id=ORGANIZATION_ID)
+        assert jira_port("sync", "--config", path).returncode == 0
+        gone, *kept = cloud.teams.teams
+        cloud.teams.teams = kept
+
+        again = jira_port("sync", "--config", path)
+
+        assert again.returncode == 0, again.stderr
+        assert set(port.entities("jiraTeam")) == {team.team_id for team in kept}
+        assert gone.team_id not in port.entities("jiraTeam")

@@ -41,7 +41,7 @@ from source_jira_port.cdk_compat import RETRY_EXTRA_SLEEP_SECONDS, parsed_once, 
 from source_jira_port.config_problems import ensure_valid_source_config, source_spec_defaults
 from source_jira_port.issue_query import issue_query_config
 from source_jira_port.jira_client import resolve_deployment
-from source_jira_port.jira_site import api_base
+from source_jira_port.jira_site import api_base, config_error
 from source_jira_port.rate_limit import RUN_ID, RateLimitPause, config_failure_for, pause_for
 from source_jira_port.teams import TEAMS_OFFERED, resolve_teams_offered
 
@@ -301,6 +301,39 @@ class FieldPathExtractor(RecordExtractor):
                 yield from extracted
             elif isinstance(extracted, MutableMapping) and extracted:
                 yield extracted
+
+
+_NO_USERS = (
+    "Jira listed no users at {url}: the Jira account needs the 'Browse users and groups' global "
+    "permission to read the users stream (Jira answers a caller without it with an empty list). "
+    "Grant it to the account (in an Airbyte connection, deselecting the users stream also works)."
+)
+
+
+@dataclass
+class UserListExtractor(RecordExtractor):
+    """The users of a page of Jira's user list (a bare JSON array), refusing an empty first page.
+
+    Jira answers a caller without the 'Browse users and groups' global permission with an empty
+    list (Cloud REST v3 "Find users": "calls by users without the required permission return
+    empty search results"), where a permitted caller always finds at least itself. Taking that
+    silence as "no users" would delete every user from Port, so a first page (no `startAt`)
+    without users fails the run as a config error, like the manifest's FAIL filters do.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    decoder: Decoder = field(default_factory=SharedJsonDecoder)
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        """Yield each user of the page; raise a config error for an empty first page."""
+        users = [body for body in self.decoder.decode(response) if body]
+        if not users and "startAt=" not in (response.request.url or ""):
+            url = (response.request.url or "").split("?", 1)[0]
+            message = _NO_USERS.format(url=url)
+            config_failure_for(self.config.get(RUN_ID)).set(message)
+            raise config_error(message)
+        yield from users
 
 
 # Issue fields copied to the top level of each issue record: (record key, path under `fields`).

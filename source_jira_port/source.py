@@ -20,6 +20,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_jira_port.cdk_compat import set_queue_size, transformed_config
 from source_jira_port.check import verify_access
 from source_jira_port.config_problems import MANIFEST
+from source_jira_port.deletions.listed import listed_id_fields
 from source_jira_port.deletions.sweep import list_issue_ids
 from source_jira_port.deletions.tracker import DeletionTracker, split_state
 from source_jira_port.estimate import estimate_issues
@@ -158,6 +159,7 @@ class SourceJiraPort(YamlDeclarativeSource):
             self._known,
             every=every,
             sweep=functools.partial(list_issue_ids, self.resolved_manifest, self.resolved_config),
+            id_fields=listed_id_fields(self.resolved_manifest, self.resolved_config),
             logger=logger,
         )
         yield from tracker.track(messages)

@@ -6,3 +6,4 @@
 PROJECTS = "projects"
 ISSUES = "issues"
 TEAMS = "teams"
+USERS = "users"

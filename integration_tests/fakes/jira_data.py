@@ -16,6 +16,9 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 Deployment = Literal["cloud", "server"]
+# Jira Cloud `accountType` (REST v3 `User`): a person, an app (automation, integrations) or a
+# Jira Service Management customer.
+AccountType = Literal["atlassian", "app", "customer"]
 
 DEFAULT_START = datetime(2023, 1, 1, tzinfo=UTC)
 DEFAULT_END = datetime(2024, 12, 31, tzinfo=UTC)
@@ -110,6 +113,12 @@ class User:
     email_visible_on_cloud: bool
     active: bool
     time_zone: str
+    account_type: AccountType = "atlassian"
+
+    @property
+    def on_server(self) -> bool:
+        """Whether Server / Data Center has this account: app accounts are Cloud's alone."""
+        return self.account_type != "app"
 
     def matches(self, ident: str) -> bool:
         """Whether `ident` is this user's accountId, name, key, email or display name."""
@@ -284,6 +293,11 @@ class Dataset:
         if found is None:
             raise KeyError(ident)
         return found
+
+    def delete_user(self, ident: str) -> None:
+        """Remove a user's account: it leaves Jira's user list (issues keep their references)."""
+        self.users.remove(self.user(ident))
+        self.version += 1
 
     def field_ids(self) -> list[str]:
         """All field ids in rendering order (system fields first)."""
@@ -560,6 +574,34 @@ def _make_users(rng: random.Random) -> list[User]:
     return users
 
 
+# Accounts on no issue, with fixed ids (no draw from the dataset's random generator, so the
+# issues stay as they were): a person, an app account (Cloud only; automation acts through it,
+# without an email) and a Jira Service Management customer (Cloud `accountType: customer`; on
+# Server a customer is an ordinary user).
+_BYSTANDERS: tuple[tuple[str, str, str, AccountType], ...] = (
+    ("Niklaus Wirth", "niklausw", "712020:6f1c0e0a-3b8d-4a52-9d51-0c7f4b2a9e11", "atlassian"),
+    ("Automation for Jira", "automation", "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077", "app"),
+    ("Pat Customer", "pat.customer", "qm:4a7c1f0e-2b9d-4e61-8f3a-5d0c6b1e7a22:9b2e", "customer"),
+)
+
+
+def _make_bystanders(first_number: int) -> list[User]:
+    return [
+        User(
+            account_id=account_id,
+            name=name,
+            key=f"JIRAUSER{10000 + first_number + n}",
+            display_name=display,
+            email=f"{name}@example.com",
+            email_visible_on_cloud=account_type != "app",
+            active=True,
+            time_zone=_ZONES[n % len(_ZONES)],
+            account_type=account_type,
+        )
+        for n, (display, name, account_id, account_type) in enumerate(_BYSTANDERS)
+    ]
+
+
 def _make_projects(count: int, users: list[User]) -> list[Project]:
     projects = []
     for n in range(count):
@@ -707,7 +749,7 @@ def generate_dataset(
             if epics[project.key] and rng.random() < 1 / 3:
                 issue.parent_key = rng.choice(epics[project.key]).key
         by_key[issue.key] = issue
-    return Dataset(project_list, users, custom_list, by_key)
+    return Dataset(project_list, users + _make_bystanders(len(users)), custom_list, by_key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -793,7 +835,7 @@ class Renderer:
                 "displayName": user.display_name,
                 "active": user.active,
                 "timeZone": time_zone or user.time_zone,
-                "accountType": "atlassian",
+                "accountType": user.account_type,
             }
         else:
             out = {

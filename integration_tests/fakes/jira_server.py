@@ -164,6 +164,8 @@ _ROUTES = (
     _route("POST", r"jql/parse", ("_jql_parse", "public"), None),
     _route("GET POST", r"search", ("_search_removed", "open"), ("_search", "public")),
     _route("GET", r"issue/(?P<arg>[^/]+)", ("_issue", "public"), ("_issue", "public")),
+    _route("GET", r"users/search", ("_users_search", "public"), None),
+    _route("GET", r"user/search", None, ("_user_search", "user")),
 )
 _API_PATH = re.compile(r"/rest/api/(?P<version>2|3|latest)/(?P<rest>.+?)/?")
 _GATEWAY_PATH = re.compile(r"/ex/jira/(?P<cloud_id>[^/]+)(?P<rest>/.*)")
@@ -218,6 +220,8 @@ class FakeJira(LocalServer):
         self._index = IssueIndex([])
         self._issue_ids: frozenset[int] = frozenset()
         self.server_version = (9, 12, 2)  # what serverInfo reports on `server`
+        # The bot's 'Browse users and groups' global permission (user lists).
+        self.browse_users = True
 
     # serving -----------------------------------------------------------------------------
 
@@ -313,6 +317,11 @@ class FakeJira(LocalServer):
         """Delete a project with its issues; it leaves the project list and every search."""
         with self._lock:
             self.dataset.delete_project(key)
+
+    def delete_user(self, ident: str) -> None:
+        """Remove a user account (accountId, name or key); it leaves the user lists."""
+        with self._lock:
+            self.dataset.delete_user(ident)
 
     def after_searches(self, count: int, action: Callable[[FakeJira], None]) -> None:
         """Run `action(self)` when the `count`-th search request from now arrives.
@@ -665,6 +674,64 @@ class FakeJira(LocalServer):
                     else "Issue Does Not Exist",
                 )
             return _Reply(200, call.renderer.issue(issue, fields))
+
+    def _users_search(self, call: _Call) -> _Reply:
+        """Cloud REST v3 "Get all users" (`GET /rest/api/3/users/search`).
+
+        Every account, active or not, of every type (atlassian, app, customer), emails only
+        where the profile visibility shows them; a bare JSON array without a total. `maxResults`
+        defaults to 50 and is "limited to 1000": more is served as the limit (and as the
+        fake's `max_results_cap` when lower), so a page can be shorter than asked while more
+        follow. Without the 'Browse users and groups' global permission, or anonymously, the
+        answer is an empty list (documented for the sibling "Find users": "calls by users
+        without the required permission return empty search results"; this one's docs are
+        silent, so the fake takes that silent answer, the hardest one for a client).
+        """
+        start_at, limit = self._user_page(call, 50)
+        with self._lock:
+            users = self.dataset.users if call.caller.user and self.browse_users else []
+            page = [call.renderer.user(u) for u in users[start_at : start_at + limit]]
+        return _Reply(200, page)
+
+    def _user_search(self, call: _Call) -> _Reply:
+        """Server / Data Center `GET /rest/api/2/user/search` (Jira 9 REST reference).
+
+        `username` (required; matches the start of the username, display name or email, and
+        `.` matches everyone: Atlassian JRA-29069), `includeActive` (default true),
+        `includeInactive` (default false), `startAt`, `maxResults` (default 50, at most 1000:
+        "your search results will be truncated"). Not anonymous (401). Without the 'Browse
+        users' global permission: an empty list (docs silent; the hardest answer for a client).
+        """
+        if "username" not in call.params:
+            raise _errors(400, "The username query parameter was not provided")
+        text = call.params["username"][-1].casefold()
+        include_active = (call.params.get("includeActive") or ["true"])[-1] != "false"
+        include_inactive = (call.params.get("includeInactive") or ["false"])[-1] == "true"
+        start_at, limit = self._user_page(call, 50)
+        with self._lock:
+            users = [
+                u
+                for u in (self.dataset.users if self.browse_users else [])
+                if u.on_server
+                and (include_active if u.active else include_inactive)
+                and (
+                    text == "."
+                    or any(
+                        word.casefold().startswith(text)
+                        for word in (u.name, u.email, *u.display_name.split())
+                    )
+                )
+            ]
+            users.sort(key=lambda u: u.name)
+            page = [call.renderer.user(u) for u in users[start_at : start_at + limit]]
+        return _Reply(200, page)
+
+    def _user_page(self, call: _Call, default: int) -> tuple[int, int]:
+        start_at = _int(call.params, "startAt", 0)
+        max_results = _int(call.params, "maxResults", default)
+        if start_at < 0 or max_results < 0:
+            raise _errors(400, "startAt and maxResults must not be negative.")
+        return start_at, min(max_results, 1000, self.max_results_cap)
 
     def _search_removed(self, call: _Call) -> _Reply:
         raise _errors(410, _REMOVED)

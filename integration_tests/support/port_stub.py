@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
+import yaml
 from airbyte_cdk.models import AirbyteMessage, Type
 
 from integration_tests.support.catalogs import catalog
@@ -90,3 +92,14 @@ def port_writer(
 def yielded_states(output: Iterator[AirbyteMessage]) -> list[dict[str, Any]]:
     """The stream states of the STATE messages a write yields, in order."""
     return [state_value(message) for message in output if message.type == Type.STATE]
+
+
+def default_mapping_without(kind: str) -> str:
+    """The default port-app-config YAML without its resources of `kind`."""
+    config = yaml.safe_load(
+        resources.files("source_jira_port.port")
+        .joinpath("defaults/port-app-config.yaml")
+        .read_text()
+    )
+    config["resources"] = [r for r in config["resources"] if r["kind"] != kind]
+    return str(yaml.safe_dump(config))

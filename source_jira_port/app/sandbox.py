@@ -78,7 +78,7 @@ def run_sandbox(options: SandboxOptions, reporter: Reporter, out: TextIO) -> int
         _say(
             out,
             f"Fake Jira ({jira.deployment}, {len(dataset.issues):,} issues in "
-            f"{len(dataset.projects)} projects) at {jira.base_url}\n"
+            f"{len(dataset.projects)} projects, {len(dataset.users)} users) at {jira.base_url}\n"
             f"Fake Port at {port.base_url}\nConfig: {config}",
         )
         if options.serve:
@@ -133,6 +133,19 @@ def change_issues(jira: FakeJira, count: int = 5) -> list[str]:
     return lines
 
 
+def remove_user(jira: FakeJira) -> str:
+    """Remove the last user account that no issue refers to; describe the change."""
+    referenced = {
+        user.key
+        for issue in jira.dataset.issues.values()
+        for user in (issue.assignee, issue.reporter, issue.creator)
+        if user is not None
+    }
+    gone = next(u for u in reversed(jira.dataset.users) if u.key not in referenced)
+    jira.delete_user(gone.key)
+    return f"user {gone.display_name}: removed"
+
+
 def describe_changes(before: Snapshot, after: Snapshot) -> list[str]:
     """Return lines naming each created, deleted and changed entity, with changed fields."""
     lines, totals = [], {"changed": 0, "created": 0, "deleted": 0, "unchanged": 0}
@@ -157,12 +170,13 @@ def describe_changes(before: Snapshot, after: Snapshot) -> list[str]:
 def _tour(config: Path, jira: FakeJira, port: FakePort, reporter: Reporter, out: TextIO) -> int:
     job = load_job(config)
     blueprints = EntityMapper(load_app_config(job.port.mapping)).blueprints()
-    _say(out, "\n1/4 First sync: every project and issue into the local Port")
+    _say(out, "\n1/4 First sync: every project, user and issue into the local Port")
     code = sync(job, SyncOptions(), reporter, out)
     if code != EXIT_OK:
         return code
     before = _snapshot(port, blueprints)
-    _say(out, "\n2/4 Changing issues in the fake Jira:\n  " + "\n  ".join(change_issues(jira)))
+    changed = [*change_issues(jira), remove_user(jira)]
+    _say(out, "\n2/4 Changing issues and users in the fake Jira:\n  " + "\n  ".join(changed))
     _say(
         out,
         "\n3/4 Incremental sync: the issues updated since the saved state, and a sweep of "

@@ -1,11 +1,13 @@
 """One sync in one process: the Jira source's messages go straight into the Port writer.
 
-Catalog: `projects` full refresh / overwrite; `issues` incremental / append_dedup from the saved
-state; `teams`, where the site offers it (`teams.py`), full refresh / overwrite before `issues`.
-`--full-refresh` reads both in full refresh / overwrite, ignores the saved state, and
-turns on deleting the entities Jira no longer has for that run, even when the Port section's
-`delete_missing_entities` is false (that setting governs ordinary runs, where only `projects`
-is overwritten). The deletion threshold and the skipped-record rule still apply.
+Catalog: `projects` and `users` full refresh / overwrite, read before `issues` (so the users
+the issues relate to are in Port as themselves, not as bare placeholders); `teams`, where the
+site offers it (`teams.py`), full refresh / overwrite before `issues` too; `issues` incremental
+/ append_dedup from the saved state. `--full-refresh` reads all in full refresh / overwrite,
+ignores the saved state, and turns on deleting the entities Jira no longer has for that run,
+even when the Port section's `delete_missing_entities` is false (that setting governs ordinary
+runs, where only the full-refresh streams are overwritten). The deletion threshold and the
+skipped-record rule still apply.
 
 A stream whose mapping changed since its state was saved is re-read in full (`remap.py`).
 
@@ -59,7 +61,7 @@ from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
 from source_jira_port.source import SourceJiraPort
-from source_jira_port.stream_names import ISSUES, PROJECTS, TEAMS
+from source_jira_port.stream_names import ISSUES, PROJECTS, TEAMS, USERS
 from source_jira_port.teams import teams_unavailable_reason
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -104,9 +106,9 @@ def default_catalog(*, full_refresh: bool, teams: bool = False) -> ConfiguredAir
             "primary_key": [["id"]],
         }
 
-    streams = [entry(PROJECTS, False), entry(ISSUES, not full_refresh)]
+    streams = [entry(PROJECTS, False), entry(USERS, False), entry(ISSUES, not full_refresh)]
     if teams:  # full refresh, read before the issues
-        streams.insert(1, {**entry(TEAMS, False), "primary_key": [["teamId"]]})
+        streams.insert(2, {**entry(TEAMS, False), "primary_key": [["teamId"]]})
     return ConfiguredAirbyteCatalogSerializer.load({"streams": streams})
 
 

@@ -1,4 +1,6 @@
-"""What the source has emitted so far: issue and project ids with their keys, kept in the state.
+"""What the source has emitted so far, kept in the state: ids with their keys or labels.
+
+Each listed stream (projects, users: `listed.py`) keeps a plain map of id to label.
 
 A deleted issue's key cannot be asked from Jira any more, and Port knows issues by key, so the
 state remembers the key of every id emitted. It is stored compactly: ids sorted and
@@ -16,44 +18,55 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from source_jira_port.deletions.listed import LISTED_STREAMS
+
 _ISSUE_KEY = re.compile(r"^(?P<project>.+)-(?P<number>[0-9]+)$")
 FORMAT_VERSION = 1
 
 
 @dataclass
 class KnownSet:
-    """Ids (as Jira's strings) mapped to keys, for issues and for projects.
+    """Ids (as Jira's strings) mapped to keys for issues, and to labels for each listed stream.
 
-    `syncs_since_sweep` counts syncs since the last issue sweep; `None` projects means no
-    complete projects read has been seen yet, so no project can be called deleted.
+    `syncs_since_sweep` counts syncs since the last issue sweep. A listed stream is absent from
+    `listed` until a complete read of it has been seen, so none of its records can be called
+    deleted before.
     """
 
     issues: dict[str, str] = field(default_factory=dict)
-    projects: dict[str, str] | None = None
+    listed: dict[str, dict[str, str]] = field(default_factory=dict)
     syncs_since_sweep: int = 0
 
     def to_state(self) -> dict[str, Any]:
         """Return the JSON-able form kept in the issues stream's state."""
+        listed = {entry.state_key: self.listed.get(s) for s, entry in LISTED_STREAMS.items()}
         return {
             "version": FORMAT_VERSION,
             "issues": _encode_issues(self.issues),
-            "projects": self.projects,
+            **listed,
             "syncs_since_sweep": self.syncs_since_sweep,
         }
 
     @classmethod
     def from_state(cls, value: Mapping[str, Any]) -> KnownSet:
-        """Read `to_state()` output back; raise ValueError when it is not that."""
+        """Read `to_state()` output back; raise ValueError when it is not that.
+
+        A state saved before a listed stream existed lacks its key: that stream starts unknown.
+        """
         if value.get("version") != FORMAT_VERSION:
             raise ValueError(f"unknown deletion detection state version {value.get('version')}")
-        projects = value.get("projects")
+        listed = {
+            stream: dict(value[entry.state_key])
+            for stream, entry in LISTED_STREAMS.items()
+            if value.get(entry.state_key) is not None
+        }
         try:
             issues = _decode_issues(value["issues"])
         except zlib.error as error:
             raise ValueError(f"the known issue ids are not readable: {error}") from error
         return cls(
             issues=issues,
-            projects=dict(projects) if projects is not None else None,
+            listed=listed,
             syncs_since_sweep=int(value.get("syncs_since_sweep", 0)),
         )
 

@@ -6,13 +6,15 @@ what Jira has now:
 
 - issues: when the `issues` stream completes, every Nth sync, a sweep lists the ids in scope;
   each known id missing from it becomes a deletion record;
-- projects: the `projects` stream reads every project in scope each sync, so each known project
-  it did not read becomes a deletion record when it completes;
-- moves: a record whose id is known under another key (an issue moved to another project)
-  is preceded by a deletion record of the old key.
+- listed streams (`listed.py`: projects, users): such a stream reads everything in scope each
+  sync, so each known record it did not read becomes a deletion record when it completes;
+- moves: a record whose id is known under another key (an issue moved to another project, a
+  project whose key is changed) is preceded by a deletion record of the old key.
 
-A deletion record carries the id, the last key read and `_ab_cdc_deleted_at` (Airbyte's CDC
-convention; `updated` is the detection time, so deduplicating destinations keep the deletion).
+A deletion record carries the id, the last key (or label) read and `_ab_cdc_deleted_at`
+(Airbyte's CDC convention; an issue's `updated` is the detection time, so deduplicating
+destinations keep the deletion). A listed stream's id goes under its primary key field (a Cloud
+user's `accountId`, a Server user's `key`), as its records have it.
 The known set is updated in the state message that follows the deletion records, so a sync
 that dies before that state is committed detects the same deletions again: nothing is lost.
 """
@@ -41,6 +43,7 @@ from airbyte_cdk.models import (
 from source_jira_port.cdc import DELETED_AT, UPDATED_AT
 from source_jira_port.cdk_compat import state_values
 from source_jira_port.deletions.known import KnownSet
+from source_jira_port.deletions.listed import LISTED_STREAMS
 from source_jira_port.issue_query import JIRA_TIME_FORMAT
 from source_jira_port.issues_state import (
     issues_blob,
@@ -48,7 +51,7 @@ from source_jira_port.issues_state import (
     take_from_issues_state,
     with_blob,
 )
-from source_jira_port.stream_names import ISSUES, PROJECTS
+from source_jira_port.stream_names import ISSUES
 
 STATE_KEY = "deletion_detection"
 # Re-encoding the known set costs about 2 s per million issues; between checkpoints that come
@@ -85,6 +88,7 @@ class DeletionTracker:
 
     `every` is the sweep interval in syncs (1 = every sync). `sweep` lists the issue ids in
     scope now; it raises the manifest's errors, which fail the sync after the last checkpoint.
+    `id_fields` names the primary key field of each listed stream (`listed.listed_id_fields`).
     """
 
     def __init__(
@@ -93,13 +97,15 @@ class DeletionTracker:
         *,
         every: int,
         sweep: Sweep,
+        id_fields: Mapping[str, str],
         logger: logging.Logger,
     ) -> None:
         self._known = known if known is not None else KnownSet()
         self._every = every
         self._sweep = sweep
+        self._id_fields = {ISSUES: "id", **id_fields}
         self._logger = logger
-        self._projects_read: dict[str, str] = {}
+        self._listed_read: dict[str, dict[str, str]] = {stream: {} for stream in id_fields}
         self._cursor_state: AirbyteStateMessage | None = None
         self._unsent_records = 0.0
         self._held = False
@@ -140,8 +146,8 @@ class DeletionTracker:
                     yield from self._issue_deletions()
                     yield self._checkpoint()
                 yield message
-            elif self._completes(message, PROJECTS):
-                yield from self._project_deletions()
+            elif (listed := self._completed_listed_stream(message)) is not None:
+                yield from self._listed_deletions(listed)
                 yield message
             else:
                 yield message
@@ -154,16 +160,23 @@ class DeletionTracker:
         `updated`, so destinations that deduplicate by id keep the record.
         """
         data = record.data
-        known = {ISSUES: self._known.issues, PROJECTS: self._known.projects or {}}
-        if data.get(DELETED_AT) or record.stream not in known:  # other streams have no key
+        if data.get(DELETED_AT):
             return
-        old_key = known[record.stream].get(str(data["id"]))
-        if old_key is not None and old_key != data["key"]:
+        if record.stream == ISSUES:
+            known, key_field = self._known.issues, "key"
+        elif record.stream in self._id_fields and LISTED_STREAMS[record.stream].label_is_identity:
+            known = self._known.listed.get(record.stream, {})
+            key_field = LISTED_STREAMS[record.stream].label
+        else:
+            return
+        record_id = str(data[self._id_fields[record.stream]])
+        old_key = known.get(record_id)
+        if old_key is not None and old_key != data[key_field]:
             at = None
             if data.get("updated"):
                 updated = datetime.strptime(data["updated"], JIRA_TIME_FORMAT)
                 at = updated - timedelta(milliseconds=1)
-            yield self._deletion(record.stream, str(data["id"]), old_key, at)
+            yield self._deletion(record.stream, record_id, old_key, at)
 
     def _remember(self, record: AirbyteRecordMessage) -> None:
         data = record.data
@@ -172,8 +185,10 @@ class DeletionTracker:
         if record.stream == ISSUES:
             self._known.issues[str(data["id"])] = str(data["key"])
             self._encoded = None
-        elif record.stream == PROJECTS:
-            self._projects_read[str(data["id"])] = str(data["key"])
+        elif record.stream in self._listed_read:
+            label = data.get(LISTED_STREAMS[record.stream].label)
+            record_id = str(data[self._id_fields[record.stream]])
+            self._listed_read[record.stream][record_id] = "" if label is None else str(label)
 
     def _take_checkpoint(self, state: AirbyteStateMessage) -> None:
         counted = state.sourceStats.recordCount if state.sourceStats else None
@@ -235,12 +250,14 @@ class DeletionTracker:
             len(deleted),
         )
 
-    def _project_deletions(self) -> Iterator[AirbyteMessage]:
-        known = self._known.projects or {}
-        for project_id in sorted(set(known) - set(self._projects_read), key=int):
-            yield self._deletion(PROJECTS, project_id, known[project_id])
-        if self._known.projects != self._projects_read:
-            self._known.projects = dict(self._projects_read)
+    def _listed_deletions(self, stream: str) -> Iterator[AirbyteMessage]:
+        known = self._known.listed.get(stream, {})
+        read = self._listed_read[stream]
+        # Numeric ids (projects) in numeric order: by length, then as text.
+        for record_id in sorted(set(known) - set(read), key=lambda i: (len(i), i)):
+            yield self._deletion(stream, record_id, known[record_id])
+        if self._known.listed.get(stream) != read:
+            self._known.listed[stream] = dict(read)
             self._encoded = None
             self._held = True
 
@@ -250,7 +267,13 @@ class DeletionTracker:
         """Return a deletion record, at `at` or now."""
         at = at or datetime.now(UTC)
         iso = at.isoformat(timespec="milliseconds")
-        data = {"id": record_id, "key": key, DELETED_AT: iso, UPDATED_AT: iso}
+        key_field = LISTED_STREAMS[stream].label if stream in LISTED_STREAMS else "key"
+        data = {
+            self._id_fields[stream]: record_id,
+            key_field: key,
+            DELETED_AT: iso,
+            UPDATED_AT: iso,
+        }
         if stream == ISSUES:
             data["updated"] = at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + at.strftime("%z")
         self._unsent_records += 1
@@ -261,6 +284,10 @@ class DeletionTracker:
                 stream=stream, data=data, emitted_at=int(time.time() * 1000)
             ),
         )
+
+    def _completed_listed_stream(self, message: AirbyteMessage) -> str | None:
+        """Return the listed stream that `message` says is complete, or None."""
+        return next((s for s in self._listed_read if self._completes(message, s)), None)
 
     @staticmethod
     def _completes(message: AirbyteMessage, stream: str) -> bool:

@@ -73,7 +73,10 @@ def check_mapping_fits(
             known[identifier] = client.get_blueprint(identifier) is not None
         return known[identifier]
 
-    problems = mapping_problems(resources, expected, has_blueprint)
+    def in_port_now(identifier: str) -> bool:
+        return identifier not in plan.to_create and has_blueprint(identifier)
+
+    problems = mapping_problems(resources, expected, has_blueprint, in_port_now)
     if problems:
         raise MappingMismatchError(
             "The mapping does not fit the blueprints in Port, which would refuse every entity "
@@ -86,11 +89,13 @@ def mapping_problems(
     resources: Iterable[ResourceMapping],
     blueprints: Mapping[str, Blueprint],
     has_blueprint: Callable[[str], bool],
+    in_port_now: Callable[[str], bool],
 ) -> list[str]:
     """Return one message per blueprint that lacks what the mapping writes into it.
 
     `blueprints` holds every blueprint the resources write to; `has_blueprint` tells whether
-    Port has (or the writer creates) a relation's target blueprint.
+    Port has (or the writer creates) a relation's target blueprint, `in_port_now` whether Port
+    has it before the writer creates any: a relation a user adds by hand needs that.
     """
     problems = []
     for identifier, written in sorted(_written(resources).items()):
@@ -103,7 +108,7 @@ def mapping_problems(
             written.relations - set(relations),
         )
         if lacking.properties or lacking.relations:
-            problems.append(_lacking_message(identifier, blueprint, lacking, has_blueprint))
+            problems.append(_lacking_message(identifier, blueprint, lacking, in_port_now))
         for name in sorted(written.relations & set(relations)):
             target = relations[name].get("target", "")
             if not has_blueprint(target):
@@ -129,7 +134,7 @@ def _lacking_message(
     identifier: str,
     blueprint: Blueprint,
     lacking: _Written,
-    has_blueprint: Callable[[str], bool],
+    in_port_now: Callable[[str], bool],
 ) -> str:
     what = " and ".join(
         f"{kind} {', '.join(sorted(names))}"
@@ -143,9 +148,7 @@ def _lacking_message(
     definition = default_blueprints().get(identifier)
     if definition is None:
         return f"{head} Add them to {identifier} in Port, or remove them from the mapping."
-    return " ".join(
-        [head, *_builtin_fix(identifier, definition, blueprint, lacking, has_blueprint)]
-    )
+    return " ".join([head, *_builtin_fix(identifier, definition, blueprint, lacking, in_port_now)])
 
 
 def _builtin_fix(
@@ -153,7 +156,7 @@ def _builtin_fix(
     definition: Blueprint,
     blueprint: Blueprint,
     lacking: _Written,
-    has_blueprint: Callable[[str], bool],
+    in_port_now: Callable[[str], bool],
 ) -> list[str]:
     """Say what to add to a built-in blueprint: its definitions from `defaults/blueprints.json`."""
     defined_properties = definition["schema"]["properties"]
@@ -182,7 +185,7 @@ def _builtin_fix(
     targets = sorted(
         {defined_relations[name]["target"] for name in lacking.relations & set(defined_relations)}
     )
-    absent = [target for target in targets if not has_blueprint(target)]
+    absent = [target for target in targets if not in_port_now(target)]
     if absent:
         fix.append(
             f"Port refuses a relation whose target blueprint does not exist: create "

@@ -6,7 +6,9 @@ from source_jira_port.deletions.known import KnownSet
 def test_the_known_set_survives_the_state_round_trip() -> None:
     issues = {str(10_000 + n * 3): f"P{n % 4}-{n // 4 + 1}" for n in range(2_000)}
     issues |= {"5": "LEGACY-007", "6": "no-number-here", "7": "A-B-12"}
-    known = KnownSet(issues, {"10000": "P0"}, syncs_since_sweep=2)
+    known = KnownSet(
+        issues, {"projects": {"10000": "P0"}, "users": {"5b10a": "Ada"}}, syncs_since_sweep=2
+    )
 
     back = KnownSet.from_state(known.to_state())
 

@@ -10,11 +10,15 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteStateStats, AirbyteStreamS
 
 from integration_tests.support.catalogs import catalog
 from integration_tests.support.messages import record, state, state_value, status
+from source_jira_port.cdc import DELETED_AT
 from source_jira_port.cdk_compat import state_values
 from source_jira_port.deletions.known import KnownSet
+from source_jira_port.deletions.listed import listed_id_fields
 from source_jira_port.deletions.tracker import STATE_KEY, DeletionTracker, split_state
+from source_jira_port.jira_client import shipped_manifest
 
 COMPLETE = AirbyteStreamStatus.COMPLETE
+ID_FIELDS = {"projects": "id", "users": "accountId", "teams": "teamId"}
 
 
 class Jira:
@@ -41,7 +45,7 @@ def _sync(
     messages: Iterable[AirbyteMessage], jira: Jira, known: KnownSet | None = None, every: int = 1
 ) -> list[AirbyteMessage]:
     tracker = DeletionTracker(
-        known, every=every, sweep=jira.sweep, logger=logging.getLogger("test")
+        known, every=every, sweep=jira.sweep, id_fields=ID_FIELDS, logger=logging.getLogger("test")
     )
     return list(tracker.track(messages))
 
@@ -118,7 +122,7 @@ def test_keys_come_from_what_was_read_when_the_sweep_lists_ids_alone() -> None:
 
 
 def test_projects_not_read_again_are_deleted_when_the_projects_stream_completes() -> None:
-    known = KnownSet(projects={"10": "A", "11": "B"})
+    known = KnownSet(listed={"projects": {"10": "A", "11": "B"}})
     output = _sync(
         [
             _project("10", "A"),
@@ -132,18 +136,18 @@ def test_projects_not_read_again_are_deleted_when_the_projects_stream_completes(
     )
 
     assert _deleted(output, "projects") == [("11", "B")]
-    assert _known_after(output).projects == {"10": "A", "12": "C"}
+    assert _known_after(output).listed["projects"] == {"10": "A", "12": "C"}
 
 
 def test_an_incomplete_projects_read_deletes_no_project() -> None:
     output = _sync(
         [_project("10", "A"), state("issues", {"u": 1})],
         Jira({}),
-        KnownSet(projects={"10": "A", "11": "B"}),
+        KnownSet(listed={"projects": {"10": "A", "11": "B"}}),
     )
 
     assert _deleted(output, "projects") == []
-    assert _known_after(output).projects == {"10": "A", "11": "B"}
+    assert _known_after(output).listed["projects"] == {"10": "A", "11": "B"}
 
 
 def test_an_incomplete_issues_read_does_not_sweep_but_keeps_what_it_read() -> None:
@@ -158,7 +162,9 @@ def test_a_failing_sweep_comes_after_the_last_checkpoint() -> None:
     def broken() -> Mapping[str, str | None]:
         raise RuntimeError("Jira said no")
 
-    tracker = DeletionTracker(None, every=1, sweep=broken, logger=logging.getLogger("test"))
+    tracker = DeletionTracker(
+        None, every=1, sweep=broken, id_fields=ID_FIELDS, logger=logging.getLogger("test")
+    )
     output = tracker.track(
         [_issue("1", "A-1"), state("issues", {"u": 1}), status("issues", COMPLETE)]
     )
@@ -229,7 +235,9 @@ def test_a_checkpoint_held_back_is_passed_on_before_a_read_error() -> None:
         yield state("issues", {"u": 2})  # comes too soon after the first: held back
         raise RuntimeError("Jira went away")
 
-    tracker = DeletionTracker(None, every=1, sweep=Jira({}).sweep, logger=logging.getLogger())
+    tracker = DeletionTracker(
+        None, every=1, sweep=Jira({}).sweep, id_fields=ID_FIELDS, logger=logging.getLogger()
+    )
     tracker._next_encode_at = float("inf")  # every re-encode is unaffordable from here on
     output = tracker.track(failing_read())
 
@@ -256,11 +264,11 @@ def test_a_project_read_under_a_new_key_deletes_its_old_key() -> None:
     output = _sync(
         [_project("10", "NEW"), status("projects", COMPLETE), state("issues", {"u": 1})],
         Jira({}),
-        KnownSet(projects={"10": "OLD"}),
+        KnownSet(listed={"projects": {"10": "OLD"}}),
     )
 
     assert _deleted(output, "projects") == [("10", "OLD")]
-    assert _known_after(output).projects == {"10": "NEW"}
+    assert _known_after(output).listed["projects"] == {"10": "NEW"}
 
 
 def test_a_new_key_only_the_sweep_saw_keeps_the_old_one_known_until_it_is_read(
@@ -287,3 +295,94 @@ def test_records_of_streams_without_id_and_key_pass_through() -> None:
         {"teamId": "t1", "members": ["a1"]},
         _issue("1", "A-1").record.data,  # type: ignore[union-attr]
     ]
+
+
+def _user(account_id: str, name: str) -> AirbyteMessage:
+    return record("users", {"accountId": account_id, "displayName": name, "active": True})
+
+
+def _user_deletions(output: list[AirbyteMessage]) -> list[dict[str, object]]:
+    return [
+        {k: v for k, v in m.record.data.items() if not k.startswith("_ab_cdc")}
+        for m in output
+        if m.record is not None and m.record.stream == "users" and m.record.data.get(DELETED_AT)
+    ]
+
+
+def test_users_not_listed_again_are_deleted_by_their_primary_key_when_users_completes() -> None:
+    known = KnownSet(listed={"users": {"5b10a": "Ada", "5b10b": "Grace"}})
+
+    output = _sync(
+        [
+            _user("5b10a", "Ada L."),
+            _user("712020:c", "Niklaus"),
+            status("users", COMPLETE),
+            state("issues", {"u": 1}),
+        ],
+        Jira({}),
+        known,
+    )
+
+    # a new display name is the same user: only the account no longer listed is deleted
+    assert _user_deletions(output) == [{"accountId": "5b10b", "displayName": "Grace"}]
+    assert _known_after(output).listed["users"] == {"5b10a": "Ada L.", "712020:c": "Niklaus"}
+
+
+def test_a_state_saved_before_users_existed_is_read_and_its_first_users_read_deletes_none() -> None:
+    saved = KnownSet({"1": "A-1"}).to_state()
+    del saved["users"]  # what a version without the users stream saved
+    message = state("issues", {"updated": "t", STATE_KEY: saved})
+    assert message.state is not None
+    _, known = split_state([message.state])
+    assert known == KnownSet({"1": "A-1"}, listed={})
+
+    output = _sync(
+        [_user("5b10a", "Ada"), status("users", COMPLETE), state("issues", {"u": 1})],
+        Jira({}),
+        known,
+    )
+
+    assert _user_deletions(output) == []
+    assert _known_after(output).listed == {"users": {"5b10a": "Ada"}}
+
+
+def test_an_incomplete_users_read_deletes_no_user() -> None:
+    output = _sync(
+        [_user("5b10a", "Ada"), state("issues", {"u": 1})],
+        Jira({}),
+        KnownSet(listed={"users": {"5b10a": "Ada", "5b10b": "Grace"}}),
+    )
+
+    assert _user_deletions(output) == []
+    assert _known_after(output).listed["users"] == {"5b10a": "Ada", "5b10b": "Grace"}
+
+
+@pytest.mark.parametrize(("deployment", "field"), [("cloud", "accountId"), ("server", "key")])
+def test_listed_streams_are_known_by_the_manifest_primary_key(deployment: str, field: str) -> None:
+    fields = listed_id_fields(shipped_manifest(), {"resolved_deployment": deployment})
+
+    assert fields == {"projects": "id", "users": field}
+
+
+def test_teams_are_known_by_team_id_where_the_site_offers_them() -> None:
+    config = {"resolved_deployment": "cloud", "_teams_offered": True}
+
+    assert listed_id_fields(shipped_manifest(), config)["teams"] == "teamId"
+
+
+def test_teams_not_listed_again_are_deleted_when_teams_completes() -> None:
+    known = KnownSet(listed={"teams": {"t1": "Platform", "t2": "Payments"}})
+    team = record("teams", {"teamId": "t1", "displayName": "Platform", "members": []})
+
+    output = _sync(
+        [team, status("teams", COMPLETE), state("issues", {"u": 1})],
+        Jira({}),
+        known,
+    )
+
+    deleted = [
+        m.record.data
+        for m in output
+        if m.record is not None and m.record.stream == "teams" and m.record.data.get(DELETED_AT)
+    ]
+    assert [(d["teamId"], d["displayName"]) for d in deleted] == [("t2", "Payments")]

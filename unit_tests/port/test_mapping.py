@@ -196,12 +196,13 @@ def test_each_resource_is_compiled_once(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(
         mapping.jq, "compile", lambda text: compiled.append(text) or real_compile(text)
     )
-    mapper = EntityMapper(load_app_config())
+    config = load_app_config()
+    mapper = EntityMapper(config)
 
     for n in range(50):
         mapper.map_record("issues", make_issue(f"ACME-{n}"))
 
-    assert len(compiled) == 3  # projects, issues and teams, one program each
+    assert len(compiled) == len(config.resources)  # one program each
 
 
 def test_invalid_jq_is_reported_with_its_resource_and_field() -> None:
@@ -258,7 +259,8 @@ def test_top_level_flags_default_like_port_and_can_be_overridden() -> None:
 def test_mapper_reports_kinds_and_blueprints() -> None:
     mapper = EntityMapper(load_app_config())
 
-    assert mapper.kinds() == {"projects", "issues", "teams"}
-    assert mapper.blueprints() == {"jiraProject", "jiraIssue", "jiraTeam"}
+    assert mapper.kinds() == {"projects", "issues", "users", "teams"}
+    assert mapper.blueprints() == {"jiraProject", "jiraIssue", "jiraUser", "jiraTeam"}
     assert mapper.blueprints(frozenset({"issues"})) == {"jiraIssue"}
     assert mapper.kinds_writing("jiraProject") == {"projects"}
+    assert mapper.kinds_writing("jiraUser") == {"users"}

@@ -67,7 +67,7 @@ def test_the_old_jira_issue_blueprint_is_refused_with_the_relations_to_add() -> 
     expected = {name: relations[name] for name in ("assignee", "reporter")}
     assert f"relations {json.dumps(expected)}" in message
     assert '"target": "jiraUser"' in message
-    assert "create jiraUser first" in message
+    assert "create jiraUser first" in message  # the writer would, but only once the mapping fits
     assert "Removing the old properties assignee, reporter is optional" in message
     assert "jiraProject" not in message  # its old definition still fits the mapping
 

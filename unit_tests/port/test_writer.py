@@ -12,7 +12,12 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from integration_tests.support.messages import record, state, state_value, status
-from integration_tests.support.port_stub import StubPort, port_writer, yielded_states
+from integration_tests.support.port_stub import (
+    StubPort,
+    default_mapping_without,
+    port_writer,
+    yielded_states,
+)
 from integration_tests.support.records import make_issue, make_project
 from source_jira_port.port.client import BulkResult
 from source_jira_port.port.transport import PortApiError
@@ -600,7 +605,16 @@ def test_a_bare_parent_written_later_counts_as_a_placeholder_not_as_updated() ->
 
     list(writer.write(messages))
 
-    assert _placeholder_counts(writer) == {"jiraIssue": (2, 1, 1, 0), "jiraUser": (0, 0, 0, 2)}
+    assert _placeholder_counts(writer) == {"jiraIssue": (2, 1, 1, 0)}
+
+
+def test_relation_targets_of_a_blueprint_no_resource_writes_are_counted_bare() -> None:
+    writer = port_writer(PlaceholderPort(), default_mapping_without("users"), batch_size=1)
+    users = {"assignee": {"accountId": "u-1"}, "reporter": {"accountId": "u-2"}}
+
+    list(writer.write([record("issues", make_issue("ACME-1", **users)), state("issues", {})]))
+
+    assert _placeholder_counts(writer) == {"jiraIssue": (1, 0, 0, 0), "jiraUser": (0, 0, 0, 2)}
 
 
 def test_an_issue_port_already_had_is_updated_when_nothing_referred_to_it_first() -> None:
