@@ -7,15 +7,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from integration_tests.fakes.jira_data import Deployment, Renderer, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.port_server import FakePort
 from integration_tests.support.commands import jira_port, summary_of
-from integration_tests.support.configs import write_config
+from integration_tests.support.configs import port_config, write_config
 from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import PortClient
-from source_jira_port.port.mapping import EntityMapper, load_app_config
+from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
 from source_jira_port.port.validation import EntityValidator
 
 pytestmark = pytest.mark.integration
@@ -101,3 +102,75 @@ def test_first_sync_into_a_strict_empty_port_writes_everything_and_counts_placeh
     assert issue_counts["placeholders"] > 0  # parents and sub-tasks Port first made bare
     people = {p for i in dataset.issues.values() for p in (i.assignee, i.reporter) if p}
     assert counts["jiraUser"]["bare"] == len(people) == len(users)
+
+
+_PORT_FORMAT = Path(__file__).parent / "support" / "fixtures" / "port_format_app_config.yaml"
+_WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+def _sync_yaml(folder: Path, jira: FakeJira, port: FakePort, mapping: str) -> Path:
+    """A sync.yaml for the fakes with `mapping` as the Port section's mapping."""
+    document = {
+        "jira": jira.source_config(start_date="2023-01-01T00:00:00Z"),
+        "port": port_config(port, mapping=mapping),
+        "state_file": "state.json",
+    }
+    path = folder / "sync.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_a_mapping_in_ports_format_names_the_kinds_no_stream_produces_yet(tmp_path: Path) -> None:
+    with pytest.raises(MappingError) as raised:
+        load_app_config(_PORT_FORMAT.read_text())
+    message = str(raised.value)
+    assert "resources[1]: kind user is one of Port's Jira kinds" in message
+    assert "resources[2]: kind team is one of Port's Jira kinds" in message
+    assert "remove the resource of kind team from the mapping" in message
+    assert "resources[0]" not in message  # project and issue are served
+    assert "resources[3]" not in message
+
+    with FakeJira("cloud", generate_dataset(projects=1, issues=5)) as jira, FakePort() as port:
+        config = _sync_yaml(tmp_path, jira, port, _PORT_FORMAT.read_text())
+        done = jira_port("sync", "--config", config)
+        assert port.entities("jiraIssue") == {}
+    assert done.returncode == 2, done.stderr
+    assert "port.mapping: resources[1]: kind user" in done.stderr
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
+def test_a_mapping_in_ports_format_syncs_into_a_strict_port_with_properties_filled(
+    tmp_path: Path, deployment: Deployment
+) -> None:
+    document = yaml.safe_load(_PORT_FORMAT.read_text())
+    document["resources"] = [r for r in document["resources"] if r["kind"] in ("project", "issue")]
+    dataset = generate_dataset(projects=3, issues=300)
+    with FakeJira(deployment, dataset) as jira, FakePort(client_secret="port-secret") as port:
+        config = _sync_yaml(tmp_path, jira, port, yaml.safe_dump(document))
+        done = jira_port("sync", "--config", config)
+        issues, projects = port.entities("jiraIssue"), port.entities("jiraProject")
+
+    assert done.returncode == 0, done.stderr
+    assert set(projects) == {project.key for project in dataset.projects}
+    per_project = {
+        p.key: sum(i.project_key == p.key for i in dataset.issues.values())
+        for p in dataset.projects
+    }
+    totals = {key: entity["properties"]["totalIssues"] for key, entity in projects.items()}
+    # Project insight exists on Cloud only; Server leaves the property null.
+    assert totals == (per_project if deployment == "cloud" else dict.fromkeys(per_project))
+    # The resource's jql (the JQL filter's business) selects at most these; none may be missing.
+    newest = max(i.updated for i in dataset.issues.values())
+    in_scope = {
+        i.key
+        for i in dataset.issues.values()
+        if i.status.category_key != "done" or max(i.created, i.updated) >= newest - _WEEK_MS
+    }
+    assert set(issues) >= in_scope
+    for key in in_scope:
+        issue, properties = dataset.issues[key], issues[key]["properties"]
+        assert properties["labels"] == issue.labels
+        assert properties["created"] and properties["updated"]
+        assert (properties["resolutionDate"] is None) == (issue.resolved is None)
+        assert properties["components"] == [c.name for c in issue.components]
+        assert properties["url"].endswith(f"/browse/{key}")
