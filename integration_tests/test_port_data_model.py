@@ -174,3 +174,88 @@ def test_a_mapping_in_ports_format_syncs_into_a_strict_port_with_properties_fill
         assert (properties["resolutionDate"] is None) == (issue.resolved is None)
         assert properties["components"] == [c.name for c in issue.components]
         assert properties["url"].endswith(f"/browse/{key}")
+
+
+_SELECTORS_MAPPING = """
+resources:
+  - kind: project
+    selector: {query: "true", expand: "insight,lead"}
+    port:
+      entity:
+        mappings:
+          identifier: .key
+          blueprint: '"selectedProject"'
+          properties: {issueCount: .insight.totalIssueCount, lead: .lead.displayName}
+  - kind: issue
+    selector: {query: "true", fields: "summary,status", expand: "changelog,renderedFields,names"}
+    port:
+      entity:
+        mappings:
+          identifier: .key
+          title: .fields.summary
+          blueprint: '"selectedIssue"'
+          properties:
+            status: .fields.status.name
+            hasLabels: .fields | has("labels")
+            statusChanges: .changelog.total
+            descriptionHtml: .renderedFields.description
+            summaryName: .names.summary
+"""
+_SELECTED_BLUEPRINTS = [
+    {
+        "identifier": "selectedProject",
+        "title": "Project",
+        "schema": {
+            "properties": {"issueCount": {"type": "number"}, "lead": {"type": "string"}},
+        },
+        "relations": {},
+    },
+    {
+        "identifier": "selectedIssue",
+        "title": "Issue",
+        "schema": {
+            "properties": {
+                "status": {"type": "string"},
+                "hasLabels": {"type": "boolean"},
+                "statusChanges": {"type": "number"},
+                "descriptionHtml": {"type": "string"},
+                "summaryName": {"type": "string"},
+            }
+        },
+        "relations": {},
+    },
+]
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
+def test_selector_fields_and_expand_reach_the_mapping_through_jira_port_sync(
+    tmp_path: Path, deployment: Deployment
+) -> None:
+    dataset = generate_dataset(projects=2, issues=60)
+    with FakeJira(deployment, dataset) as jira, FakePort(client_secret="port-secret") as port:
+        for blueprint in _SELECTED_BLUEPRINTS:
+            port.add_blueprint(blueprint)
+        config = _sync_yaml(tmp_path, jira, port, _SELECTORS_MAPPING)
+        done = jira_port("sync", "--config", config)
+        issues, projects = port.entities("selectedIssue"), port.entities("selectedProject")
+        searches = [r.query for r in jira.requests_log if r.path.endswith(("2/search", "/jql"))]
+
+    assert done.returncode == 0, done.stderr
+    reads = [q for q in searches if q.get("maxResults") == ["100"]]  # not probes nor sweeps
+    assert reads
+    assert all(q["fields"] == ["status,summary,updated,created,project"] for q in reads), reads
+    assert all(q["expand"] == ["changelog,names,renderedFields"] for q in reads), reads
+    assert set(issues) == set(dataset.issues)
+    for key, entity in issues.items():
+        issue, properties = dataset.issues[key], entity["properties"]
+        assert properties["hasLabels"] is False  # only the fields asked for were read
+        assert properties["status"] == issue.status.name
+        assert properties["statusChanges"] == (0 if issue.status.name == "To Do" else 1)
+        assert properties["descriptionHtml"] == (
+            f"<p>{issue.description}</p>" if issue.description else None
+        )
+        assert properties["summaryName"] == "Summary"
+    for key, entity in projects.items():
+        count = sum(i.project_key == key for i in dataset.issues.values())
+        assert entity["properties"]["issueCount"] == (count if deployment == "cloud" else None)
+        assert entity["properties"]["lead"]

@@ -211,7 +211,7 @@ class PortAppConfig:
         selectors = [r.request for r in self.resources if r.kind == ISSUES]
         if "issue_fields" in jira or not selectors:
             selectors.append(Selector(fields=split_names(jira.get("issue_fields", ALL_FIELDS))))
-        selectors.append(Selector(expand=split_names(jira.get("issue_expand", ""))))
+        selectors.append(Selector(fields=(), expand=split_names(jira.get("issue_expand", ""))))
         return {"issue_fields": merged_fields(selectors), "issue_expand": merged_expand(selectors)}
 
 

@@ -114,9 +114,9 @@ def merged_fields(selectors: Iterable[Selector]) -> str:
     adds the fields it reads itself (see `issue_fields` in the manifest).
     """
     wanted = {name for selector in selectors for name in selector.fields} or {ALL_FIELDS}
-    if ALL_FIELDS in wanted:
-        wanted = {name for name in wanted if name.startswith("-")} | {ALL_FIELDS}
     kept = {name for name in wanted if not (name.startswith("-") and name[1:] in wanted)}
+    if ALL_FIELDS in kept:
+        kept = {name for name in kept if name.startswith("-")} | {ALL_FIELDS}
     return ",".join(sorted(kept, key=lambda name: (not name.startswith("*"), name)))
 
 
