@@ -10,7 +10,12 @@ import yaml
 
 from source_jira_port.config_problems import source_spec
 from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
-from source_jira_port.port.selectors import ISSUE_EXPAND, REFUSED_EXPAND
+from source_jira_port.port.selectors import (
+    ISSUE_EXPAND,
+    REFUSED_EXPAND,
+    SelectorError,
+    parse_selector,
+)
 
 
 def _config(kind: str, selector: dict[str, Any], *more: dict[str, Any]) -> str:
@@ -154,3 +159,24 @@ def test_the_source_spec_takes_every_issue_expand_the_mapping_takes() -> None:
     assert pattern.match("")
     for refused in REFUSED_EXPAND:
         assert not pattern.match(refused)
+
+
+def test_team_selector_takes_include_members_and_nothing_of_the_issue_selector() -> None:
+    # Kind `team` resolves to a stream once the teams stream exists; its keys are known already.
+    assert parse_selector("team", {"query": "true", "includeMembers": False}).query == "true"
+    with pytest.raises(SelectorError, match=r"selector.fields does not apply to kind team"):
+        parse_selector("team", {"includeMembers": True, "fields": "summary"})
+
+
+def test_the_jira_server_integrations_selectors_load_as_written() -> None:
+    # Port's Jira Server integration: issue `jql` and `fields`, project `expand` (default "").
+    config = load_app_config(
+        _config(
+            "issue",
+            {"query": "true", "jql": "project = A", "fields": "*all"},
+            {"kind": "project", "selector": {"query": "true", "expand": ""}},
+        )
+    )
+
+    assert config.issue_fields() == "*all"
+    assert config.expand("projects") == ""
