@@ -13,7 +13,7 @@ from integration_tests.fakes.jira_data import Deployment, Renderer, generate_dat
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.port_server import FakePort
 from integration_tests.support.commands import jira_port, summary_of
-from integration_tests.support.configs import port_config, write_config
+from integration_tests.support.configs import write_config
 from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import PortClient
 from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
@@ -108,18 +108,6 @@ _PORT_FORMAT = Path(__file__).parent / "support" / "fixtures" / "port_format_app
 _WEEK_MS = 7 * 24 * 3600 * 1000
 
 
-def _sync_yaml(folder: Path, jira: FakeJira, port: FakePort, mapping: str) -> Path:
-    """A sync.yaml for the fakes with `mapping` as the Port section's mapping."""
-    document = {
-        "jira": jira.source_config(start_date="2023-01-01T00:00:00Z"),
-        "port": port_config(port, mapping=mapping),
-        "state_file": "state.json",
-    }
-    path = folder / "sync.yaml"
-    path.write_text(yaml.safe_dump(document))
-    return path
-
-
 def test_a_mapping_in_ports_format_names_the_kinds_no_stream_produces_yet(tmp_path: Path) -> None:
     with pytest.raises(MappingError) as raised:
         load_app_config(_PORT_FORMAT.read_text())
@@ -131,7 +119,7 @@ def test_a_mapping_in_ports_format_names_the_kinds_no_stream_produces_yet(tmp_pa
     assert "resources[3]" not in message
 
     with FakeJira("cloud", generate_dataset(projects=1, issues=5)) as jira, FakePort() as port:
-        config = _sync_yaml(tmp_path, jira, port, _PORT_FORMAT.read_text())
+        config = write_config(tmp_path, jira, port, mapping=_PORT_FORMAT.read_text())
         done = jira_port("sync", "--config", config)
         assert port.entities("jiraIssue") == {}
     assert done.returncode == 2, done.stderr
@@ -146,7 +134,7 @@ def test_a_mapping_in_ports_format_syncs_into_a_strict_port_with_properties_fill
     document["resources"] = [r for r in document["resources"] if r["kind"] in ("project", "issue")]
     dataset = generate_dataset(projects=3, issues=300)
     with FakeJira(deployment, dataset) as jira, FakePort(client_secret="port-secret") as port:
-        config = _sync_yaml(tmp_path, jira, port, yaml.safe_dump(document))
+        config = write_config(tmp_path, jira, port, mapping=yaml.safe_dump(document))
         done = jira_port("sync", "--config", config)
         issues, projects = port.entities("jiraIssue"), port.entities("jiraProject")
 
@@ -235,7 +223,7 @@ def test_selector_fields_and_expand_reach_the_mapping_through_jira_port_sync(
     with FakeJira(deployment, dataset) as jira, FakePort(client_secret="port-secret") as port:
         for blueprint in _SELECTED_BLUEPRINTS:
             port.add_blueprint(blueprint)
-        config = _sync_yaml(tmp_path, jira, port, _SELECTORS_MAPPING)
+        config = write_config(tmp_path, jira, port, mapping=_SELECTORS_MAPPING)
         done = jira_port("sync", "--config", config)
         issues, projects = port.entities("selectedIssue"), port.entities("selectedProject")
         searches = [r.query for r in jira.requests_log if r.path.endswith(("2/search", "/jql"))]

@@ -128,6 +128,12 @@ _APP_CONFIG_SCHEMA: dict[str, Any] = {
     },
 }
 _OPTIONAL_FIELDS = ("title", "icon", "team")
+# Keys of Port's `port` section (Ocean's PortResourceConfig) this writer refuses, and why.
+_REFUSED_PORT_KEYS = {
+    key: "one record maps to at most one entity per resource here; map a list's items from "
+    "the stream that has them as records"
+    for key in ("itemsToParse", "itemsToParseName", "itemsToParseTopLevelTransform")
+}
 
 
 class MappingError(ValueError):
@@ -223,6 +229,14 @@ def load_app_config(text: str | None = None) -> PortAppConfig:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise MappingError(f"mapping is not valid YAML: {error}") from error
+    refused_keys = [
+        f"resources[{index}].port.{key} is not supported: {reason}"
+        for index, item in enumerate(_items(raw))
+        for key, reason in _REFUSED_PORT_KEYS.items()
+        if isinstance(item.get("port"), dict) and key in item["port"]
+    ]
+    if refused_keys:
+        raise MappingError("; ".join(refused_keys))
     errors = list(Draft7Validator(_APP_CONFIG_SCHEMA).iter_errors(raw))
     if errors:
         problems = "; ".join(f"{error.json_path}: {error.message}" for error in errors)
@@ -327,6 +341,16 @@ class EntityMapper:
                 )
             found.append((resource.blueprint, identifier))
         return found
+
+
+def _items(raw: Any) -> list[dict[str, Any]]:
+    """Return the resources of a parsed config that are mappings, whatever else it holds."""
+    resources = raw.get("resources") if isinstance(raw, dict) else None
+    return (
+        [item for item in resources if isinstance(item, dict)]
+        if isinstance(resources, list)
+        else []
+    )
 
 
 def _resource(index: int, item: Mapping[str, Any]) -> ResourceMapping:

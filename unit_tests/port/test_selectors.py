@@ -180,3 +180,13 @@ def test_the_jira_server_integrations_selectors_load_as_written() -> None:
 
     assert config.issue_fields() == "*all"
     assert config.expand("projects") == ""
+
+
+def test_ports_items_to_parse_is_refused_by_name_with_the_reason() -> None:
+    document = yaml.safe_load(_config("issue", {"query": "true"}))
+    document["resources"][0]["port"]["itemsToParse"] = ".fields.subtasks"
+
+    with pytest.raises(MappingError) as raised:
+        load_app_config(yaml.safe_dump(document))
+
+    assert "resources[0].port.itemsToParse is not supported: one record maps" in str(raised.value)
