@@ -847,8 +847,8 @@ class Renderer:
             out["projectKeys"] = [project.key]
         # Cloud's project/search `expand=insight` (REST v3 "Get projects paginated": "insight
         # Returns the project insight, the total issue count and last issue update time");
-        # Server has no insight, and this fake's Server ignores issueTypes on lists (the
-        # strictest reading of Server's docs, which name description, lead, url, projectKeys).
+        # Server has no insight; Server's docs do not list its project list's expansions, so
+        # this fake's Server leaves issueTypes out of lists (the strictest reading).
         if "insight" in wanted and self.cloud:
             updates = [i.updated for i in self.data.issues.values() if i.project_key == project.key]
             out["insight"] = {"totalIssueCount": len(updates)}

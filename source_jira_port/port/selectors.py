@@ -22,9 +22,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-# What the source always asks Jira to expand on project pages: Cloud `project/search` offers
-# all six; Server's `project` list ignores `insight` and `issueTypes` (Jira Server REST
-# reference, "Get all projects": description, lead, url, projectKeys).
+# What the source always asks Jira to expand on project pages (manifest `project_expand`):
+# Cloud `project/search` offers all six (REST v3 "Get projects paginated"); Server's `project`
+# list takes `expand` too but has no project insight, so `insight` stays absent there.
 PROJECT_EXPAND = ("description", "lead", "issueTypes", "url", "projectKeys", "insight")
 
 # Jira's `expand` values for issues in a search (Cloud REST v3 "Search for issues using JQL
@@ -38,9 +38,6 @@ ISSUE_EXPAND = (
     "editmeta",
     "changelog",
 )
-# Search answers with these once per page; the source copies them onto each issue record.
-PAGE_LEVEL_EXPAND = ("names", "schema")
-
 ALL_FIELDS = "*all"
 
 # Keys of Port's selectors this connector refuses, with the reason.

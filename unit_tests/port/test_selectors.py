@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from source_jira_port.config_problems import source_spec
 from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
 from source_jira_port.port.selectors import (
     ISSUE_EXPAND,
+    PROJECT_EXPAND,
     REFUSED_EXPAND,
     SelectorError,
     parse_selector,
@@ -190,3 +192,9 @@ def test_ports_items_to_parse_is_refused_by_name_with_the_reason() -> None:
         load_app_config(yaml.safe_dump(document))
 
     assert "resources[0].port.itemsToParse is not supported: one record maps" in str(raised.value)
+
+
+def test_the_project_expand_the_mapping_accepts_is_what_the_source_asks_jira_for() -> None:
+    manifest = yaml.safe_load((resources.files("source_jira_port") / "manifest.yaml").read_text())
+
+    assert manifest["definitions"]["project_expand"].split(",") == list(PROJECT_EXPAND)
