@@ -31,6 +31,12 @@ _RULES = {
         },
         "required": ["name"],
     },
+    # Port computes a calculation property from the entity (docs `setup-blueprint/properties/
+    # calculation-property`); an entity cannot carry one, which this fake reads as an
+    # undefined property (the strictest reading: the docs do not show Port's answer).
+    "calculationProperties": {
+        "days": {"title": "Days", "calculation": ".properties.points * 2", "type": "number"}
+    },
     "relations": {
         "home": {"target": "home", "required": True, "many": False},
         "friends": {"target": "rules", "required": False, "many": True},
@@ -78,6 +84,9 @@ def _upsert(port: FakePort, *entities: dict[str, Any]) -> list[EntityError]:
         ({"watchers": ["a@b.io", "bob"]}, 'property watchers 1: must match format "user"'),
         ({"level": "medium"}, "property level: must be equal to one of the allowed values"),
         ({"points": True}, "property points: must be number [type]"),
+        ({"points": "12"}, "property points: must be number [type]"),
+        ({"tags": "a,b"}, "property tags: must be array [type]"),
+        ({"days": 3}, "property days: must NOT have additional properties"),
         ({"name": None}, "entity: must have required property 'name' [required]"),
         ({"extra": 1}, "property extra: must NOT have additional properties"),
     ],

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from integration_tests.fakes.jira_data import generate_dataset
+from integration_tests.fakes.jira_data import format_jira_time, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.port_server import FakePort
 from integration_tests.support.commands import JIRA_PORT, events, jira_port, summary_of
@@ -70,6 +70,10 @@ def expected_issue(jira: FakeJira, key: str) -> dict[str, Any]:
             "components": [component.name for component in issue.components],
             "creator": email(issue.creator),
             "priority": issue.priority.name,
+            "labels": issue.labels,
+            "created": format_jira_time(issue.created, jira.zone),
+            "updated": format_jira_time(issue.updated, jira.zone),
+            "resolutionDate": issue.resolved and format_jira_time(issue.resolved, jira.zone),
         },
         "relations": {
             "project": issue.project_key,
@@ -106,6 +110,7 @@ def test_first_sync_writes_every_project_and_issue(
     assert port.entities("jiraProject")[project.key]["properties"] == {
         "url": f"{jira.base_url}/projects/{project.key}",
         "projectType": project.type_key,
+        "totalIssues": sum(i.project_key == project.key for i in jira.dataset.issues.values()),
     }
     assert saved_cursor(tmp_path) == max(updated(jira, key) for key in jira.dataset.issues)
 

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from integration_tests.fakes.jira_data import Deployment, Renderer, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
@@ -15,7 +16,7 @@ from integration_tests.support.commands import jira_port, summary_of
 from integration_tests.support.configs import write_config
 from source_jira_port.port.blueprints import default_blueprints
 from source_jira_port.port.client import PortClient
-from source_jira_port.port.mapping import EntityMapper, load_app_config
+from source_jira_port.port.mapping import EntityMapper, MappingError, load_app_config
 from source_jira_port.port.validation import EntityValidator
 
 pytestmark = pytest.mark.integration
@@ -115,3 +116,148 @@ def test_first_sync_into_a_strict_empty_port_writes_everything_and_counts_placeh
         for relation in ("assignee", "reporter"):
             target = issue["relations"].get(relation)
             assert target is None or users[target]["title"], (issue["identifier"], relation)
+
+
+_PORT_FORMAT = Path(__file__).parent / "support" / "fixtures" / "port_format_app_config.yaml"
+_WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+def test_a_mapping_in_ports_format_names_the_kinds_no_stream_produces_yet(tmp_path: Path) -> None:
+    with pytest.raises(MappingError) as raised:
+        load_app_config(_PORT_FORMAT.read_text())
+    message = str(raised.value)
+    assert "resources[1]: kind user is one of Port's Jira kinds" in message
+    assert "resources[2]: kind team is one of Port's Jira kinds" in message
+    assert "remove the resource of kind team from the mapping" in message
+    assert "resources[0]" not in message  # project and issue are served
+    assert "resources[3]" not in message
+
+    with FakeJira("cloud", generate_dataset(projects=1, issues=5)) as jira, FakePort() as port:
+        config = write_config(tmp_path, jira, port, mapping=_PORT_FORMAT.read_text())
+        done = jira_port("sync", "--config", config)
+        assert port.entities("jiraIssue") == {}
+    assert done.returncode == 2, done.stderr
+    assert "port.mapping: resources[1]: kind user" in done.stderr
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
+def test_a_mapping_in_ports_format_syncs_into_a_strict_port_with_properties_filled(
+    tmp_path: Path, deployment: Deployment
+) -> None:
+    document = yaml.safe_load(_PORT_FORMAT.read_text())
+    document["resources"] = [r for r in document["resources"] if r["kind"] in ("project", "issue")]
+    dataset = generate_dataset(projects=3, issues=300)
+    with FakeJira(deployment, dataset) as jira, FakePort(client_secret="port-secret") as port:
+        config = write_config(tmp_path, jira, port, mapping=yaml.safe_dump(document))
+        done = jira_port("sync", "--config", config)
+        issues, projects = port.entities("jiraIssue"), port.entities("jiraProject")
+
+    assert done.returncode == 0, done.stderr
+    assert set(projects) == {project.key for project in dataset.projects}
+    per_project = {
+        p.key: sum(i.project_key == p.key for i in dataset.issues.values())
+        for p in dataset.projects
+    }
+    totals = {key: entity["properties"]["totalIssues"] for key, entity in projects.items()}
+    # Project insight exists on Cloud only; Server leaves the property null.
+    assert totals == (per_project if deployment == "cloud" else dict.fromkeys(per_project))
+    # The resource's jql (the JQL filter's business) selects at most these; none may be missing.
+    newest = max(i.updated for i in dataset.issues.values())
+    in_scope = {
+        i.key
+        for i in dataset.issues.values()
+        if i.status.category_key != "done" or max(i.created, i.updated) >= newest - _WEEK_MS
+    }
+    assert set(issues) >= in_scope
+    for key in in_scope:
+        issue, properties = dataset.issues[key], issues[key]["properties"]
+        assert properties["labels"] == issue.labels
+        assert properties["created"] and properties["updated"]
+        assert (properties["resolutionDate"] is None) == (issue.resolved is None)
+        assert properties["components"] == [c.name for c in issue.components]
+        assert properties["url"].endswith(f"/browse/{key}")
+
+
+_SELECTORS_MAPPING = """
+resources:
+  - kind: project
+    selector: {query: "true", expand: "insight,lead"}
+    port:
+      entity:
+        mappings:
+          identifier: .key
+          blueprint: '"selectedProject"'
+          properties: {issueCount: .insight.totalIssueCount, lead: .lead.displayName}
+  - kind: issue
+    selector: {query: "true", fields: "summary,status", expand: "changelog,renderedFields,names"}
+    port:
+      entity:
+        mappings:
+          identifier: .key
+          title: .fields.summary
+          blueprint: '"selectedIssue"'
+          properties:
+            status: .fields.status.name
+            hasLabels: .fields | has("labels")
+            statusChanges: .changelog.total
+            descriptionHtml: .renderedFields.description
+            summaryName: .names.summary
+"""
+_SELECTED_BLUEPRINTS = [
+    {
+        "identifier": "selectedProject",
+        "title": "Project",
+        "schema": {
+            "properties": {"issueCount": {"type": "number"}, "lead": {"type": "string"}},
+        },
+        "relations": {},
+    },
+    {
+        "identifier": "selectedIssue",
+        "title": "Issue",
+        "schema": {
+            "properties": {
+                "status": {"type": "string"},
+                "hasLabels": {"type": "boolean"},
+                "statusChanges": {"type": "number"},
+                "descriptionHtml": {"type": "string"},
+                "summaryName": {"type": "string"},
+            }
+        },
+        "relations": {},
+    },
+]
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
+def test_selector_fields_and_expand_reach_the_mapping_through_jira_port_sync(
+    tmp_path: Path, deployment: Deployment
+) -> None:
+    dataset = generate_dataset(projects=2, issues=60)
+    with FakeJira(deployment, dataset) as jira, FakePort(client_secret="port-secret") as port:
+        for blueprint in _SELECTED_BLUEPRINTS:
+            port.add_blueprint(blueprint)
+        config = write_config(tmp_path, jira, port, mapping=_SELECTORS_MAPPING)
+        done = jira_port("sync", "--config", config)
+        issues, projects = port.entities("selectedIssue"), port.entities("selectedProject")
+        searches = [r.query for r in jira.requests_log if r.path.endswith(("2/search", "/jql"))]
+
+    assert done.returncode == 0, done.stderr
+    reads = [q for q in searches if q.get("maxResults") == ["100"]]  # not probes nor sweeps
+    assert reads
+    assert all(q["fields"] == ["status,summary,updated,created,project"] for q in reads), reads
+    assert all(q["expand"] == ["changelog,names,renderedFields"] for q in reads), reads
+    assert set(issues) == set(dataset.issues)
+    for key, entity in issues.items():
+        issue, properties = dataset.issues[key], entity["properties"]
+        assert properties["hasLabels"] is False  # only the fields asked for were read
+        assert properties["status"] == issue.status.name
+        assert properties["statusChanges"] == (0 if issue.status.name == "To Do" else 1)
+        assert properties["descriptionHtml"] == (
+            f"<p>{issue.description}</p>" if issue.description else None
+        )
+        assert properties["summaryName"] == "Summary"
+    for key, entity in projects.items():
+        count = sum(i.project_key == key for i in dataset.issues.values())
+        assert entity["properties"]["issueCount"] == (count if deployment == "cloud" else None)
+        assert entity["properties"]["lead"]

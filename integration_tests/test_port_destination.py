@@ -86,6 +86,7 @@ def test_write_creates_blueprints_and_maps_jira_records_field_by_field(
     assert port.entities("jiraProject")["BSD"]["properties"] == {
         "url": "https://acme.atlassian.net/projects/BSD",
         "projectType": "software",
+        "totalIssues": None,
     }
     [bulk] = port.calls("POST", "jiraIssue/entities/bulk")
     assert bulk.query == {

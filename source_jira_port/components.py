@@ -284,12 +284,16 @@ class FieldPathExtractor(RecordExtractor):
     `dpath.get` visits every node of the decoded body to find one key, which cost more CPU than
     everything else done per issue. Same results: a list at the path yields its items, a
     non-empty mapping yields itself, anything else (or a missing key) yields nothing.
+
+    `page_keys`: keys of the page copied onto each record of a list when the page has them
+    (Jira's search answers `expand=names,schema` once per page, not per issue).
     """
 
     field_path: list[str]
     config: Config
     parameters: InitVar[Mapping[str, Any]]
     decoder: Decoder = field(default_factory=SharedJsonDecoder)
+    page_keys: list[str] = field(default_factory=list)
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         """Yield the records found at `field_path` in each decoded body."""
@@ -298,6 +302,10 @@ class FieldPathExtractor(RecordExtractor):
             for key in self.field_path:
                 extracted = extracted.get(key) if isinstance(extracted, Mapping) else None
             if isinstance(extracted, list):
+                shared = {key: body[key] for key in self.page_keys if key in body}
+                if shared:
+                    for record in extracted:
+                        record.update(shared)
                 yield from extracted
             elif isinstance(extracted, MutableMapping) and extracted:
                 yield extracted

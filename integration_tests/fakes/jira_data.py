@@ -894,11 +894,30 @@ class Renderer:
             out["lead"] = self.user(project.lead)
         if detail:
             out["components"] = [self._component(c) for c in project.components]
+        if detail or ("issueTypes" in wanted and self.cloud):
             out["issueTypes"] = [self._issuetype(t) for t in ISSUE_TYPES]
+        if "projectKeys" in wanted:
+            out["projectKeys"] = [project.key]
+        # Cloud's project/search `expand=insight` (REST v3 "Get projects paginated": "insight
+        # Returns the project insight, the total issue count and last issue update time");
+        # Server has no insight; Server's docs do not list its project list's expansions, so
+        # this fake's Server leaves issueTypes out of lists (the strictest reading).
+        if "insight" in wanted and self.cloud:
+            updates = [i.updated for i in self.data.issues.values() if i.project_key == project.key]
+            out["insight"] = {"totalIssueCount": len(updates)}
+            if updates:
+                out["insight"]["lastIssueUpdateTime"] = self.time(max(updates))
         return out
 
-    def issue(self, issue: Issue, fields: Sequence[str]) -> dict[str, Any]:
-        """An issue with only `fields` under `fields` (no `fields` key when none)."""
+    def issue(
+        self, issue: Issue, fields: Sequence[str], expand: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """An issue with only `fields` under `fields` (no `fields` key when none).
+
+        `expand`: `renderedFields` (the description as HTML and the dates as Jira shows them)
+        and `changelog` (one history: the status change at `updated`, none while To Do), as
+        Jira adds them per issue (REST "Search for issues using JQL", expand).
+        """
         out: dict[str, Any] = {
             "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
             "id": str(issue.id),
@@ -911,7 +930,38 @@ class Renderer:
             del rendered["parent"]  # Jira leaves `parent` out rather than null
         if fields:
             out["fields"] = rendered
+        if "renderedFields" in expand:
+            out["renderedFields"] = {
+                "description": f"<p>{issue.description}</p>" if issue.description else None,
+                "created": _shown_time(issue.created),
+                "updated": _shown_time(issue.updated),
+            }
+        if "changelog" in expand:
+            histories = [] if issue.status.name == "To Do" else [self._status_change(issue)]
+            out["changelog"] = {
+                "startAt": 0,
+                "maxResults": len(histories),
+                "total": len(histories),
+                "histories": histories,
+            }
         return out
+
+    def _status_change(self, issue: Issue) -> dict[str, Any]:
+        return {
+            "id": str(issue.id * 10),
+            "author": self.user(issue.reporter or issue.creator),
+            "created": self.time(issue.updated),
+            "items": [
+                {
+                    "field": "status",
+                    "fieldtype": "jira",
+                    "from": "1",
+                    "fromString": "To Do",
+                    "to": issue.status.id,
+                    "toString": issue.status.name,
+                }
+            ],
+        }
 
     def field(self, field_id: str) -> dict[str, Any]:
         """`/field` entry for a field id."""
@@ -1089,3 +1139,8 @@ class Renderer:
 
 def _avatars(prefix: str, avatar_id: int) -> dict[str, str]:
     return {f"{s}x{s}": f"{prefix}{avatar_id}&size={s}" for s in (48, 24, 16, 32)}
+
+
+def _shown_time(epoch_ms: int) -> str:
+    """A date as `renderedFields` shows it, e.g. `19/Dec/23 12:14 PM`."""
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%d/%b/%y %I:%M %p")

@@ -754,7 +754,10 @@ class FakeJira(LocalServer):
                     "Unbounded JQL queries are not allowed here. Please add a "
                     "search restriction to your query.",
                 )
-            issues = [call.renderer.issue(i, fields) for i in found[offset : offset + page_size]]
+            expand = args.list("expand")
+            issues = [
+                call.renderer.issue(i, fields, expand) for i in found[offset : offset + page_size]
+            ]
             if not args.list("fields"):  # the default is ids alone, not even the key
                 issues = [{"id": issue["id"]} for issue in issues]
             more = offset + page_size < len(found)
@@ -825,8 +828,10 @@ class FakeJira(LocalServer):
         fields = self._select_fields(args.list("fields"), "*navigable")
         with self._lock:
             _, found = self._run_query(args.text("jql"), call.caller)
+            expand = args.list("expand")
             issues = [
-                call.renderer.issue(i, fields) for i in found[start_at : start_at + max_results]
+                call.renderer.issue(i, fields, expand)
+                for i in found[start_at : start_at + max_results]
             ]
         out = {
             "expand": "schema,names",

@@ -48,11 +48,16 @@ def port_config(port: FakePort, **overrides: Any) -> dict[str, Any]:
     }
 
 
-def write_config(folder: Path, jira: FakeJira, port: FakePort, **jira_extra: Any) -> Path:
-    """Write `folder/sync.yaml` for the two fakes (state in `state.json`); return its path."""
+def write_config(
+    folder: Path, jira: FakeJira, port: FakePort, *, mapping: str | None = None, **jira_extra: Any
+) -> Path:
+    """Write `folder/sync.yaml` for the two fakes (state in `state.json`); return its path.
+
+    `mapping`: the Port section's port-app-config (default: the built-in one).
+    """
     document = {
         "jira": jira.source_config(start_date="2023-01-01T00:00:00Z", **jira_extra),
-        "port": port_config(port),
+        "port": port_config(port, **({"mapping": mapping} if mapping else {})),
         "state_file": "state.json",
     }
     path = folder / "sync.yaml"

@@ -87,10 +87,13 @@ def load_job(path: Path, env: Mapping[str, str] = os.environ) -> SyncJob:
     problems = validate(document)
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
+    port = PortSettings.from_config(document["port"])
+    # The source reads what the mapping's selectors ask for (issue fields and expand).
+    reads = load_app_config(port.mapping).source_reads(document["jira"])
     return SyncJob(
         path=path,
-        jira=document["jira"],
-        port=PortSettings.from_config(document["port"]),
+        jira={**document["jira"], **reads},
+        port=port,
         state_path=path.parent
         / Path(document.get("state_file", f"{path.stem}.state.json")).expanduser(),
         secrets=tuple(

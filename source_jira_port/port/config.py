@@ -64,7 +64,9 @@ SPEC: dict[str, Any] = {
             "title": "Mapping (port-app-config YAML)",
             "description": (
                 "Port's port-app-config YAML: `resources` of `kind` (the Airbyte stream: projects, "
-                "issues), `selector.query` (jq boolean) and `port.entity.mappings` (identifier, "
+                "issues; or Port's Jira kinds project, issue), `selector.query` (jq boolean; "
+                "Port's other selector keys as the README's table says) and "
+                "`port.entity.mappings` (identifier, "
                 "title, blueprint as a jq string literal, properties, relations as jq), plus "
                 "createMissingRelatedEntities, enableMergeEntity, deleteDependentEntities and "
                 "entityDeletionThreshold. Empty: the built-in mapping onto the jiraProject, "

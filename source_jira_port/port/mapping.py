@@ -26,6 +26,16 @@ import yaml
 from jsonschema import Draft7Validator
 
 from source_jira_port.port.formats import EMAIL_PATTERN, identifier_characters
+from source_jira_port.port.kinds import PORT_KIND_OF_STREAM, UnknownKindError, stream_of
+from source_jira_port.port.selectors import (
+    ALL_FIELDS,
+    Selector,
+    SelectorError,
+    merged_expand,
+    merged_fields,
+    parse_selector,
+    split_names,
+)
 from source_jira_port.stream_names import ISSUES
 
 Entity = dict[str, Any]
@@ -48,6 +58,8 @@ JQ_PRELUDE = (
 )
 
 _JQ = {"type": "string", "minLength": 1}
+# Port's comma-separated names, or a list of them.
+_NAMES = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
 _APP_CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["resources"],
@@ -65,13 +77,15 @@ _APP_CONFIG_SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "kind": {"type": "string", "minLength": 1},
+                    # Which keys a kind takes is checked by `selectors.parse_selector`.
                     "selector": {
                         "type": "object",
-                        "additionalProperties": False,
                         "properties": {
                             "query": _JQ,
-                            # Issue resources only: the JQL of the issues they map (see below).
+                            "fields": _NAMES,
+                            "expand": _NAMES,
                             "jql": {"type": "string", "minLength": 1},
+                            "includeMembers": {"type": "boolean"},
                         },
                     },
                     "port": {
@@ -114,6 +128,12 @@ _APP_CONFIG_SCHEMA: dict[str, Any] = {
     },
 }
 _OPTIONAL_FIELDS = ("title", "icon", "team")
+# Keys of Port's `port` section (Ocean's PortResourceConfig) this writer refuses, and why.
+_REFUSED_PORT_KEYS = {
+    key: "one record maps to at most one entity per resource here; map a list's items from "
+    "the stream that has them as records"
+    for key in ("itemsToParse", "itemsToParseName", "itemsToParseTopLevelTransform")
+}
 
 
 class MappingError(ValueError):
@@ -130,7 +150,11 @@ class RecordMappingError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class ResourceMapping:
-    """One `resources` item: the stream it reads, its blueprint and its jq expressions."""
+    """One `resources` item: the stream it reads, its blueprint and its jq expressions.
+
+    `kind` is the stream (a kind in Port's naming, such as `issue`, is resolved to it);
+    `request` is what its selector asks the source to read.
+    """
 
     kind: str
     blueprint: str
@@ -139,6 +163,7 @@ class ResourceMapping:
     properties: dict[str, str]
     relations: dict[str, str]
     jql: str | None = None  # `selector.jql`: maps only the issues it matches (`select_by_jql`)
+    request: Selector = dataclasses.field(default_factory=Selector)
 
     def expressions(self) -> dict[str, str]:
         """Return every jq expression by label: selector.query, identifier, properties.<id>..."""
@@ -176,6 +201,26 @@ class PortAppConfig:
     delete_dependent_entities: bool = True
     entity_deletion_threshold: float = 0.9
 
+    def issue_fields(self) -> str:
+        """Return the `fields` the issue search must ask for to serve every issue resource."""
+        return merged_fields(r.request for r in self.resources if r.kind == ISSUES)
+
+    def expand(self, stream: str) -> str:
+        """Return the `expand` the resources of `stream` ask Jira for ("" for none)."""
+        return merged_expand(r.request for r in self.resources if r.kind == stream)
+
+    def source_reads(self, jira: Mapping[str, Any]) -> dict[str, str]:
+        """Return the source options `issue_fields` and `issue_expand` that serve this mapping.
+
+        What the source config `jira` sets is kept, and joined with what the issue resources'
+        selectors ask for (`*all` fields when either wants every field).
+        """
+        selectors = [r.request for r in self.resources if r.kind == ISSUES]
+        if "issue_fields" in jira or not selectors:
+            selectors.append(Selector(fields=split_names(jira.get("issue_fields", ALL_FIELDS))))
+        selectors.append(Selector(fields=(), expand=split_names(jira.get("issue_expand", ""))))
+        return {"issue_fields": merged_fields(selectors), "issue_expand": merged_expand(selectors)}
+
 
 def load_app_config(text: str | None = None) -> PortAppConfig:
     """Parse port-app-config YAML (the built-in default when `text` is None)."""
@@ -185,12 +230,29 @@ def load_app_config(text: str | None = None) -> PortAppConfig:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise MappingError(f"mapping is not valid YAML: {error}") from error
+    refused_keys = [
+        f"resources[{index}].port.{key} is not supported: {reason}"
+        for index, item in enumerate(_items(raw))
+        for key, reason in _REFUSED_PORT_KEYS.items()
+        if isinstance(item.get("port"), dict) and key in item["port"]
+    ]
+    if refused_keys:
+        raise MappingError("; ".join(refused_keys))
     errors = list(Draft7Validator(_APP_CONFIG_SCHEMA).iter_errors(raw))
     if errors:
         problems = "; ".join(f"{error.json_path}: {error.message}" for error in errors)
         raise MappingError(f"mapping is not a valid port-app-config: {problems}")
+    parsed: list[ResourceMapping] = []
+    refused: list[str] = []
+    for index, item in enumerate(raw["resources"]):
+        try:
+            parsed.append(_resource(index, item))
+        except (UnknownKindError, SelectorError) as error:
+            refused.append(f"resources[{index}]: {error}")
+    if refused:
+        raise MappingError("; ".join(refused))
     return PortAppConfig(
-        resources=tuple(_resource(index, item) for index, item in enumerate(raw["resources"])),
+        resources=tuple(parsed),
         create_missing_related_entities=raw.get("createMissingRelatedEntities", True),
         enable_merge_entity=raw.get("enableMergeEntity", True),
         delete_dependent_entities=raw.get("deleteDependentEntities", True),
@@ -251,6 +313,16 @@ class EntityMapper:
         """Return the streams whose resources write to `blueprint`."""
         return frozenset(r.kind for r in self.app_config.resources if r.blueprint == blueprint)
 
+    def missing_expansions(self, kind: str, record: Mapping[str, Any]) -> list[str]:
+        """Return the issue `expand` names the mapping asks for that `record` lacks.
+
+        The source adds them when its `issue_expand` names them (`jira-port sync` sets it from
+        the mapping); a source configured separately may not. Project expansions are always read.
+        """
+        if kind != ISSUES:
+            return []
+        return [name for name in split_names(self.app_config.expand(kind)) if name not in record]
+
     def map_record(self, kind: str, record: Mapping[str, Any]) -> list[Entity]:
         """Map a record to the entities of every selected resource of `kind`.
 
@@ -307,6 +379,16 @@ class EntityMapper:
         return found
 
 
+def _items(raw: Any) -> list[dict[str, Any]]:
+    """Return the resources of a parsed config that are mappings, whatever else it holds."""
+    resources = raw.get("resources") if isinstance(raw, dict) else None
+    return (
+        [item for item in resources if isinstance(item, dict)]
+        if isinstance(resources, list)
+        else []
+    )
+
+
 def _resource(index: int, item: Mapping[str, Any]) -> ResourceMapping:
     mappings = item["port"]["entity"]["mappings"]
     try:
@@ -319,22 +401,19 @@ def _resource(index: int, item: Mapping[str, Any]) -> ResourceMapping:
             f"as '\"jiraIssue\"' (dynamic blueprints are not supported), "
             f"got {mappings['blueprint']}"
         )
-    jql = item.get("selector", {}).get("jql")
-    if jql is not None and item["kind"] != ISSUES:
-        raise MappingError(
-            f"resources[{index}].selector.jql: only resources of kind {ISSUES} take a jql "
-            f"(this one is of kind {item['kind']}); remove it"
-        )
+    stream = stream_of(item["kind"])
+    request = parse_selector(PORT_KIND_OF_STREAM[stream], item.get("selector", {}))
     return ResourceMapping(
-        kind=item["kind"],
+        kind=stream,
         blueprint=blueprint,
-        jql=jql,
-        selector=item.get("selector", {}).get("query", "true"),
+        jql=item.get("selector", {}).get("jql"),
+        selector=request.query,
         fields={
             name: mappings[name] for name in ("identifier", *_OPTIONAL_FIELDS) if name in mappings
         },
         properties=dict(mappings.get("properties", {})),
         relations=dict(mappings.get("relations", {})),
+        request=request,
     )
 
 

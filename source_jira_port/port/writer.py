@@ -106,6 +106,7 @@ class PortWriter:
         self._complete: set[str] = set()
         self._failed: set[str] = set()
         self._unmapped: set[str] = set()
+        self._expansions_checked: set[str] = set()
         self._since_state: Counter[str] = Counter()
         self._skipped = 0
         self._skips = SkippedRecords()
@@ -181,6 +182,9 @@ class PortWriter:
         if record.data.get(cdc.DELETED_AT):
             self._add_deletion(stream, key, record.data)
             return
+        if stream not in self._expansions_checked:
+            self._expansions_checked.add(stream)
+            self._warn_missing_expansions(stream, record.data)
         try:
             entities = self._applier.entities(stream, record.data)
             unselected = self._mapper.unselected_by_jql(stream, record.data)
@@ -203,6 +207,17 @@ class PortWriter:
         for blueprint, identifier in left:
             self._outside_jql[blueprint].add(identifier)
         self._queue_deletions(left)
+
+    def _warn_missing_expansions(self, stream: str, data: Mapping[str, Any]) -> None:
+        missing = self._mapper.missing_expansions(stream, data)
+        if missing:
+            self._logger.warning(
+                "The mapping's %s resources ask Jira to expand %s, but the source's records lack "
+                "it: add it to the source's issue_expand option (jira-port sync does this "
+                "itself), or the mapping reads null there",
+                stream,
+                ", ".join(missing),
+            )
 
     def _add_deletion(self, stream: str, key: str, data: Mapping[str, Any]) -> None:
         try:

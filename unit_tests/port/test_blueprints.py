@@ -39,14 +39,22 @@ def _ensure(port: StubBlueprints, needed: set[str]) -> dict[str, dict[str, Any]]
     return create_planned(port, plan, logger)  # type: ignore[arg-type]
 
 
-def test_default_blueprints_reproduce_the_seed_without_the_issue_type_enum() -> None:
+def test_default_blueprints_are_ports_jira_data_model_without_the_issue_type_enum() -> None:
     blueprints = default_blueprints()
 
-    assert sorted(blueprints["jiraProject"]["schema"]["properties"]) == ["projectType", "url"]
+    project = blueprints["jiraProject"]["schema"]["properties"]
+    assert sorted(project) == ["projectType", "totalIssues", "url"]
+    assert project["totalIssues"]["type"] == "number"
     issue = blueprints["jiraIssue"]
     assert sorted(issue["schema"]["properties"]) == sorted(
-        ["url", "status", "issueType", "components", "priority", "creator"]
+        [
+            *("url", "status", "issueType", "components", "priority", "creator", "labels"),
+            *("created", "updated", "resolutionDate"),
+        ]
     )
+    for name in ("created", "updated", "resolutionDate"):
+        assert issue["schema"]["properties"][name]["format"] == "date-time"
+    assert issue["calculationProperties"]["handlingDuration"]["type"] == "number"
     assert issue["schema"]["properties"]["creator"]["format"] == "user"
     assert "enum" not in issue["schema"]["properties"]["issueType"]
     assert {name: r["target"] for name, r in issue["relations"].items()} == {

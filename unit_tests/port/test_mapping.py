@@ -149,6 +149,7 @@ def test_server_context_path_survives_in_urls(server_issue: dict[str, Any]) -> N
     assert entity["properties"] == {
         "url": "https://jira.example.com/jira/projects/BSD",
         "projectType": "software",
+        "totalIssues": None,
     }
     assert (entity["identifier"], entity["title"]) == ("BSD", "Project BSD")
 

@@ -61,7 +61,10 @@ def _default_mapping_without_teams() -> str:
 def test_the_old_jira_issue_blueprint_is_refused_with_the_relations_to_add() -> None:
     message = _problem(StubPort(_old_blueprints()), _default_mapping_without_teams())
 
-    assert "Blueprint jiraIssue in Port lacks the relations assignee, reporter" in message
+    assert (
+        "Blueprint jiraIssue in Port lacks the properties created, labels, resolutionDate, updated"
+        " and relations assignee, reporter"
+    ) in message
     assert "(stream issues)" in message
     relations = default_blueprints()["jiraIssue"]["relations"]
     expected = {name: relations[name] for name in ("assignee", "reporter")}
@@ -69,7 +72,7 @@ def test_the_old_jira_issue_blueprint_is_refused_with_the_relations_to_add() -> 
     assert '"target": "jiraUser"' in message
     assert "create jiraUser first" in message  # the writer would, but only once the mapping fits
     assert "Removing the old properties assignee, reporter is optional" in message
-    assert "jiraProject" not in message  # its old definition still fits the mapping
+    assert "Blueprint jiraProject in Port lacks the properties totalIssues" in message
 
 
 def test_an_existing_jira_user_blueprint_is_not_asked_for() -> None:
@@ -177,7 +180,7 @@ def test_check_fails_on_the_old_blueprint_with_the_preflight_message(old_port: r
     status = DestinationPort().check(logging.getLogger("airbyte"), _CONFIG)
 
     assert status.status == Status.FAILED
-    assert "jiraIssue in Port lacks the relations assignee, reporter" in (status.message or "")
+    assert "and relations assignee, reporter" in (status.message or "")
 
 
 def test_write_fails_before_the_first_record_with_one_config_error(old_port: rm.Mocker) -> None:

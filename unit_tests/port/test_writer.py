@@ -648,3 +648,25 @@ def test_no_placeholders_without_create_missing_related_entities() -> None:
     list(writer.write(messages))
 
     assert _placeholder_counts(writer) == {"jiraIssue": (2, 0, 0, 0)}
+
+
+def test_records_without_the_issue_expand_the_mapping_asks_for_get_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mapping = (
+        "resources:\n  - kind: issue\n    selector: {query: 'true', expand: 'changelog,names'}\n"
+        "    port:\n      entity:\n        mappings:\n          identifier: .key\n"
+        "          blueprint: '\"jiraIssue\"'\n"
+    )
+    messages = [
+        record("issues", make_issue("ACME-1") | {"names": {}}),
+        record("issues", make_issue("ACME-2")),
+        state("issues", {"updated": "1"}),
+    ]
+
+    list(port_writer(StubPort(), mapping).write(messages))
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    [warning] = [w for w in warnings if "expand" in w]
+    assert "issues resources ask Jira to expand changelog, but the source's records lack" in warning
+    assert "issue_expand" in warning

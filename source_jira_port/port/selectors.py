@@ -1,0 +1,143 @@
+"""The `selector` of a port-app-config resource: Port's Jira selector keys, honoured or refused.
+
+Port's Jira integrations define their selector keys in port-labs/ocean
+`integrations/jira/jira/overrides.py` and `integrations/jira-server/jira_server/overrides.py`,
+on top of Ocean's base `Selector` (`query`, `exportEnvVariables`). Each key is honoured here,
+or refused by name with the reason, never ignored.
+
+Honoured:
+- `query` (every kind): the jq condition a record must meet.
+- `expand` (project): what the source always asks Jira for on a project page (`PROJECT_EXPAND`,
+  no extra request); a value outside it is refused.
+- `expand` (issue): Jira's `expand` parameter of the issue search (`ISSUE_EXPAND`); `names` and
+  `schema`, which Jira returns once per page, are copied onto each issue record.
+- `fields` (issue): the fields the issue search asks for (default `*all`, as Port's).
+- `jql` (issue): accepted here; what it selects is the JQL filter's business.
+- `includeMembers` (team): team records always carry their members.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# What the source always asks Jira to expand on project pages (manifest `project_expand`):
+# Cloud `project/search` offers all six (REST v3 "Get projects paginated"); Server's `project`
+# list takes `expand` too but has no project insight, so `insight` stays absent there.
+PROJECT_EXPAND = ("description", "lead", "issueTypes", "url", "projectKeys", "insight")
+
+# Jira's `expand` values for issues in a search (Cloud REST v3 "Search for issues using JQL
+# enhanced search", Server REST v2 "search"), less `versionedRepresentations`, refused below.
+ISSUE_EXPAND = (
+    "renderedFields",
+    "names",
+    "schema",
+    "transitions",
+    "operations",
+    "editmeta",
+    "changelog",
+)
+ALL_FIELDS = "*all"
+
+# Keys of Port's selectors this connector refuses, with the reason.
+REFUSED_KEYS: dict[str, str] = {
+    "exportEnvVariables": (
+        "it adds environment variables to Port's lakehouse (data stream) ingest of Ocean "
+        "integrations; this connector writes catalog entities only"
+    ),
+}
+REFUSED_EXPAND: dict[str, str] = {
+    "versionedRepresentations": (
+        "it replaces an issue's `fields` with every version of each field, and the source reads "
+        "`fields.updated` as its cursor; map `fields` instead"
+    ),
+}
+
+# Selector keys the resources of each of Port's kinds take, besides `query`.
+_KEYS_OF_KIND: dict[str, frozenset[str]] = {
+    "project": frozenset({"expand"}),
+    "issue": frozenset({"expand", "fields", "jql"}),
+    "team": frozenset({"includeMembers"}),
+}
+
+
+class SelectorError(ValueError):
+    """A selector key or value this connector cannot honour; the message names it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Selector:
+    """A resource's selector: its jq `query` and what it asks the source to read."""
+
+    query: str = "true"
+    fields: tuple[str, ...] = (ALL_FIELDS,)
+    expand: tuple[str, ...] = ()
+
+
+def parse_selector(kind: str, raw: Mapping[str, Any]) -> Selector:
+    """Read the `selector` of a resource of Port's `kind` (`project`, `issue`, ...).
+
+    Raises `SelectorError` naming each key or value that cannot be honoured, and why.
+    """
+    problems = [
+        f"selector.{key} is not supported: {reason}"
+        for key, reason in REFUSED_KEYS.items()
+        if key in raw
+    ]
+    allowed = _KEYS_OF_KIND.get(kind, frozenset())
+    problems += [
+        f"selector.{key} does not apply to kind {kind} (it takes: "
+        f"{', '.join(sorted({'query', *allowed}))})"
+        for key in raw
+        if key not in allowed and key != "query" and key not in REFUSED_KEYS
+    ]
+    expand = split_names(raw.get("expand"))
+    if kind == "project":
+        problems += _unknown(expand, PROJECT_EXPAND, "project", {})
+    elif kind == "issue":
+        problems += _unknown(expand, ISSUE_EXPAND, "issue", REFUSED_EXPAND)
+    if problems:
+        raise SelectorError("; ".join(problems))
+    fields = split_names(raw.get("fields")) or (ALL_FIELDS,)
+    return Selector(query=raw.get("query", "true"), fields=fields, expand=expand)
+
+
+def merged_fields(selectors: Iterable[Selector]) -> str:
+    """Return Jira's `fields` parameter that serves every selector (`*all` for none).
+
+    `*all` when any selector wants every field (Port's default), else the union of the fields
+    asked for. An exclusion (`-comment`) stays only if no selector asks for the field. The source
+    adds the fields it reads itself (see `issue_fields` in the manifest).
+    """
+    wanted = {name for selector in selectors for name in selector.fields} or {ALL_FIELDS}
+    kept = {name for name in wanted if not (name.startswith("-") and name[1:] in wanted)}
+    if ALL_FIELDS in kept:
+        kept = {name for name in kept if name.startswith("-")} | {ALL_FIELDS}
+    return ",".join(sorted(kept, key=lambda name: (not name.startswith("*"), name)))
+
+
+def merged_expand(selectors: Iterable[Selector]) -> str:
+    """Return Jira's `expand` parameter that serves every selector ("" for none)."""
+    return ",".join(sorted({name for selector in selectors for name in selector.expand}))
+
+
+def split_names(value: Any) -> tuple[str, ...]:
+    """Read Port's comma-separated string (or a list) of names, in order, without repeats."""
+    items = value.split(",") if isinstance(value, str) else (value or [])
+    return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+
+
+def _unknown(
+    names: Iterable[str], known: tuple[str, ...], kind: str, refused: Mapping[str, str]
+) -> list[str]:
+    problems = []
+    for name in names:
+        if name in refused:
+            problems.append(f"selector.expand {name} is not supported: {refused[name]}")
+        elif name not in known:
+            problems.append(
+                f"selector.expand {name} is not something Jira expands on a {kind} here "
+                f"(use any of {', '.join(known)})"
+            )
+    return problems
