@@ -11,6 +11,8 @@ import yaml
 
 from integration_tests.fakes.jira_data import Deployment, Renderer, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
+from integration_tests.fakes.jira_teams import ORGANIZATION_ID
+from integration_tests.fakes.jql import issue_order, parse_jql
 from integration_tests.fakes.port_server import FakePort
 from integration_tests.support.commands import jira_port, summary_of
 from integration_tests.support.configs import write_config
@@ -119,38 +121,74 @@ def test_first_sync_into_a_strict_empty_port_writes_everything_and_counts_placeh
 
 
 _PORT_FORMAT = Path(__file__).parent / "support" / "fixtures" / "port_format_app_config.yaml"
-_WEEK_MS = 7 * 24 * 3600 * 1000
 
 
-def test_a_mapping_in_ports_format_names_the_kinds_no_stream_produces_yet(tmp_path: Path) -> None:
+def _port_format(deployment: Deployment) -> str:
+    """Port's format as pasted; Server / Data Center people have a `key`, not an `accountId`."""
+    text = _PORT_FORMAT.read_text()
+    # Legacy Server keys may hold characters Port refuses in identifiers: escape them.
+    return text if deployment == "cloud" else text.replace(".accountId", ".key | port_identifier")
+
+
+def _issue_jql() -> str:
+    [issue] = [
+        r for r in yaml.safe_load(_PORT_FORMAT.read_text())["resources"] if r["kind"] == "issue"
+    ]
+    return str(issue["selector"]["jql"])
+
+
+def test_a_kind_no_stream_produces_yet_is_refused_by_name(tmp_path: Path) -> None:
+    document = yaml.safe_load(_PORT_FORMAT.read_text())
+    document["resources"].append(
+        {
+            "kind": "sprint",
+            "selector": {"query": "true"},
+            "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"jiraSprint"'}}},
+        }
+    )
+    index = len(document["resources"]) - 1
     with pytest.raises(MappingError) as raised:
-        load_app_config(_PORT_FORMAT.read_text())
+        load_app_config(yaml.safe_dump(document))
     message = str(raised.value)
-    assert "resources[1]: kind user is one of Port's Jira kinds" in message
-    assert "resources[2]: kind team is one of Port's Jira kinds" in message
-    assert "remove the resource of kind team from the mapping" in message
-    assert "resources[0]" not in message  # project and issue are served
-    assert "resources[3]" not in message
+    assert f"resources[{index}]: kind sprint is one of Port's Jira kinds" in message
+    assert "remove the resource of kind sprint from the mapping" in message
+    assert f"resources[{index - 1}]" not in message  # project, user, team and issue are served
 
     with FakeJira("cloud", generate_dataset(projects=1, issues=5)) as jira, FakePort() as port:
-        config = write_config(tmp_path, jira, port, mapping=_PORT_FORMAT.read_text())
+        config = write_config(tmp_path, jira, port, mapping=yaml.safe_dump(document))
         done = jira_port("sync", "--config", config)
         assert port.entities("jiraIssue") == {}
     assert done.returncode == 2, done.stderr
-    assert "port.mapping: resources[1]: kind user" in done.stderr
+    assert f"port.mapping: resources[{index}]: kind sprint" in done.stderr
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "server"])
-def test_a_mapping_in_ports_format_syncs_into_a_strict_port_with_properties_filled(
+def test_ports_own_jira_mapping_syncs_everything_and_a_mapping_edit_re_maps_it(
     tmp_path: Path, deployment: Deployment
 ) -> None:
-    document = yaml.safe_load(_PORT_FORMAT.read_text())
-    document["resources"] = [r for r in document["resources"] if r["kind"] in ("project", "issue")]
+    """Kinds project, user, team and issue, an issue `selector.jql`, a team `includeMembers`."""
     dataset = generate_dataset(projects=3, issues=300)
+    mapping = _port_format(deployment)
+    edited = mapping.replace(
+        "title: .fields.summary", """title: '"[" + .key + "] " + .fields.summary'"""
+    )
+    organization = {"atlassian_organization_id": ORGANIZATION_ID} if deployment == "cloud" else {}
     with FakeJira(deployment, dataset) as jira, FakePort(client_secret="port-secret") as port:
-        config = write_config(tmp_path, jira, port, mapping=yaml.safe_dump(document))
+        config = write_config(tmp_path, jira, port, mapping=mapping, **organization)
         done = jira_port("sync", "--config", config)
         issues, projects = port.entities("jiraIssue"), port.entities("jiraProject")
+        users, teams = port.entities("jiraUser"), port.entities("jiraTeam")
+        expected_teams = jira.teams.teams if deployment == "cloud" else []
+        query = parse_jql(
+            _issue_jql(),
+            projects=dataset.projects,
+            zone=jira.zone,
+            issue_ids=frozenset(i.id for i in dataset.issues.values()),
+        )
+        in_scope = {i.key for i in query.run(sorted(dataset.issues.values(), key=issue_order))}
+        write_config(tmp_path, jira, port, mapping=edited, **organization)
+        again = jira_port("sync", "--config", config)
+        retitled = port.entities("jiraIssue")
 
     assert done.returncode == 0, done.stderr
     assert set(projects) == {project.key for project in dataset.projects}
@@ -161,14 +199,17 @@ def test_a_mapping_in_ports_format_syncs_into_a_strict_port_with_properties_fill
     totals = {key: entity["properties"]["totalIssues"] for key, entity in projects.items()}
     # Project insight exists on Cloud only; Server leaves the property null.
     assert totals == (per_project if deployment == "cloud" else dict.fromkeys(per_project))
-    # The resource's jql (the JQL filter's business) selects at most these; none may be missing.
-    newest = max(i.updated for i in dataset.issues.values())
-    in_scope = {
-        i.key
-        for i in dataset.issues.values()
-        if i.status.category_key != "done" or max(i.created, i.updated) >= newest - _WEEK_MS
-    }
-    assert set(issues) >= in_scope
+    listed = [u for u in dataset.users if deployment == "cloud" or u.on_server]
+    assert len(users) == len(listed)
+    assert all(user["title"] for user in users.values())
+    assert set(teams) == {team.team_id for team in expected_teams}
+    for team in expected_teams:
+        assert set(teams[team.team_id]["relations"]["members"]) <= set(users)
+    if deployment == "server":  # Port's team kind maps nothing there, and says so
+        assert "resource of kind teams (Port's team) that maps nothing" in done.stderr
+    assert 0 < len(in_scope) < len(dataset.issues)
+    # Parents and sub-tasks outside the jql exist only as Port's bare related entities.
+    assert {key for key, entity in issues.items() if entity["properties"]} == in_scope
     for key in in_scope:
         issue, properties = dataset.issues[key], issues[key]["properties"]
         assert properties["labels"] == issue.labels
@@ -176,6 +217,15 @@ def test_a_mapping_in_ports_format_syncs_into_a_strict_port_with_properties_fill
         assert (properties["resolutionDate"] is None) == (issue.resolved is None)
         assert properties["components"] == [c.name for c in issue.components]
         assert properties["url"].endswith(f"/browse/{key}")
+        for relation in ("assignee", "reporter"):
+            target = issues[key]["relations"].get(relation)
+            assert target is None or users[target]["title"], (key, relation)
+
+    assert again.returncode == 0, again.stderr
+    assert "The mapping of stream issues changed since the last sync" in again.stderr
+    assert {key: entity["title"] for key, entity in retitled.items() if entity["properties"]} == {
+        key: f"[{key}] {dataset.issues[key].summary}" for key in in_scope
+    }
 
 
 _SELECTORS_MAPPING = """

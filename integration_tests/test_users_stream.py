@@ -14,6 +14,7 @@ from integration_tests.support.catalogs import configured_catalog
 from integration_tests.support.commands import SourceCli, jira_port
 from integration_tests.support.configs import write_config
 from integration_tests.support.messages import final_state, of_type, records
+from integration_tests.support.port_stub import default_mapping_without
 
 pytestmark = pytest.mark.integration
 
@@ -122,7 +123,24 @@ def test_jira_port_sync_without_the_permission_exits_2_and_writes_no_user(tmp_pa
 
     assert done.returncode == 2
     assert "needs the 'Browse users and groups' global permission" in done.stderr
-    assert all(not user.get("title") for user in users.values())  # at most bare targets
+    # at most the bare targets of issues' relations (issues may be read alongside users)
+    assert all(not user["properties"] for user in users.values()), users
+
+
+def test_jira_port_sync_reads_only_the_streams_its_mapping_maps(tmp_path: Path) -> None:
+    with (
+        FakeJira("server", generate_dataset(issues=30)) as jira,
+        FakePort(client_secret="port-secret") as port,
+    ):
+        jira.browse_users = False  # no matter: a mapping without users never asks for them
+        mapping = default_mapping_without("users")
+        done = jira_port("sync", "--config", write_config(tmp_path, jira, port, mapping=mapping))
+        user_requests = [r for r in jira.requests_log if "/user/search" in r.path]
+        issues = port.entities("jiraIssue")
+
+    assert done.returncode == 0, done.stderr
+    assert user_requests == []
+    assert set(issues) == set(jira.dataset.issues)
 
 
 def _read(cli: SourceCli, jira: FakeJira, state: list[dict[str, Any]] | None) -> list[Any]:

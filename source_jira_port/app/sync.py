@@ -1,13 +1,14 @@
 """One sync in one process: the Jira source's messages go straight into the Port writer.
 
-Catalog: `projects` and `users` full refresh / overwrite, read before `issues` (so the users
-the issues relate to are in Port as themselves, not as bare placeholders); `teams`, where the
-site offers it (`teams.py`), full refresh / overwrite before `issues` too; `issues` incremental
-/ append_dedup from the saved state. `--full-refresh` reads all in full refresh / overwrite,
-ignores the saved state, and turns on deleting the entities Jira no longer has for that run,
-even when the Port section's `delete_missing_entities` is false (that setting governs ordinary
-runs, where only the full-refresh streams are overwritten). The deletion threshold and the
-skipped-record rule still apply.
+Catalog: the streams the mapping has resources for (`mapped_streams`), in the order `projects`,
+`users`, `teams`, `issues`, so the users and projects the issues relate to are in Port as
+themselves, not as bare placeholders. `projects`, `users` and `teams` (where the site offers it:
+`teams.py`) are full refresh / overwrite; `issues` incremental / append_dedup from the saved
+state. `--full-refresh` reads all in full refresh / overwrite, ignores the saved state, and turns
+on deleting the entities Jira no longer has for that run, even when the Port section's
+`delete_missing_entities` is false (that setting governs ordinary runs, where only the
+full-refresh streams are overwritten). The deletion threshold and the skipped-record rule still
+apply.
 
 A stream whose mapping changed since its state was saved is re-read in full (`remap.py`).
 
@@ -90,10 +91,18 @@ class SourceError(Exception):
         self.failure_type = failure_type
 
 
-def default_catalog(*, full_refresh: bool, teams: bool = False) -> ConfiguredAirbyteCatalog:
-    """Return the catalog of a sync (see the module docstring); `teams` adds that stream."""
+# The order a sync reads its streams in: the people and projects issues relate to come first.
+_READ_ORDER = (PROJECTS, USERS, TEAMS, ISSUES)
+_PRIMARY_KEYS = {TEAMS: "teamId"}
 
-    def entry(name: str, incremental: bool) -> dict[str, Any]:
+
+def default_catalog(
+    *, full_refresh: bool, streams: Iterable[str] = (PROJECTS, USERS, ISSUES)
+) -> ConfiguredAirbyteCatalog:
+    """Return the catalog of a sync of `streams` (see the module docstring), in read order."""
+
+    def entry(name: str) -> dict[str, Any]:
+        incremental = name == ISSUES and not full_refresh
         return {
             "stream": {
                 "name": name,
@@ -103,13 +112,37 @@ def default_catalog(*, full_refresh: bool, teams: bool = False) -> ConfiguredAir
             "sync_mode": "incremental" if incremental else "full_refresh",
             "destination_sync_mode": "append_dedup" if incremental else "overwrite",
             "cursor_field": ["updated"] if incremental else None,
-            "primary_key": [["id"]],
+            "primary_key": [[_PRIMARY_KEYS.get(name, "id")]],
         }
 
-    streams = [entry(PROJECTS, False), entry(USERS, False), entry(ISSUES, not full_refresh)]
-    if teams:  # full refresh, read before the issues
-        streams.insert(2, {**entry(TEAMS, False), "primary_key": [["teamId"]]})
-    return ConfiguredAirbyteCatalogSerializer.load({"streams": streams})
+    wanted = set(streams)
+    return ConfiguredAirbyteCatalogSerializer.load(
+        {"streams": [entry(name) for name in _READ_ORDER if name in wanted]}
+    )
+
+
+def mapped_streams(
+    app_config: PortAppConfig, jira: Mapping[str, Any], *, built_in: bool
+) -> frozenset[str]:
+    """Return the streams a sync reads: those the mapping has resources for.
+
+    A `teams` resource applies where the site offers teams (Jira Cloud with
+    `atlassian_organization_id`); elsewhere a mapping the user wrote gets a warning naming the
+    resource and how to enable teams (the built-in one's `teams` resource is left out quietly:
+    the source logs why).
+    """
+    streams = EntityMapper(app_config).kinds()
+    reason = teams_unavailable_reason(jira, jira["deployment"]) if TEAMS in streams else None
+    if reason is None:
+        return streams
+    if not built_in:
+        logger.warning(
+            "port.mapping has a resource of kind %s (Port's team) that maps nothing on this "
+            "site. %s Or remove that resource from the mapping.",
+            TEAMS,
+            reason,
+        )
+    return streams - {TEAMS}
 
 
 def sync(job: SyncJob, options: SyncOptions, reporter: Reporter, out: TextIO = sys.stdout) -> int:
@@ -168,7 +201,7 @@ class _Sync:
         jira = {**_resolve_site(self.job.jira), RESOURCE_JQL: _resource_jql(app_config)}
         catalog = default_catalog(
             full_refresh=self.options.full_refresh,
-            teams=teams_unavailable_reason(jira, jira["deployment"]) is None,
+            streams=mapped_streams(app_config, jira, built_in=self.job.port.mapping is None),
         )
         if self.options.dry_run:
             mapper = EntityMapper(app_config)
