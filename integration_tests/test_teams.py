@@ -147,10 +147,14 @@ def test_a_team_gone_from_the_organization_leaves_port_on_the_next_sync(
         path = write_config(tmp_path, cloud, port, atlassian_organization_id=ORGANIZATION_ID)
         assert jira_port("sync", "--config", path).returncode == 0
         gone, *kept = cloud.teams.teams
+        assert gone.team_id in port.entities("jiraTeam")
         cloud.teams.teams = kept
 
         again = jira_port("sync", "--config", path)
 
         assert again.returncode == 0, again.stderr
-        assert set(port.entities("jiraTeam")) == {team.team_id for team in kept}
-        assert gone.team_id not in port.entities("jiraTeam")
+        state = (tmp_path / "state.json").read_text()
+        assert set(port.entities("jiraTeam")) == {team.team_id for team in kept}, (
+            again.stderr,
+            state,
+        )

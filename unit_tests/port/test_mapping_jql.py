@@ -35,7 +35,7 @@ def test_a_jql_on_a_resource_that_is_not_of_issues_is_refused_by_index() -> None
     )
 
     with pytest.raises(
-        MappingError, match=r"resources\[0\]\.selector\.jql: only resources of kind issues"
+        MappingError, match=r"resources\[0\]: selector\.jql does not apply to kind project"
     ):
         load_app_config(mapping)
 

@@ -35,7 +35,10 @@ def _refusal(kind: str, selector: dict[str, Any]) -> str:
     return str(raised.value)
 
 
-@pytest.mark.parametrize(("kind", "stream"), [("project", "projects"), ("issue", "issues")])
+@pytest.mark.parametrize(
+    ("kind", "stream"),
+    [("project", "projects"), ("issue", "issues"), ("user", "users"), ("team", "teams")],
+)
 def test_ports_kind_names_and_the_stream_names_map_the_same_records(kind: str, stream: str) -> None:
     for name in (kind, stream):
         mapper = EntityMapper(load_app_config(_config(name, {"query": "true"})))
@@ -45,14 +48,16 @@ def test_ports_kind_names_and_the_stream_names_map_the_same_records(kind: str, s
 
 @pytest.mark.parametrize(
     "kind",
-    ["user", "team", "release", "board", "sprint", "backlog", "epic", "worklog", "component"],
+    ["release", "board", "sprint", "backlog", "epic", "worklog", "component"],
 )
 def test_a_port_kind_no_stream_produces_is_refused_by_name(kind: str) -> None:
     message = _refusal(kind, {"query": "true"})
 
     assert f"resources[0]: kind {kind} is one of Port's Jira kinds" in message
     assert f"remove the resource of kind {kind} from the mapping" in message
-    assert "Kinds that work: issue (issues), project (projects)" in message
+    assert (
+        "Kinds that work: issue (issues), project (projects), team (teams), user (users)" in message
+    )
 
 
 def test_an_unknown_kind_is_refused_with_the_kinds_that_work() -> None:
