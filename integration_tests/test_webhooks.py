@@ -566,3 +566,83 @@ def test_an_archived_project_leaves_port_as_it_leaves_the_sync(
         assert setup.deliver(updated) == [202]  # a late update of the archived project
         _eventually(setup.settled(2))
         assert project not in setup.port.entities("jiraProject")
+
+
+# User events: the user as Jira has it when the event is applied, mapped by the users resources.
+
+
+def _user_identity(setup: Setup, index: int = 1) -> str:
+    """A person's identity in Jira and Port: the Cloud accountId, the Server key."""
+    user = setup.jira.dataset.users[index]
+    return user.account_id if setup.jira.deployment == "cloud" else user.key
+
+
+def _port_user(setup: Setup, identity: str) -> dict[str, Any] | None:
+    return setup.port.entities("jiraUser").get(identity)
+
+
+def test_a_user_event_writes_the_user_jira_has_now_and_user_deleted_removes_it(
+    setup: Setup,
+) -> None:
+    identity = _user_identity(setup)
+    stale = setup.jira.webhooks.user_event("user_updated", identity)
+    setup.jira.rename_user(identity, "Renamed After The Event")
+
+    assert setup.deliver(stale) == [202]
+    _eventually(lambda: (_port_user(setup, identity) or {}).get("title") is not None)
+    entity = _port_user(setup, identity)
+    assert entity is not None
+    assert entity["title"] == "Renamed After The Event"  # Jira's current name, not the payload's
+
+    deleted = setup.jira.webhooks.user_event("user_deleted", identity)
+    setup.jira.delete_user(identity)
+    assert setup.deliver(deleted) == [202]
+    _eventually(lambda: _port_user(setup, identity) is None)
+    _eventually(setup.settled(2))
+    assert (setup.counters()["applied"], setup.counters()["deleted"]) == (1, 1)
+
+
+def test_a_user_event_for_a_user_jira_no_longer_has_removes_it(setup: Setup) -> None:
+    identity = _user_identity(setup, 2)
+    setup.port.add_entity("jiraUser", {"identifier": identity, "title": "Gone", "properties": {}})
+    created = setup.jira.webhooks.user_event("user_created", identity)
+    setup.jira.delete_user(identity)  # Jira answers 404 when the event is applied
+
+    assert setup.deliver(created) == [202]
+    _eventually(lambda: _port_user(setup, identity) is None)
+    _eventually(setup.settled(1))
+    assert (setup.counters()["deleted"], setup.counters()["parked"]) == (1, 0)
+
+
+def test_user_events_are_registered_only_when_the_mapping_maps_users(
+    server_setup: Setup, capsys: Any
+) -> None:
+    setup = server_setup
+    jira = setup.jira
+    credentials = jira.source_config()["credentials"]
+    only_issues = (
+        "resources:\n- kind: issues\n  selector: {query: 'true'}\n  port:\n    entity:\n"
+        "      mappings: {identifier: .key, title: .fields.summary, blueprint: '\"jiraIssue\"',"
+        " properties: {}}\n"
+    )
+    urls = {"default": "http://127.0.0.1:9/default", "issues": "http://127.0.0.1:9/issues"}
+    for name, mapping in (("default", None), ("issues", only_issues)):
+        port = {"port_client_id": _PORT_ID, "port_client_secret": _PORT_SECRET}
+        config = setup.folder / f"{name}.yaml"
+        document = {
+            "jira": {"jira_url": jira.base_url, "credentials": credentials},
+            "port": port | ({"mapping": mapping} if mapping else {}),
+            "webhooks": {"url": urls[name]},
+        }
+        config.write_text(json.dumps(document))
+        assert jira_port(["webhooks", "register", "--config", str(config)]) == 0
+    capsys.readouterr()
+
+    events = {hook.url: set(hook.events) for hook in jira.webhooks.registered}
+    user_events = {"user_created", "user_updated", "user_deleted"}
+    assert user_events <= events[urls["default"]]
+    assert events[urls["issues"]] == {
+        "jira:issue_created",
+        "jira:issue_updated",
+        "jira:issue_deleted",
+    }

@@ -1,12 +1,13 @@
 """WebhookApplier: drains the event queue into Port, writing what Jira has now.
 
-An event only names an issue or project. Per batch, the applier reads the current state of
-every issue and project its events name from Jira (`JiraState`: one search per 50-100 issues,
-with the sync's fields, transformations and scope), then upserts what Jira returns and deletes
-what it does not (deleted, or out of the sync's projects and jql), through the sync writer's
-`EntityApplier`. All events of one issue in a batch cost one read and one write (`coalesced`
-counts the extra ones). The payload's fields and `updated` decide nothing, so no order of
-deliveries, retries and syncs leaves Port older than Jira.
+An event only names an issue, project or user. Per batch, the applier reads the current state
+of every issue, project and user its events name from Jira (`JiraState`: one search per 50-100
+issues, with the sync's fields, transformations and scope; one request per project or user),
+then upserts what Jira returns and deletes what it does not (deleted, or out of the sync's
+projects and jql), through the sync writer's `EntityApplier`. All events of one issue in a
+batch cost one read and one write (`coalesced` counts the extra ones). The payload's fields
+and `updated` decide nothing, so no order of deliveries, retries and syncs leaves Port older
+than Jira.
 
 Nothing leaves the queue on a transient failure (Jira or Port unreachable, 5xx, 429, a missing
 blueprint): the worker backs off and tries again. What cannot be applied is parked (the queue's
@@ -24,6 +25,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+from source_jira_port.app.webhooks.events import record_key
 from source_jira_port.app.webhooks.jira_state import JiraUnavailableError, Record
 from source_jira_port.app.webhooks.logtext import capped
 from source_jira_port.app.webhooks.metrics import Metrics
@@ -34,7 +36,7 @@ from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
 from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
 from source_jira_port.port.transport import PortApiError
-from source_jira_port.stream_names import ISSUES
+from source_jira_port.stream_names import ISSUES, USERS
 
 _BATCH_EVENTS = 200
 _IDLE_SECONDS = 5.0
@@ -57,6 +59,9 @@ class CurrentState(Protocol):
 
     def project(self, project_id: str) -> Record | None:
         """Return the projects record of `project_id`, None once it is gone."""
+
+    def user(self, identity: str) -> Record | None:
+        """Return the users record of `identity` (accountId or key), None once it is gone."""
 
 
 @dataclasses.dataclass
@@ -243,8 +248,11 @@ class WebhookApplier:
             for jira_id, record in (self._jira.issues(issue_ids) if issue_ids else {}).items()
         }
         for kind, jira_id in sources:
-            if kind != ISSUES and (project := self._jira.project(jira_id)) is not None:
-                current[kind, jira_id] = project
+            if kind == ISSUES:
+                continue
+            read = self._jira.user if kind == USERS else self._jira.project
+            if (record := read(jira_id)) is not None:
+                current[kind, jira_id] = record
         return current
 
     def _settle_outcomes(
@@ -309,7 +317,8 @@ def _old_keys(
     key is changed); as the sync does (deletions/tracker.py), the old key's entities go.
     """
     written = {(entity["blueprint"], entity["identifier"]) for entity in entities}
-    old = {q.event.key: q.event.record for q in items if q.event.key != record.get("key")}
+    current = record_key(kind, record)
+    old = {q.event.key: q.event.record for q in items if q.event.key != current}
     return [
         target
         for previous in old.values()
