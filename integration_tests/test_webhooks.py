@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +69,16 @@ def _eventually(check: Callable[[], Any], timeout: float = 5.0) -> None:
 class Setup:
     """A fake Jira, a fake Port and receivers on one queue file."""
 
-    def __init__(self, jira: FakeJira, port: FakePort, folder: Path, **jira_options: Any) -> None:
+    def __init__(
+        self,
+        jira: FakeJira,
+        port: FakePort,
+        folder: Path,
+        mapping: str | None = None,
+        **jira_options: Any,
+    ) -> None:
         self.jira, self.port, self.folder = jira, port, folder
+        self.mapping = mapping  # the sync's and the receiver's port-app-config (None: default)
         self.jira_options = jira_options  # the sync's and the receiver's Jira options (jql)
         self.receiver = self.start_receiver()
 
@@ -79,6 +89,7 @@ class Setup:
                 "port_client_id": _PORT_ID,
                 "port_client_secret": _PORT_SECRET,
                 "port_base_url": self.port.base_url,
+                **({"mapping": self.mapping} if self.mapping else {}),
             }
         )
         hooks = WebhookSettings(queue_path=self.folder / "queue.sqlite", secret=_SECRET, port=0)
@@ -110,7 +121,9 @@ class Setup:
 
     def sync(self) -> None:
         """Run `jira-port sync` against the same fakes, the other writer into Port."""
-        config = write_config(self.folder, self.jira, self.port, **self.jira_options)
+        config = write_config(
+            self.folder, self.jira, self.port, mapping=self.mapping, **self.jira_options
+        )
         done = jira_port_command("sync", "--config", config)
         assert done.returncode == 0, done.stderr
 
@@ -144,10 +157,12 @@ class Setup:
 
 
 @contextlib.contextmanager
-def _running(deployment: str, folder: Path, **jira_options: Any) -> Iterator[Setup]:
+def _running(
+    deployment: str, folder: Path, mapping: str | None = None, **jira_options: Any
+) -> Iterator[Setup]:
     dataset = generate_dataset(projects=2, issues=12)
     with FakeJira(deployment, dataset) as jira, FakePort(_PORT_ID, _PORT_SECRET) as port:
-        setup = Setup(jira, port, folder, **jira_options)
+        setup = Setup(jira, port, folder, mapping, **jira_options)
         try:
             yield setup
         finally:
@@ -646,3 +661,43 @@ def test_user_events_are_registered_only_when_the_mapping_maps_users(
         "jira:issue_updated",
         "jira:issue_deleted",
     }
+
+
+# Issue resources with a `selector.jql`: each maps the issues its JQL matches when applied.
+
+
+def _split_by_jql() -> str:
+    """The default mapping with its issues resource split: issues not Done as `KEY`, Done ones
+    as `KEY-done` (no relations to other issues, which Port would create bare)."""
+    document = yaml.safe_load(
+        (resources.files("source_jira_port.port") / "defaults" / "port-app-config.yaml").read_text()
+    )
+    [issues] = [r for r in document["resources"] if r["kind"] == "issues"]
+    for relation in ("parentIssue", "subtasks"):
+        del issues["port"]["entity"]["mappings"]["relations"][relation]
+    done = copy.deepcopy(issues)
+    issues["selector"]["jql"] = "status != Done"
+    done["selector"]["jql"] = "status = Done"
+    done["port"]["entity"]["mappings"]["identifier"] = '.key + "-done"'
+    document["resources"].append(done)
+    return str(yaml.safe_dump(document))
+
+
+@pytest.mark.parametrize("deployment", ["server", "cloud"])
+def test_an_issue_updated_out_of_a_resource_jql_loses_that_resources_entity(
+    tmp_path: Path, deployment: str
+) -> None:
+    with _running(deployment, tmp_path, mapping=_split_by_jql()) as setup:
+        setup.register()
+        key = next(k for k, i in setup.jira.dataset.issues.items() if i.status.name != "Done")
+        setup.sync()
+        assert (setup.issue(key) is not None, setup.issue(f"{key}-done")) == (True, None)
+
+        assert setup.deliver(setup.updated(key, 1, status="Done")) == [202]
+        _eventually(setup.settled(1))
+
+        assert setup.issue(key) is None  # out of its resource's JQL: that entity is gone
+        moved = setup.issue(f"{key}-done")
+        assert moved is not None
+        assert moved["properties"]["status"] == "Done"
+        assert setup.counters()["parked"] == 0

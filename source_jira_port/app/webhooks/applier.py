@@ -4,10 +4,11 @@ An event only names an issue, project or user. Per batch, the applier reads the 
 of every issue, project and user its events name from Jira (`JiraState`: one search per 50-100
 issues, with the sync's fields, transformations and scope; one request per project or user),
 then upserts what Jira returns and deletes what it does not (deleted, or out of the sync's
-projects and jql), through the sync writer's `EntityApplier`. All events of one issue in a
-batch cost one read and one write (`coalesced` counts the extra ones). The payload's fields
-and `updated` decide nothing, so no order of deliveries, retries and syncs leaves Port older
-than Jira.
+projects and jql), through the sync writer's `EntityApplier`. An issue resource with a
+`selector.jql` maps the issue only while its JQL matches it (one id-bound search per such
+resource and batch), and deletes its entity otherwise. All events of one issue in a batch cost
+one read and one write (`coalesced` counts the extra ones). The payload's fields and `updated`
+decide nothing, so no order of deliveries, retries and syncs leaves Port older than Jira.
 
 Nothing leaves the queue on a transient failure (Jira or Port unreachable, 5xx, 429, a missing
 blueprint): the worker backs off and tries again. What cannot be applied is parked (the queue's
@@ -62,6 +63,11 @@ class CurrentState(Protocol):
 
     def user(self, identity: str) -> Record | None:
         """Return the users record of `identity` (accountId or key), None once it is gone."""
+
+    def issue_jql_matches(
+        self, ids: list[str], jql_by_resource: dict[int, str]
+    ) -> dict[int, frozenset[str]]:
+        """Return, by resource index, which of `ids` the resource's `selector.jql` matches."""
 
 
 @dataclasses.dataclass
@@ -226,6 +232,8 @@ class WebhookApplier:
                     upserts.extend((items, entity) for entity in entities)
                     moved = _old_keys(applier, kind, items, record, entities)
                     deletes.extend((items, target) for target in moved)
+                    left = _left_jql(self._mapper, kind, record, entities)
+                    deletes.extend((items, target) for target in left)
                     out.upserted.update(q.seq for q in items)
             except RecordMappingError as error:
                 out.park.update((q.seq, str(error)) for q in items)
@@ -243,10 +251,12 @@ class WebhookApplier:
     def _current(self, sources: list[_Source]) -> dict[_Source, Record]:
         """Read from Jira what `sources` are now; a source left out is gone (or out of scope)."""
         issue_ids = [jira_id for kind, jira_id in sources if kind == ISSUES]
-        current = {
-            (ISSUES, jira_id): record
-            for jira_id, record in (self._jira.issues(issue_ids) if issue_ids else {}).items()
-        }
+        issues = self._jira.issues(issue_ids) if issue_ids else {}
+        current: dict[_Source, Record] = {(ISSUES, jira_id): r for jira_id, r in issues.items()}
+        if issues and (jql_by_resource := self._mapper.issue_jql()):
+            # Each issue resource maps only the issues its `selector.jql` matches now.
+            matches = self._jira.issue_jql_matches(list(issues), jql_by_resource)
+            self._mapper.select_by_jql(matches)
         for kind, jira_id in sources:
             if kind == ISSUES:
                 continue
@@ -302,6 +312,14 @@ class WebhookApplier:
                 next(iter(out.retry.values())),
             )
         return len(queued) - len(out.retry), bool(out.retry)
+
+
+def _left_jql(
+    mapper: EntityMapper, kind: str, record: Record, entities: list[Entity]
+) -> list[tuple[str, str]]:
+    """Return the entities of the resources whose `selector.jql` no longer matches `record`."""
+    written = {(entity["blueprint"], entity["identifier"]) for entity in entities}
+    return [target for target in mapper.unselected_by_jql(kind, record) if target not in written]
 
 
 def _old_keys(

@@ -2,7 +2,8 @@
 
 Issues are read by id through the manifest's `<deployment>_issues_by_id_stream` (the sync's
 fields, transformations and scope: projects and jql), 50 ids a search on Cloud with
-`reconcileIssues`, 100 on Server. A project is read with `GET project/{id}` (404: gone), a
+`reconcileIssues`, 100 on Server; then, for issue resources with a `selector.jql`, which of
+them each JQL matches (`resource_jql.py`). A project is read with `GET project/{id}` (404: gone), a
 user with Cloud's `GET user?accountId=` or Server's `GET user?key=` (404: gone).
 The resolved manifest and config are built once, with the `jql` option checked (a search
 that Jira refuses only because of a missing id must not be confused with a bad jql, which would
@@ -21,6 +22,7 @@ from source_jira_port.jira_client import JiraClient, JiraError, api_path, resolv
 from source_jira_port.jira_site import api_base
 from source_jira_port.jql_check import ensure_valid_jql
 from source_jira_port.pending_retry import CHUNK_SIZE, RECONCILE_LIMIT, read_issues_by_id
+from source_jira_port.resource_jql import matching_issue_ids
 from source_jira_port.source import SourceJiraPort
 from source_jira_port.stream_names import PROJECTS, USERS
 
@@ -54,6 +56,20 @@ class JiraState:
                 str(record["id"]): record
                 for record in read_issues_by_id(manifest, config, ids, chunk_size=chunk)
             }
+        except (AirbyteTracedException, ValueError) as error:
+            raise self._unavailable(error) from error
+
+    def issue_jql_matches(
+        self, ids: Sequence[str], jql_by_resource: Mapping[int, str]
+    ) -> dict[int, frozenset[str]]:
+        """Return, by resource index, which of `ids` the resource's `selector.jql` matches now.
+
+        One id-only search per resource: `(<jql>) AND (id = … OR id = …)` in the sync's scope.
+        """
+        try:
+            manifest, config = self._resolved()
+            by_resource = {str(index): jql for index, jql in jql_by_resource.items()}
+            return matching_issue_ids(manifest, config, by_resource, None, ids)
         except (AirbyteTracedException, ValueError) as error:
             raise self._unavailable(error) from error
 
