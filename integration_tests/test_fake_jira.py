@@ -769,3 +769,52 @@ def test_without_browse_users_the_user_list_is_empty(
         answer = requests.get(f"{jira.base_url}/rest/api/{path}", auth=auth, timeout=10)
 
     assert (answer.status_code, answer.json()) == (200, [])
+
+
+@pytest.mark.parametrize(
+    ("deployment", "auth", "name", "version", "missing"),
+    [
+        (
+            "cloud",
+            CLOUD_AUTH,
+            "accountId",
+            "3",
+            "Specified user does not exist or you do not have required permissions",
+        ),
+        ("server", SERVER_AUTH, "key", "2", "The user with the key 'nobody' does not exist"),
+    ],
+)
+def test_get_user_answers_one_user_404_when_gone_and_403_without_browse_users(
+    deployment: Any, auth: tuple[str, str], name: str, version: str, missing: str
+) -> None:
+    with FakeJira(deployment, generate_dataset(issues=5)) as jira:
+        url = f"{jira.base_url}/rest/api/{version}/user"
+        user = jira.dataset.users[1]
+        ident = user.account_id if deployment == "cloud" else user.key
+        found = requests.get(url, params={name: ident}, auth=auth, timeout=10)
+        gone = requests.get(url, params={name: "nobody"}, auth=auth, timeout=10)
+        unnamed = requests.get(url, auth=auth, timeout=10)
+        anonymous = requests.get(url, params={name: ident}, timeout=10)
+        jira.browse_users = False
+        refused = requests.get(url, params={name: ident}, auth=auth, timeout=10)
+
+    assert found.status_code == 200
+    assert found.json()["displayName"] == user.display_name
+    assert (found.json().get("accountId"), found.json().get("key")) == (
+        (ident, None) if deployment == "cloud" else (None, ident)
+    )
+    assert (gone.status_code, gone.json()) == (404, {"errorMessages": [missing], "errors": {}})
+    assert [r.status_code for r in (unnamed, anonymous, refused)] == [400, 401, 403]
+
+
+def test_server_get_user_does_not_know_cloud_app_accounts() -> None:
+    with FakeJira("server", generate_dataset(issues=5)) as jira:
+        app = next(u for u in jira.dataset.users if not u.on_server)
+        answer = requests.get(
+            f"{jira.base_url}/rest/api/2/user",
+            params={"key": app.key},
+            auth=SERVER_AUTH,
+            timeout=10,
+        )
+
+    assert answer.status_code == 404

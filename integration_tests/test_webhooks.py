@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +69,16 @@ def _eventually(check: Callable[[], Any], timeout: float = 5.0) -> None:
 class Setup:
     """A fake Jira, a fake Port and receivers on one queue file."""
 
-    def __init__(self, jira: FakeJira, port: FakePort, folder: Path, **jira_options: Any) -> None:
+    def __init__(
+        self,
+        jira: FakeJira,
+        port: FakePort,
+        folder: Path,
+        mapping: str | None = None,
+        **jira_options: Any,
+    ) -> None:
         self.jira, self.port, self.folder = jira, port, folder
+        self.mapping = mapping  # the sync's and the receiver's port-app-config (None: default)
         self.jira_options = jira_options  # the sync's and the receiver's Jira options (jql)
         self.receiver = self.start_receiver()
 
@@ -79,6 +89,7 @@ class Setup:
                 "port_client_id": _PORT_ID,
                 "port_client_secret": _PORT_SECRET,
                 "port_base_url": self.port.base_url,
+                **({"mapping": self.mapping} if self.mapping else {}),
             }
         )
         hooks = WebhookSettings(queue_path=self.folder / "queue.sqlite", secret=_SECRET, port=0)
@@ -110,7 +121,9 @@ class Setup:
 
     def sync(self) -> None:
         """Run `jira-port sync` against the same fakes, the other writer into Port."""
-        config = write_config(self.folder, self.jira, self.port, **self.jira_options)
+        config = write_config(
+            self.folder, self.jira, self.port, mapping=self.mapping, **self.jira_options
+        )
         done = jira_port_command("sync", "--config", config)
         assert done.returncode == 0, done.stderr
 
@@ -144,10 +157,12 @@ class Setup:
 
 
 @contextlib.contextmanager
-def _running(deployment: str, folder: Path, **jira_options: Any) -> Iterator[Setup]:
+def _running(
+    deployment: str, folder: Path, mapping: str | None = None, **jira_options: Any
+) -> Iterator[Setup]:
     dataset = generate_dataset(projects=2, issues=12)
     with FakeJira(deployment, dataset) as jira, FakePort(_PORT_ID, _PORT_SECRET) as port:
-        setup = Setup(jira, port, folder, **jira_options)
+        setup = Setup(jira, port, folder, mapping, **jira_options)
         try:
             yield setup
         finally:
@@ -566,3 +581,123 @@ def test_an_archived_project_leaves_port_as_it_leaves_the_sync(
         assert setup.deliver(updated) == [202]  # a late update of the archived project
         _eventually(setup.settled(2))
         assert project not in setup.port.entities("jiraProject")
+
+
+# User events: the user as Jira has it when the event is applied, mapped by the users resources.
+
+
+def _user_identity(setup: Setup, index: int = 1) -> str:
+    """A person's identity in Jira and Port: the Cloud accountId, the Server key."""
+    user = setup.jira.dataset.users[index]
+    return user.account_id if setup.jira.deployment == "cloud" else user.key
+
+
+def _port_user(setup: Setup, identity: str) -> dict[str, Any] | None:
+    return setup.port.entities("jiraUser").get(identity)
+
+
+def test_a_user_event_writes_the_user_jira_has_now_and_user_deleted_removes_it(
+    setup: Setup,
+) -> None:
+    identity = _user_identity(setup)
+    stale = setup.jira.webhooks.user_event("user_updated", identity)
+    setup.jira.rename_user(identity, "Renamed After The Event")
+
+    assert setup.deliver(stale) == [202]
+    _eventually(lambda: (_port_user(setup, identity) or {}).get("title") is not None)
+    entity = _port_user(setup, identity)
+    assert entity is not None
+    assert entity["title"] == "Renamed After The Event"  # Jira's current name, not the payload's
+
+    deleted = setup.jira.webhooks.user_event("user_deleted", identity)
+    setup.jira.delete_user(identity)
+    assert setup.deliver(deleted) == [202]
+    _eventually(lambda: _port_user(setup, identity) is None)
+    _eventually(setup.settled(2))
+    assert (setup.counters()["applied"], setup.counters()["deleted"]) == (1, 1)
+
+
+def test_a_user_event_for_a_user_jira_no_longer_has_removes_it(setup: Setup) -> None:
+    identity = _user_identity(setup, 2)
+    setup.port.add_entity("jiraUser", {"identifier": identity, "title": "Gone", "properties": {}})
+    created = setup.jira.webhooks.user_event("user_created", identity)
+    setup.jira.delete_user(identity)  # Jira answers 404 when the event is applied
+
+    assert setup.deliver(created) == [202]
+    _eventually(lambda: _port_user(setup, identity) is None)
+    _eventually(setup.settled(1))
+    assert (setup.counters()["deleted"], setup.counters()["parked"]) == (1, 0)
+
+
+def test_user_events_are_registered_only_when_the_mapping_maps_users(
+    server_setup: Setup, capsys: Any
+) -> None:
+    setup = server_setup
+    jira = setup.jira
+    credentials = jira.source_config()["credentials"]
+    only_issues = (
+        "resources:\n- kind: issues\n  selector: {query: 'true'}\n  port:\n    entity:\n"
+        "      mappings: {identifier: .key, title: .fields.summary, blueprint: '\"jiraIssue\"',"
+        " properties: {}}\n"
+    )
+    urls = {"default": "http://127.0.0.1:9/default", "issues": "http://127.0.0.1:9/issues"}
+    for name, mapping in (("default", None), ("issues", only_issues)):
+        port = {"port_client_id": _PORT_ID, "port_client_secret": _PORT_SECRET}
+        config = setup.folder / f"{name}.yaml"
+        document = {
+            "jira": {"jira_url": jira.base_url, "credentials": credentials},
+            "port": port | ({"mapping": mapping} if mapping else {}),
+            "webhooks": {"url": urls[name]},
+        }
+        config.write_text(json.dumps(document))
+        assert jira_port(["webhooks", "register", "--config", str(config)]) == 0
+    capsys.readouterr()
+
+    events = {hook.url: set(hook.events) for hook in jira.webhooks.registered}
+    user_events = {"user_created", "user_updated", "user_deleted"}
+    assert user_events <= events[urls["default"]]
+    assert events[urls["issues"]] == {
+        "jira:issue_created",
+        "jira:issue_updated",
+        "jira:issue_deleted",
+    }
+
+
+# Issue resources with a `selector.jql`: each maps the issues its JQL matches when applied.
+
+
+def _split_by_jql() -> str:
+    """The default mapping with its issues resource split: issues not Done as `KEY`, Done ones
+    as `KEY-done` (no relations to other issues, which Port would create bare)."""
+    document = yaml.safe_load(
+        (resources.files("source_jira_port.port") / "defaults" / "port-app-config.yaml").read_text()
+    )
+    [issues] = [r for r in document["resources"] if r["kind"] == "issues"]
+    for relation in ("parentIssue", "subtasks"):
+        del issues["port"]["entity"]["mappings"]["relations"][relation]
+    done = copy.deepcopy(issues)
+    issues["selector"]["jql"] = "status != Done"
+    done["selector"]["jql"] = "status = Done"
+    done["port"]["entity"]["mappings"]["identifier"] = '.key + "-done"'
+    document["resources"].append(done)
+    return str(yaml.safe_dump(document))
+
+
+@pytest.mark.parametrize("deployment", ["server", "cloud"])
+def test_an_issue_updated_out_of_a_resource_jql_loses_that_resources_entity(
+    tmp_path: Path, deployment: str
+) -> None:
+    with _running(deployment, tmp_path, mapping=_split_by_jql()) as setup:
+        setup.register()
+        key = next(k for k, i in setup.jira.dataset.issues.items() if i.status.name != "Done")
+        setup.sync()
+        assert (setup.issue(key) is not None, setup.issue(f"{key}-done")) == (True, None)
+
+        assert setup.deliver(setup.updated(key, 1, status="Done")) == [202]
+        _eventually(setup.settled(1))
+
+        assert setup.issue(key) is None  # out of its resource's JQL: that entity is gone
+        moved = setup.issue(f"{key}-done")
+        assert moved is not None
+        assert moved["properties"]["status"] == "Done"
+        assert setup.counters()["parked"] == 0

@@ -1,4 +1,4 @@
-"""Which issues each issue resource's `selector.jql` matches (for `jira-port sync`).
+"""Which issues each issue resource's `selector.jql` matches (`jira-port sync` and webhooks).
 
 The sync reads the issues of the union of the resources' JQL once (`issue_query.RESOURCE_JQL`).
 To map each issue only with the resources whose JQL matches it, one id-only search per
@@ -11,11 +11,14 @@ or 1000 (Server) issues it reads, not one per issue page.
 The searches run after the read's range is fixed (the source's streams end at the sync's
 start) and before it begins: an issue the read returns was not changed after that start (or it
 would be outside the range), so the membership found is that of the version read.
+
+The webhook applier bounds the searches by the ids it just read instead (`(id = 1 OR id = 2)`,
+as the manifest's `issues_by_id_stream` writes it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,12 +31,13 @@ def matching_issue_ids(
     config: Mapping[str, Any],
     jql_by_resource: Mapping[str, str | None],
     since: datetime | None,
+    ids: Collection[str] | None = None,
 ) -> dict[int, frozenset[str]]:
     """Return, by resource index, the ids of the issues in scope that the resource's JQL matches.
 
     Resources without a JQL (None) match every issue and are left out. `since` bounds
-    `updated` from below (None: every issue in scope). Raises the manifest's
-    errors (`AirbyteTracedException`) when Jira refuses.
+    `updated` from below (None: every issue in scope), `ids` the issues searched (None: all).
+    Raises the manifest's errors (`AirbyteTracedException`) when Jira refuses.
     """
     matches = {}
     for index, jql in jql_by_resource.items():
@@ -43,6 +47,8 @@ def matching_issue_ids(
         clauses.append(f"({jql})")
         if since is not None:
             clauses.append(f"updated >= {epoch_ms(since)}")
+        if ids is not None:
+            clauses.append(f"({' OR '.join(f'id = {id_}' for id_ in ids)})")
         scoped = {**config, ISSUE_SCOPE: " AND ".join(clauses)}
         matches[int(index)] = frozenset(list_issue_ids(manifest, scoped))
     return matches

@@ -299,6 +299,17 @@ class Dataset:
         self.users.remove(self.user(ident))
         self.version += 1
 
+    def rename_user(self, ident: str, display_name: str) -> None:
+        """Give a user another display name, everywhere Jira shows the user."""
+        old = self.user(ident)
+        new = replace(old, display_name=display_name)
+        self.users[self.users.index(old)] = new
+        for issue in self.issues.values():
+            for role in ("assignee", "reporter", "creator"):
+                if getattr(issue, role) is old:
+                    setattr(issue, role, new)
+        self.version += 1
+
     def field_ids(self) -> list[str]:
         """All field ids in rendering order (system fields first)."""
         return [f[0] for f in SYSTEM_FIELDS] + [c.id for c in self.custom_fields]

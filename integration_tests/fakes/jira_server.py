@@ -166,6 +166,7 @@ _ROUTES = (
     _route("GET", r"issue/(?P<arg>[^/]+)", ("_issue", "public"), ("_issue", "public")),
     _route("GET", r"users/search", ("_users_search", "public"), None),
     _route("GET", r"user/search", None, ("_user_search", "user")),
+    _route("GET", r"user", ("_user", "user"), ("_user", "user")),
 )
 _API_PATH = re.compile(r"/rest/api/(?P<version>2|3|latest)/(?P<rest>.+?)/?")
 _GATEWAY_PATH = re.compile(r"/ex/jira/(?P<cloud_id>[^/]+)(?P<rest>/.*)")
@@ -322,6 +323,11 @@ class FakeJira(LocalServer):
         """Remove a user account (accountId, name or key); it leaves the user lists."""
         with self._lock:
             self.dataset.delete_user(ident)
+
+    def rename_user(self, ident: str, display_name: str) -> None:
+        """Change a user's display name (accountId, name or key), as a profile edit does."""
+        with self._lock:
+            self.dataset.rename_user(ident, display_name)
 
     def after_searches(self, count: int, action: Callable[[FakeJira], None]) -> None:
         """Run `action(self)` when the `count`-th search request from now arrives.
@@ -725,6 +731,43 @@ class FakeJira(LocalServer):
             users.sort(key=lambda u: u.name)
             page = [call.renderer.user(u) for u in users[start_at : start_at + limit]]
         return _Reply(200, page)
+
+    def _user(self, call: _Call) -> _Reply:
+        """One user: Cloud REST v3 "Get user" and Server/Data Center `GET /rest/api/2/user`.
+
+        Cloud: `accountId` is required (`username` and `key` "are no longer available": 400
+        here); 403 without the 'Browse users and groups' global permission (as its reference
+        says); 404 "Specified user does not exist or you do not have required permissions"
+        (the message Jira Cloud answers). Server (Jira 9 REST reference): `username` or `key`,
+        401 anonymous, 404 for no such user ("The user with the key '…' does not exist");
+        without 'Browse users' its reference is silent: 403 here, like Cloud. App accounts are
+        Cloud's alone (404 on Server). The answer is the user as the user lists render it.
+        """
+        names = ("accountId",) if self.deployment == "cloud" else ("key", "username")
+        given = [(name, call.params[name][-1]) for name in names if name in call.params]
+        if not given:
+            raise _errors(400, f"The {' or '.join(names)} query parameter was not provided")
+        if not self.browse_users:
+            raise _errors(403, "You do not have the permission to browse users.")
+        name, ident = given[0]
+        with self._lock:
+            found = next(
+                (
+                    u
+                    for u in self.dataset.users
+                    if ident == {"accountId": u.account_id, "key": u.key, "username": u.name}[name]
+                    and (self.deployment == "cloud" or u.on_server)
+                ),
+                None,
+            )
+            if found is None:
+                raise _errors(
+                    404,
+                    "Specified user does not exist or you do not have required permissions"
+                    if self.deployment == "cloud"
+                    else f"The user with the {name} '{ident}' does not exist",
+                )
+            return _Reply(200, call.renderer.user(found))
 
     def _user_page(self, call: _Call, default: int) -> tuple[int, int]:
         start_at = _int(call.params, "startAt", 0)

@@ -4,9 +4,10 @@ Registration: `/rest/webhooks/1.0/webhook` on Cloud and on Server up to 9, and
 `/rest/jira-webhook/1.0/webhooks` on Data Center 10+ (`FakeJira.server_version`), where the
 old path is 404 and only `configuration.SECRET` sets the secret (a top-level one is ignored).
 
-Deliveries: build one with :meth:`JiraWebhooks.issue_event` or :meth:`project_event` (the
-v2 representation as it is at that moment, as Jira snapshots it), then :meth:`deliver` it as
-often and in whatever order a test needs, with a valid, bad or missing signature;
+Deliveries: build one with :meth:`JiraWebhooks.issue_event`, :meth:`project_event` or
+:meth:`user_event` (the v2 representation as it is at that moment, as Jira snapshots it),
+then :meth:`deliver` it as often and in whatever order a test needs, with a valid, bad or
+missing signature;
 :meth:`Delivery.raw` sends any bytes (malformed JSON, a huge body).
 """
 
@@ -219,6 +220,23 @@ class JiraWebhooks:
                 "projectLead": renderer.user(project.lead),
                 "assigneeType": "admin.assignee.type.unassigned",
             },
+        }
+        return Delivery(_encode(payload), event=event)
+
+    def user_event(self, event: str, ident: str, *, at_ms: int | None = None) -> Delivery:
+        """A `user_*` delivery of the user (accountId, name or key) as it is now.
+
+        Atlassian's webhook pages (Cloud and Data Center, "User related events") name the
+        events, not their body; it is the user under `user`, as Jira renders one (Cloud:
+        `accountId`, no `name`/`key`; Server: `name`, `key`), as jira.js types it
+        (`UserWebhookPayload`: "user is named after the entity"). JQL filters do not apply to
+        user events.
+        """
+        user = self._fake.dataset.user(ident)
+        payload = {
+            "timestamp": _now_ms() if at_ms is None else at_ms,
+            "webhookEvent": event,
+            "user": self._renderer().user(user),
         }
         return Delivery(_encode(payload), event=event)
 

@@ -3,9 +3,10 @@
 A delivery is answered as soon as it is in the queue file (202), so Jira never waits for
 Port. 401: bad or missing signature (when a secret is set); 400: not JSON or not a Jira
 event, or a delivery identifier that is not one (`_IDENTIFIER`); 413: body over the limit
-(checked while reading); 200: a redelivered identifier (acknowledged, not applied again) or an
-event type this receiver ignores (counted `ignored`, logged with its name capped). Every log
-line written from request data goes through `capped`.
+(checked while reading); 200: a redelivered identifier (acknowledged, not applied again), an
+event type this receiver ignores, or an event of a stream the mapping does not map (a user
+event without a users resource): both counted `ignored` and logged with the name capped. Every
+log line written from request data goes through `capped`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -51,8 +52,9 @@ def create_app(
     secret: str | None,
     logger: logging.Logger,
     max_body_bytes: int,
+    mapped: Collection[str],
 ) -> Starlette:
-    """Build the app; its lifespan starts and stops `worker`."""
+    """Build the app; its lifespan starts and stops `worker`; `mapped`: the streams mapped."""
 
     async def receive(request: Request) -> JSONResponse:
         metrics.add("received")
@@ -73,6 +75,10 @@ def create_app(
             logger.info(
                 "Ignored a %s delivery (not an event this receiver handles)", capped(event.name)
             )
+            return JSONResponse({"status": "ignored"}, status_code=200)
+        if event.kind not in mapped:
+            metrics.add("ignored")
+            logger.info("Ignored %s: the mapping maps no %s", event.name, event.kind)
             return JSONResponse({"status": "ignored"}, status_code=200)
         if not await run_in_threadpool(queue.enqueue, event, delivery):
             metrics.add("duplicates")

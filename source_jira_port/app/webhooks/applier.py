@@ -1,12 +1,14 @@
 """WebhookApplier: drains the event queue into Port, writing what Jira has now.
 
-An event only names an issue or project. Per batch, the applier reads the current state of
-every issue and project its events name from Jira (`JiraState`: one search per 50-100 issues,
-with the sync's fields, transformations and scope), then upserts what Jira returns and deletes
-what it does not (deleted, or out of the sync's projects and jql), through the sync writer's
-`EntityApplier`. All events of one issue in a batch cost one read and one write (`coalesced`
-counts the extra ones). The payload's fields and `updated` decide nothing, so no order of
-deliveries, retries and syncs leaves Port older than Jira.
+An event only names an issue, project or user. Per batch, the applier reads the current state
+of every issue, project and user its events name from Jira (`JiraState`: one search per 50-100
+issues, with the sync's fields, transformations and scope; one request per project or user),
+then upserts what Jira returns and deletes what it does not (deleted, or out of the sync's
+projects and jql), through the sync writer's `EntityApplier`. An issue resource with a
+`selector.jql` maps the issue only while its JQL matches it (one id-bound search per such
+resource and batch), and deletes its entity otherwise. All events of one issue in a batch cost
+one read and one write (`coalesced` counts the extra ones). The payload's fields and `updated`
+decide nothing, so no order of deliveries, retries and syncs leaves Port older than Jira.
 
 Nothing leaves the queue on a transient failure (Jira or Port unreachable, 5xx, 429, a missing
 blueprint): the worker backs off and tries again. What cannot be applied is parked (the queue's
@@ -24,6 +26,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+from source_jira_port.app.webhooks.events import record_key
 from source_jira_port.app.webhooks.jira_state import JiraUnavailableError, Record
 from source_jira_port.app.webhooks.logtext import capped
 from source_jira_port.app.webhooks.metrics import Metrics
@@ -34,7 +37,7 @@ from source_jira_port.port.client import PortClient
 from source_jira_port.port.config import PortSettings
 from source_jira_port.port.mapping import Entity, EntityMapper, RecordMappingError
 from source_jira_port.port.transport import PortApiError
-from source_jira_port.stream_names import ISSUES
+from source_jira_port.stream_names import ISSUES, USERS
 
 _BATCH_EVENTS = 200
 _IDLE_SECONDS = 5.0
@@ -57,6 +60,14 @@ class CurrentState(Protocol):
 
     def project(self, project_id: str) -> Record | None:
         """Return the projects record of `project_id`, None once it is gone."""
+
+    def user(self, identity: str) -> Record | None:
+        """Return the users record of `identity` (accountId or key), None once it is gone."""
+
+    def issue_jql_matches(
+        self, ids: list[str], jql_by_resource: dict[int, str]
+    ) -> dict[int, frozenset[str]]:
+        """Return, by resource index, which of `ids` the resource's `selector.jql` matches."""
 
 
 @dataclasses.dataclass
@@ -221,6 +232,8 @@ class WebhookApplier:
                     upserts.extend((items, entity) for entity in entities)
                     moved = _old_keys(applier, kind, items, record, entities)
                     deletes.extend((items, target) for target in moved)
+                    left = _left_jql(self._mapper, kind, record, entities)
+                    deletes.extend((items, target) for target in left)
                     out.upserted.update(q.seq for q in items)
             except RecordMappingError as error:
                 out.park.update((q.seq, str(error)) for q in items)
@@ -238,13 +251,18 @@ class WebhookApplier:
     def _current(self, sources: list[_Source]) -> dict[_Source, Record]:
         """Read from Jira what `sources` are now; a source left out is gone (or out of scope)."""
         issue_ids = [jira_id for kind, jira_id in sources if kind == ISSUES]
-        current = {
-            (ISSUES, jira_id): record
-            for jira_id, record in (self._jira.issues(issue_ids) if issue_ids else {}).items()
-        }
+        issues = self._jira.issues(issue_ids) if issue_ids else {}
+        current: dict[_Source, Record] = {(ISSUES, jira_id): r for jira_id, r in issues.items()}
+        if issues and (jql_by_resource := self._mapper.issue_jql()):
+            # Each issue resource maps only the issues its `selector.jql` matches now.
+            matches = self._jira.issue_jql_matches(list(issues), jql_by_resource)
+            self._mapper.select_by_jql(matches)
         for kind, jira_id in sources:
-            if kind != ISSUES and (project := self._jira.project(jira_id)) is not None:
-                current[kind, jira_id] = project
+            if kind == ISSUES:
+                continue
+            read = self._jira.user if kind == USERS else self._jira.project
+            if (record := read(jira_id)) is not None:
+                current[kind, jira_id] = record
         return current
 
     def _settle_outcomes(
@@ -296,6 +314,14 @@ class WebhookApplier:
         return len(queued) - len(out.retry), bool(out.retry)
 
 
+def _left_jql(
+    mapper: EntityMapper, kind: str, record: Record, entities: list[Entity]
+) -> list[tuple[str, str]]:
+    """Return the entities of the resources whose `selector.jql` no longer matches `record`."""
+    written = {(entity["blueprint"], entity["identifier"]) for entity in entities}
+    return [target for target in mapper.unselected_by_jql(kind, record) if target not in written]
+
+
 def _old_keys(
     applier: EntityApplier,
     kind: str,
@@ -309,7 +335,8 @@ def _old_keys(
     key is changed); as the sync does (deletions/tracker.py), the old key's entities go.
     """
     written = {(entity["blueprint"], entity["identifier"]) for entity in entities}
-    old = {q.event.key: q.event.record for q in items if q.event.key != record.get("key")}
+    current = record_key(kind, record)
+    old = {q.event.key: q.event.record for q in items if q.event.key != current}
     return [
         target
         for previous in old.values()

@@ -27,8 +27,10 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_jira_port.app.config import ConfigError
 from source_jira_port.app.sync import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from source_jira_port.app.webhooks.config import load_webhooks_job
+from source_jira_port.app.webhooks.events import webhook_events
 from source_jira_port.app.webhooks.queue import EventQueue, ParkedEvent
 from source_jira_port.app.webhooks.register import RegistrationError, register_webhook
+from source_jira_port.port.mapping import EntityMapper, load_app_config
 
 logger = logging.getLogger("source_jira_port.app.webhooks")
 
@@ -102,14 +104,21 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def register_command(args: argparse.Namespace) -> int:
-    """Create the webhook in Jira (idempotent); print Jira's webhook as one JSON line."""
+    """Create the webhook in Jira (idempotent); print Jira's webhook as one JSON line.
+
+    It subscribes to the events of the streams the mapping maps (user events with users).
+    """
     job = load_webhooks_job(args.config)
     url = args.url or job.webhooks.url
     if not url:
         raise ConfigError(f"{args.config}: webhooks.url: required by register (or pass --url)")
     try:
         registration = register_webhook(
-            job.jira, url, secret=job.webhooks.secret, jql=args.jql or job.webhooks.jql
+            job.jira,
+            url,
+            secret=job.webhooks.secret,
+            jql=args.jql or job.webhooks.jql,
+            events=webhook_events(EntityMapper(load_app_config(job.port.mapping)).kinds()),
         )
     except (RegistrationError, AirbyteTracedException) as error:
         message = error.message if isinstance(error, AirbyteTracedException) else str(error)

@@ -1,12 +1,16 @@
-"""Parse a Jira webhook delivery into an `Event`: which issue or project changed.
+"""Parse a Jira webhook delivery into an `Event`: which issue, project or user changed.
 
 Deliveries carry the REST v2 representation, also on Cloud. Issue events become records of
 the `issues` stream (the issue plus top-level `updated`, `created`, `projectKey`, `projectId`),
-project events records of the `projects` stream. The applier writes what Jira has when it
-applies the event, not this record: the record only names the issue or project (id and key).
+project events records of the `projects` stream, user events (`user_created`, `user_updated`,
+`user_deleted`, with the account under `user`: Atlassian's "Webhooks" pages, Cloud and Data
+Center, list them as "User related events") records of the `users` stream. The applier writes
+what Jira has when it applies the event, not this record: the record only names the issue or
+project (id and key) or the user (Cloud `accountId`, Server/Data Center `key`).
 
 Nothing unbounded gets past the parser: the event name must be one this receiver handles (others
-are None, named only through `capped`), ids must be Jira ids and keys Jira keys (`JIRA_KEY`).
+are None, named only through `capped`), ids must be Jira ids, keys Jira keys (`JIRA_KEY`) and
+users' identities `ACCOUNT_ID` or `USER_KEY`.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 from typing import Any, TypeGuard
 
-from source_jira_port.stream_names import ISSUES, PROJECTS
+from source_jira_port.stream_names import ISSUES, PROJECTS, USERS
 
 _MAX_MS = 2**63  # SQLite's INTEGER range
 # Jira ids are positive longs (entity ids in Jira's database): at most 19 digits.
@@ -31,6 +35,13 @@ _JIRA_ID = re.compile(r"[0-9]{1,19}")
 _PROJECT_KEY = r"[A-Z][A-Z0-9_]{0,254}"
 PROJECT_KEY = re.compile(_PROJECT_KEY)
 ISSUE_KEY = re.compile(rf"{_PROJECT_KEY}-[1-9][0-9]{{0,18}}")
+# Cloud account ids: "max length 128" (REST v3 `User.accountId`); seen as 24 hex digits,
+# `557058:<uuid>`, `712020:<uuid>` and customers' `qm:<uuid>:<hex>`. Strictest plausible: those
+# characters (letters, digits, colon, hyphen, underscore).
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9:_-]{1,128}")
+# Server/Data Center user keys: `JIRAUSER<n>` since Jira 8, before that the lower-cased username
+# at creation (which may hold spaces and punctuation); Jira's key column holds 255 characters.
+USER_KEY = re.compile(r"[^\x00-\x1f\x7f]{1,255}")
 
 
 class Action(StrEnum):
@@ -52,8 +63,16 @@ _EVENTS: dict[str, tuple[str, Action]] = {
     "project_deleted": (PROJECTS, Action.DELETE),
     "project_soft_deleted": (PROJECTS, Action.DELETE),
     "project_archived": (PROJECTS, Action.DELETE),
+    "user_created": (USERS, Action.UPSERT),
+    "user_updated": (USERS, Action.UPSERT),
+    "user_deleted": (USERS, Action.DELETE),
 }
 WEBHOOK_EVENTS = tuple(_EVENTS)
+
+
+def webhook_events(kinds: Collection[str]) -> tuple[str, ...]:
+    """Return the events of the streams `kinds` (those a mapping maps), in their order."""
+    return tuple(name for name, (kind, _) in _EVENTS.items() if kind in kinds)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +98,8 @@ class Event:
 
     @property
     def jira_id(self) -> str:
-        """The issue's or project's Jira id (digits)."""
-        return str(self.record["id"])
+        """The issue's or project's Jira id (digits), the user's accountId or key."""
+        return self.key if self.kind == USERS else str(self.record["id"])
 
 
 def parse_delivery(body: bytes) -> Event | Ignored:
@@ -103,6 +122,9 @@ def parse_delivery(body: bytes) -> Event | Ignored:
     timestamp = payload.get("timestamp")
     if not _epoch_number(timestamp):
         raise DeliveryError(f"{name}: timestamp is not epoch milliseconds")
+    if kind == USERS:
+        user = dict(_object(payload, "user", name))
+        return Event(name, kind, user_identity(user, name), action, user)
     if kind == ISSUES:
         record = issue_record(_object(payload, "issue", name))
     else:
@@ -137,6 +159,25 @@ def project_record(project: Mapping[str, Any]) -> dict[str, Any]:
     if not _text(project.get("key")):
         raise DeliveryError("project has no key")
     return {**project, "id": _id(project.get("id"))}
+
+
+def user_identity(user: Mapping[str, Any], event: str) -> str:
+    """Return the user's identity in Port: the Cloud `accountId`, else the Server `key`."""
+    account_id, key = user.get("accountId"), user.get("key")
+    if account_id is not None:
+        if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
+            raise DeliveryError(f"{event}: the user's accountId is not one ({ACCOUNT_ID.pattern})")
+        return account_id
+    if not isinstance(key, str) or not USER_KEY.fullmatch(key):
+        raise DeliveryError(f"{event}: the user has no accountId and no key (1-255 characters)")
+    return key
+
+
+def record_key(kind: str, record: Mapping[str, Any]) -> Any:
+    """Return what names a record of `kind` in events: the user's identity, else its `key`."""
+    if kind == USERS:
+        return record.get("accountId") or record.get("key")
+    return record.get("key")
 
 
 def _object(payload: Mapping[str, Any], name: str, event: str) -> Mapping[str, Any]:

@@ -2,7 +2,9 @@
 
 Issues are read by id through the manifest's `<deployment>_issues_by_id_stream` (the sync's
 fields, transformations and scope: projects and jql), 50 ids a search on Cloud with
-`reconcileIssues`, 100 on Server. A project is read with `GET project/{id}` (404: gone).
+`reconcileIssues`, 100 on Server; then, for issue resources with a `selector.jql`, which of
+them each JQL matches (`resource_jql.py`). A project is read with `GET project/{id}` (404: gone), a
+user with Cloud's `GET user?accountId=` or Server's `GET user?key=` (404: gone).
 The resolved manifest and config are built once, with the `jql` option checked (a search
 that Jira refuses only because of a missing id must not be confused with a bad jql, which would
 read as "every issue is gone"), and built again after a failure (a token or site fixed
@@ -11,7 +13,7 @@ meanwhile).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from airbyte_cdk.utils import AirbyteTracedException
@@ -20,8 +22,9 @@ from source_jira_port.jira_client import JiraClient, JiraError, api_path, resolv
 from source_jira_port.jira_site import api_base
 from source_jira_port.jql_check import ensure_valid_jql
 from source_jira_port.pending_retry import CHUNK_SIZE, RECONCILE_LIMIT, read_issues_by_id
+from source_jira_port.resource_jql import matching_issue_ids
 from source_jira_port.source import SourceJiraPort
-from source_jira_port.stream_names import PROJECTS
+from source_jira_port.stream_names import PROJECTS, USERS
 
 Record = Mapping[str, Any]
 
@@ -38,7 +41,7 @@ class JiraUnavailableError(Exception):
 
 
 class JiraState:
-    """Reads the current issues and projects of the job's Jira site."""
+    """Reads the current issues, projects and users of the job's Jira site."""
 
     def __init__(self, jira: Mapping[str, Any]) -> None:
         self._jira = dict(jira)
@@ -56,28 +59,71 @@ class JiraState:
         except (AirbyteTracedException, ValueError) as error:
             raise self._unavailable(error) from error
 
+    def issue_jql_matches(
+        self, ids: Sequence[str], jql_by_resource: Mapping[int, str]
+    ) -> dict[int, frozenset[str]]:
+        """Return, by resource index, which of `ids` the resource's `selector.jql` matches now.
+
+        One id-only search per resource: `(<jql>) AND (id = … OR id = …)` in the sync's scope.
+        """
+        try:
+            manifest, config = self._resolved()
+            by_resource = {str(index): jql for index, jql in jql_by_resource.items()}
+            return matching_issue_ids(manifest, config, by_resource, None, ids)
+        except (AirbyteTracedException, ValueError) as error:
+            raise self._unavailable(error) from error
+
     def project(self, project_id: str) -> Record | None:
         """Return the projects record of `project_id`; None when the sync would not list it.
 
         That is: Jira answers 404, or the project is archived or in the trash, or outside the
         `projects` option.
+        """
+        found, config = self._get(PROJECTS, f"project/{project_id}", lambda _: {})
+        return found if found is not None and _synced_project(found, config) else None
+
+    def user(self, identity: str) -> Record | None:
+        """Return the users record of `identity`; None when Jira answers 404 or marks it deleted.
+
+        `identity` is the Cloud `accountId` or the Server/Data Center user `key`. Cloud's "Get
+        user" answers 403 without the 'Browse users and groups' permission, 404 for no such
+        account; Server's `GET user` 404 for no such user (a `deleted: true` user is one Jira
+        keeps for references, not in its user list).
+        """
+
+        def params(config: Mapping[str, Any]) -> dict[str, str]:
+            cloud = config["resolved_deployment"] == "cloud"
+            return {"accountId": identity} if cloud else {"key": identity}
+
+        found, _ = self._get(USERS, "user", params)
+        return None if found is None or found.get("deleted") is True else found
+
+    def _get(
+        self,
+        stream: str,
+        endpoint: str,
+        params: Callable[[Mapping[str, Any]], Mapping[str, str]],
+    ) -> tuple[Record | None, Mapping[str, Any]]:
+        """Return Jira's object at `endpoint` (None on 404) and the resolved config.
+
+        `params` gives the query parameters for the resolved config.
 
         A 404 here is an answer, not the config error it is in a read: the run goes on.
         """
         try:
             manifest, config = self._resolved()
-            found = JiraClient(config, manifest, name=PROJECTS, stops_run=False).get(
-                api_path(config, f"project/{project_id}")
+            found = JiraClient(config, manifest, name=stream, stops_run=False).get(
+                api_path(config, endpoint), params(config)
             )
         except JiraError as error:
             if error.status == 404:
-                return None
+                return None, {}
             raise self._unavailable(error) from error
         except (AirbyteTracedException, ValueError) as error:
             raise self._unavailable(error) from error
         if not isinstance(found, dict):
-            raise self._unavailable(ValueError("the answer to GET project is not a project"))
-        return found if _synced_project(found, config) else None
+            raise self._unavailable(ValueError(f"the answer to GET {endpoint} is not an object"))
+        return found, config
 
     def _resolved(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         if self._source is None:

@@ -26,13 +26,13 @@ COUNTERS = (
 class Metrics:
     """Thread-safe event counters since the process started (`started_at`, epoch seconds).
 
-    received: deliveries POSTed; applied: events whose issue or project Jira still has, written
-    to Port as Jira has it; deleted: events whose issue or project Jira no longer has (or no
-    longer in scope), deleted from Port; coalesced: events that shared another event's read and
-    write in a batch (also counted as applied or deleted); rejected: deliveries refused
-    (signature, JSON, size, a key or id that is not Jira's); retried: events kept after a
-    failed attempt, per attempt; duplicates: redelivered identifiers; ignored: event types this
-    receiver does not handle.
+    received: deliveries POSTed; applied: events whose issue, project or user Jira still has,
+    written to Port as Jira has it; deleted: events whose issue, project or user Jira no longer
+    has (or no longer in scope), deleted from Port; coalesced: events that shared another
+    event's read and write in a batch (also counted as applied or deleted); rejected: deliveries
+    refused (signature, JSON, size, a key or id that is not Jira's); retried: events kept after
+    a failed attempt, per attempt; duplicates: redelivered identifiers; ignored: event types this
+    receiver does not handle, and events of streams the mapping does not map.
     """
 
     def __init__(self) -> None:

@@ -10,7 +10,7 @@ Requests go through the Jira client, so a rate-limited or busy Jira is waited fo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
@@ -52,13 +52,19 @@ def webhook_api(server_info: Mapping[str, Any]) -> str:
 
 
 def webhook_body(
-    api_path: str, url: str, *, secret: str | None, jql: str | None, name: str = WEBHOOK_NAME
+    api_path: str,
+    url: str,
+    *,
+    secret: str | None,
+    jql: str | None,
+    name: str = WEBHOOK_NAME,
+    events: Sequence[str] = WEBHOOK_EVENTS,
 ) -> dict[str, Any]:
-    """Return the JSON that creates the webhook with this API."""
+    """Return the JSON that creates the webhook with this API, subscribed to `events`."""
     body: dict[str, Any] = {
         "name": name,
         "url": url,
-        "events": list(WEBHOOK_EVENTS),
+        "events": list(events),
         "excludeBody": False,
     }
     if jql:
@@ -74,9 +80,17 @@ def webhook_body(
 
 
 def register_webhook(
-    jira: Mapping[str, Any], url: str, *, secret: str | None = None, jql: str | None = None
+    jira: Mapping[str, Any],
+    url: str,
+    *,
+    secret: str | None = None,
+    jql: str | None = None,
+    events: Sequence[str] = WEBHOOK_EVENTS,
 ) -> Registration:
-    """Create the webhook for `url` unless Jira has one for it; `jira` is the source config."""
+    """Create the webhook for `url` unless Jira has one for it; `jira` is the source config.
+
+    `events`: what it subscribes to (`webhook_events` of the mapping's streams).
+    """
     credentials = jira["credentials"]
     if credentials["auth_type"] == "oauth2":
         raise RegistrationError(
@@ -93,8 +107,9 @@ def register_webhook(
         raise RegistrationError(f"{site}{api_path} did not answer a list of webhooks")
     for webhook in listed:
         if str(webhook.get("url", "")).rstrip("/") == url.rstrip("/"):
-            return Registration(_public(webhook), False, api_path, _differs(webhook, jql))
-    body = webhook_body(api_path, url, secret=secret, jql=jql)
+            differs = _differs(webhook, jql, events)
+            return Registration(_public(webhook), False, api_path, differs)
+    body = webhook_body(api_path, url, secret=secret, jql=jql, events=events)
     created = _call("POST", site + api_path, lambda: client.post(api_path, body))
     return Registration(_public(created), True, api_path)
 
@@ -109,9 +124,9 @@ def _public(webhook: Mapping[str, Any]) -> dict[str, Any]:
     return public
 
 
-def _differs(webhook: Mapping[str, Any], jql: str | None) -> bool:
+def _differs(webhook: Mapping[str, Any], jql: str | None, events: Sequence[str]) -> bool:
     filters = webhook.get("filters") or {}
-    return set(webhook.get("events") or ()) != set(WEBHOOK_EVENTS) or (
+    return set(webhook.get("events") or ()) != set(events) or (
         (filters.get(_JQL_FILTER) or None) != (jql or None)
     )
 

@@ -62,11 +62,12 @@ class Receiver(Background):
                 max_attempts=_PORT_ATTEMPTS,
             )
         )
+        mapper = EntityMapper(load_app_config(port_settings.mapping))
         self.worker = WebhookApplier(
             self.queue,
             client,
             jira=JiraState(jira),
-            mapper=EntityMapper(load_app_config(port_settings.mapping)),
+            mapper=mapper,
             settings=port_settings,
             metrics=self.metrics,
             logger=logger,
@@ -80,6 +81,7 @@ class Receiver(Background):
             secret=settings.secret,
             logger=logger,
             max_body_bytes=settings.max_body_bytes,
+            mapped=mapper.kinds(),
         )
         config = uvicorn.Config(
             app,

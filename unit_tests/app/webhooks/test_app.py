@@ -28,15 +28,16 @@ def _delivery(key: str = "A-1", event: str = "jira:issue_updated") -> bytes:
 
 
 class App:
-    def __init__(self, tmp_path: Path, secret: str | None) -> None:
+    def __init__(self, tmp_path: Path, secret: str | None, mapping: Any = None) -> None:
         self.queue = EventQueue(tmp_path / "queue.sqlite")
         self.metrics = Metrics()
+        mapper = EntityMapper(load_app_config(mapping))
         settings = PortSettings.from_config({"port_client_id": "i", "port_client_secret": "s"})
         self.worker = WebhookApplier(
             self.queue,
             PortClient("http://127.0.0.1:9", "i", "s", max_attempts=1),
             jira=JiraState({"jira_url": "http://127.0.0.1:9"}),
-            mapper=EntityMapper(load_app_config()),
+            mapper=mapper,
             settings=settings,
             metrics=self.metrics,
             logger=logging.getLogger("test"),
@@ -48,6 +49,7 @@ class App:
             secret=secret,
             logger=logging.getLogger("test"),
             max_body_bytes=_LIMIT,
+            mapped=mapper.kinds(),
         )
         self.http = TestClient(app)  # lifespan not entered: the worker does not run
 
@@ -165,6 +167,26 @@ def test_other_event_types_are_acknowledged_and_ignored(
     [line] = [r.getMessage() for r in caplog.records if "Ignored" in r.getMessage()]
     assert "comment_createdxxx" in line
     assert len(line) < 300
+
+
+def test_events_of_a_stream_the_mapping_does_not_map_are_acknowledged_and_ignored(
+    tmp_path: Path,
+) -> None:
+    only_issues = (
+        "resources:\n- kind: issues\n  selector: {query: 'true'}\n  port:\n    entity:\n"
+        "      mappings: {identifier: .key, blueprint: '\"jiraIssue\"', properties: {}}\n"
+    )
+    app = App(tmp_path, _SECRET, only_issues)
+    user = {"timestamp": 1, "webhookEvent": "user_updated", "user": {"accountId": "a1"}}
+    project = {"timestamp": 1, "webhookEvent": "project_updated", "project": {"id": 1, "key": "A"}}
+
+    answers = [
+        app.signed(json.dumps(body).encode(), d) for d, body in [("d1", user), ("d2", project)]
+    ]
+
+    assert [(a.status_code, a.json()) for a in answers] == [(200, {"status": "ignored"})] * 2
+    assert (app.queue.depth(), app.counters()["ignored"]) == (0, 2)
+    assert app.signed(_delivery(), identifier="d3").status_code == 202
 
 
 @pytest.mark.parametrize(

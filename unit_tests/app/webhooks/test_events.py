@@ -15,6 +15,7 @@ from source_jira_port.app.webhooks.events import (
     DeliveryError,
     Ignored,
     parse_delivery,
+    webhook_events,
 )
 from source_jira_port.port.mapping import EntityMapper, load_app_config
 
@@ -126,7 +127,84 @@ def test_every_handled_event_is_registered() -> None:
         "project_restored_deleted",
         "project_archived",
         "project_restored_archived",
+        "user_created",
+        "user_updated",
+        "user_deleted",
     }
+
+
+def test_only_the_events_of_mapped_streams_are_registered() -> None:
+    assert webhook_events({ISSUES}) == (
+        "jira:issue_created",
+        "jira:issue_updated",
+        "jira:issue_deleted",
+    )
+    assert webhook_events({"users"}) == ("user_created", "user_updated", "user_deleted")
+
+
+def _user_delivery(event: str, **user: Any) -> dict[str, Any]:
+    return {"timestamp": 1525698237764, "webhookEvent": event, "user": user}
+
+
+@pytest.mark.parametrize(
+    ("name", "action"),
+    [
+        ("user_created", Action.UPSERT),
+        ("user_updated", Action.UPSERT),
+        ("user_deleted", Action.DELETE),
+    ],
+)
+@pytest.mark.parametrize(
+    ("user", "identity"),
+    [
+        (
+            {"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Ada"},
+            "5b10ac8d82e05b22cc7d4ef5",
+        ),
+        (
+            {"accountId": "qm:4a7c1f0e-2b9d-4e61-8f3a-5d0c6b1e7a22:9b2e"},
+            "qm:4a7c1f0e-2b9d-4e61-8f3a-5d0c6b1e7a22:9b2e",
+        ),
+        ({"name": "ada", "key": "JIRAUSER10100"}, "JIRAUSER10100"),
+        ({"name": "f.allen", "key": "f.allen=ibm#1"}, "f.allen=ibm#1"),
+    ],
+)
+def test_user_deliveries_name_the_user_by_account_id_or_key(
+    name: str, action: Action, user: dict[str, Any], identity: str
+) -> None:
+    event = _parse(_user_delivery(name, **user))
+
+    assert (event.kind, event.key, event.jira_id, event.action) == (
+        "users",
+        identity,
+        identity,
+        action,
+    )
+    [entity] = EntityMapper(load_app_config()).map_record("users", event.record)
+    assert entity["identifier"]
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        {},
+        {"accountId": ""},
+        {"accountId": "a" * 129},
+        {"accountId": "abc OR 1=1"},
+        {"accountId": 5},
+        {"key": "x" * 256},
+        {"key": "ada\nFORGED"},
+        {"name": "ada"},
+    ],
+)
+def test_a_user_without_a_valid_account_id_or_key_is_refused(user: dict[str, Any]) -> None:
+    with pytest.raises(DeliveryError, match="user_updated: the user"):
+        _parse(_user_delivery("user_updated", **user))
+
+
+def test_a_user_event_without_a_user_is_refused() -> None:
+    with pytest.raises(DeliveryError, match="user is missing"):
+        _parse({"timestamp": 1, "webhookEvent": "user_deleted"})
 
 
 @pytest.mark.parametrize(
