@@ -141,8 +141,12 @@ def test_jira_port_sync_writes_teams_whose_members_are_jira_users(
 
 
 def test_a_team_gone_from_the_organization_leaves_port_on_the_next_sync(
-    tmp_path: Path, cloud: FakeJira
+    tmp_path: Path, cloud: FakeJira, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Where the CDK keeps its request cache across syncs (its on-disk cache of parent streams
+    # must not serve the second sync the first one's team list).
+    (tmp_path / "cache").mkdir()
+    monkeypatch.setenv("REQUEST_CACHE_PATH", str(tmp_path / "cache"))
     with FakePort(client_secret=PORT_SECRET) as port:
         path = write_config(tmp_path, cloud, port, atlassian_organization_id=ORGANIZATION_ID)
         assert jira_port("sync", "--config", path).returncode == 0
