@@ -56,7 +56,7 @@ def test_pyairbyte_reads_both_streams_then_only_changed_issues(
         "source-jira-port",
         config=fake_cloud.source_config(),
         local_executable=SOURCE_COMMAND[0],
-        streams="*",
+        streams=["projects", "issues"],  # users has its own tests
     )
     source.check()
     cache = ab.DuckDBCache(db_path=tmp_path / "jira.duckdb", cache_dir=tmp_path / "cache")
