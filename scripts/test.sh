@@ -12,5 +12,6 @@ python3 -m venv .venv
 .venv/bin/mypy
 .venv/bin/hadolint Dockerfile
 # The image and PyAirbyte tests need their own installs: scripts/image_test.sh, pyairbyte_test.sh.
-.venv/bin/python -m pytest -m "not image_tests" \
+# Tests run on every core (pytest-xdist): most of their time is the real command lines they start.
+.venv/bin/python -m pytest -m "not image_tests" -n auto \
   --ignore=integration_tests/test_pyairbyte.py "$@"

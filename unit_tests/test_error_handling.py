@@ -156,7 +156,9 @@ def test_a_rate_limit_another_worker_got_holds_this_streams_requests(
 
     assert len(output.records) == 1
     assert len(backoff_waits) == 1
-    assert 19 < backoff_waits[0] <= 20
+    # What is left of the other worker's 20 s pause: neither nothing nor a fresh pause (a
+    # busy machine may take a few seconds to get here).
+    assert 10 < backoff_waits[0] <= 20
 
 
 def test_server_errors_retry_with_backoff(requests_mock: Any, backoff_waits: list[float]) -> None:
