@@ -18,6 +18,7 @@ from airbyte_cdk.sources.declarative.auth.declarative_authenticator import (
 from airbyte_cdk.sources.declarative.decoders.decoder import Decoder
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import (
     BackoffStrategy,
 )
@@ -39,7 +40,7 @@ from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
 from source_jira_port.cdk_compat import RETRY_EXTRA_SLEEP_SECONDS, parsed_once, serve_json
 from source_jira_port.config_problems import ensure_valid_source_config, source_spec_defaults
-from source_jira_port.issue_query import issue_query_config
+from source_jira_port.issue_query import in_projects_option, issue_query_config
 from source_jira_port.jira_client import resolve_deployment
 from source_jira_port.jira_site import api_base, config_error
 from source_jira_port.rate_limit import RUN_ID, RateLimitPause, config_failure_for, pause_for
@@ -378,3 +379,22 @@ class IssueTopLevelFields(RecordTransformation):
             for key in path:
                 value = value.get(key, _MISSING) if isinstance(value, Mapping) else _MISSING
             record[name] = "" if value is _MISSING else str(value)
+
+
+@dataclass
+class ProjectsOptionFilter(RecordFilter):
+    """The projects stream's record filter: only the projects the `projects` option lets in.
+
+    A component rather than a condition so that the rule has one home (`in_projects_option`),
+    which the webhook receiver's project events share.
+    """
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        """Yield the records of the projects the option lets in."""
+        return (r for r in records if in_projects_option(r.get("key"), self.config))

@@ -18,6 +18,7 @@ from typing import Any
 
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_jira_port.issue_query import in_projects_option
 from source_jira_port.jira_client import JiraClient, JiraError, api_path, resolve_deployment
 from source_jira_port.jira_site import api_base
 from source_jira_port.jql_check import ensure_valid_jql
@@ -149,10 +150,9 @@ def _synced_project(project: Record, config: Mapping[str, Any]) -> bool:
     The stream lists live projects only: Server's `GET project` leaves archived ones out unless
     `includeArchived=true`, Cloud's `project/search` lists `status=live` unless told otherwise;
     `GET project/{id}` still answers 200 for an archived project (`archived: true`) and, on
-    Cloud, for one in the trash (`deleted: true`). The `projects` option is the manifest's
-    record filter of the projects stream.
+    Cloud, for one in the trash (`deleted: true`). The `projects` option filters as the stream's
+    record filter does.
     """
     if project.get("archived") or project.get("deleted"):
         return False
-    wanted = config.get("projects")
-    return not wanted or project.get("key") in wanted
+    return in_projects_option(project.get("key"), config)
