@@ -93,7 +93,6 @@ class SourceError(Exception):
 
 # The order a sync reads its streams in: the people and projects issues relate to come first.
 _READ_ORDER = (PROJECTS, USERS, TEAMS, ISSUES)
-_PRIMARY_KEYS = {TEAMS: "teamId"}
 
 
 def default_catalog(
@@ -112,7 +111,6 @@ def default_catalog(
             "sync_mode": "incremental" if incremental else "full_refresh",
             "destination_sync_mode": "append_dedup" if incremental else "overwrite",
             "cursor_field": ["updated"] if incremental else None,
-            "primary_key": [[_PRIMARY_KEYS.get(name, "id")]],
         }
 
     wanted = set(streams)
