@@ -4,7 +4,9 @@ Issues are read by id through the manifest's `<deployment>_issues_by_id_stream` 
 fields, transformations and scope: projects and jql), 50 ids a search on Cloud with
 `reconcileIssues`, 100 on Server; then, for issue resources with a `selector.jql`, which of
 them each JQL matches (`resource_jql.py`). A project is read with `GET project/{id}` (404: gone), a
-user with Cloud's `GET user?accountId=` or Server's `GET user?key=` (404: gone).
+user with Cloud's `GET user?accountId=` or Server's `GET user?key=` (404: gone). Cloud answers
+that 404 for every user to an account without 'Browse users and groups' too, so whether the
+account holds it is asked before a user is taken as gone (`browses_users`).
 The resolved manifest and config are built once, with the `jql` option checked (a search
 that Jira refuses only because of a missing id must not be confused with a bad jql, which would
 read as "every issue is gone"), and built again after a failure (a token or site fixed
@@ -28,6 +30,8 @@ from source_jira_port.source import SourceJiraPort
 from source_jira_port.stream_names import PROJECTS, USERS
 
 Record = Mapping[str, Any]
+# The key of the 'Browse users and groups' global permission.
+BROWSE_USERS = "USER_PICKER"
 
 
 class JiraUnavailableError(Exception):
@@ -47,6 +51,7 @@ class JiraState:
     def __init__(self, jira: Mapping[str, Any]) -> None:
         self._jira = dict(jira)
         self._source: SourceJiraPort | None = None
+        self._browses_users = False
 
     def issues(self, ids: Sequence[str]) -> dict[str, Record]:
         """Return the issues records of `ids` Jira has in scope now, by id; the rest are gone."""
@@ -98,6 +103,28 @@ class JiraState:
 
         found, _ = self._get(USERS, "user", params)
         return None if found is None or found.get("deleted") is True else found
+
+    def browses_users(self) -> bool:
+        """Whether a user `user` does not find is gone, not hidden from the account.
+
+        Cloud's "Get user" answers 404 both for no such account and to a caller without the
+        'Browse users and groups' global permission (`USER_PICKER`), which "Get my permissions"
+        tells. Asked until it is held, then kept for the process: a permission granted later
+        counts at once. Server / Data Center refuses such a caller with an error instead.
+        """
+        if self._browses_users:
+            return True
+        try:
+            _, config = self._resolved()
+        except (AirbyteTracedException, ValueError) as error:
+            raise self._unavailable(error) from error
+        if config["resolved_deployment"] != "cloud":
+            self._browses_users = True
+            return True
+        found, _ = self._get(USERS, "mypermissions", lambda _: {"permissions": BROWSE_USERS})
+        permission = ((found or {}).get("permissions") or {}).get(BROWSE_USERS) or {}
+        self._browses_users = permission.get("havePermission") is True
+        return self._browses_users
 
     def _get(
         self,
