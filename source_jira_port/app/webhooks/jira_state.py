@@ -51,6 +51,7 @@ class JiraState:
     def __init__(self, jira: Mapping[str, Any]) -> None:
         self._jira = dict(jira)
         self._source: SourceJiraPort | None = None
+        self._clients: dict[str, JiraClient] = {}  # by stream, for the resolved source
         self._browses_users = False
 
     def issues(self, ids: Sequence[str]) -> dict[str, Record]:
@@ -140,9 +141,11 @@ class JiraState:
         """
         try:
             manifest, config = self._resolved()
-            found = JiraClient(config, manifest, name=stream, stops_run=False).get(
-                api_path(config, endpoint), params(config)
-            )
+            client = self._clients.get(stream)
+            if client is None:
+                client = JiraClient(config, manifest, name=stream, stops_run=False)
+                self._clients[stream] = client
+            found = client.get(api_path(config, endpoint), params(config))
         except JiraError as error:
             if error.status == 404:
                 return None, {}
@@ -161,7 +164,7 @@ class JiraState:
             }
             source = SourceJiraPort(None, site, None)
             ensure_valid_jql(source.resolved_manifest, source.resolved_config)
-            self._source = source
+            self._source, self._clients = source, {}
         return self._source.resolved_manifest, self._source.resolved_config
 
     def _unavailable(self, error: Exception) -> JiraUnavailableError:
