@@ -73,7 +73,7 @@ class CurrentState(Protocol):
         """Return the users record of `identity` (accountId or key), None once it is gone."""
 
     def browses_users(self) -> bool:
-        """Whether a user `user` does not find is gone, not hidden from the Jira account."""
+        """Whether a user that `user` does not find is gone, not hidden from the Jira account."""
 
     def issue_jql_matches(
         self, ids: list[str], jql_by_resource: dict[int, str]

@@ -106,7 +106,7 @@ class JiraState:
         return None if found is None or found.get("deleted") is True else found
 
     def browses_users(self) -> bool:
-        """Whether a user `user` does not find is gone, not hidden from the account.
+        """Whether a user that `user` does not find is gone, not hidden from the account.
 
         Cloud's "Get user" answers 404 both for no such account and to a caller without the
         'Browse users and groups' global permission (`USER_PICKER`), which "Get my permissions"
