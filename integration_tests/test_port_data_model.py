@@ -204,7 +204,8 @@ def test_ports_own_jira_mapping_syncs_everything_and_a_mapping_edit_re_maps_it(
     assert all(user["title"] for user in users.values())
     assert set(teams) == {team.team_id for team in expected_teams}
     for team in expected_teams:
-        assert set(teams[team.team_id]["relations"]["members"]) <= set(users)
+        assert teams[team.team_id]["relations"]["members"] == list(team.member_ids)
+        assert set(team.member_ids) <= set(users)
     if deployment == "server":  # Port's team kind maps nothing there, and says so
         assert "resource of kind teams (Port's team) that maps nothing" in done.stderr
     assert 0 < len(in_scope) < len(dataset.issues)

@@ -111,6 +111,33 @@ def test_each_issue_is_written_with_the_resources_whose_jql_matches_it_only(
     assert titles == _expected(jira)
 
 
+def _deleted_issues(port: FakePort) -> list[str]:
+    """Return the jiraIssue identifiers the writer asked Port to delete, in order."""
+    bulk = port.calls("POST", r"/jiraIssue/bulk/entities/delete$")
+    single = port.calls("DELETE", r"/jiraIssue/entities/")
+    return [i for r in bulk for i in r.body["entities"]] + [r.path.rsplit("/")[-1] for r in single]
+
+
+def test_a_first_sync_sends_no_delete_for_issues_outside_a_resources_jql(
+    tmp_path: Path, jira: FakeJira, port: FakePort
+) -> None:
+    config = _config(tmp_path, jira, port, _two_issue_resources())
+
+    first = jira_port("sync", "--config", config)
+
+    assert first.returncode == 0, first.stderr
+    assert _titles(port) == _expected(jira)
+    assert _deleted_issues(port) == []  # Port never had them: nothing to delete
+
+    to_do = next(k for k, i in jira.dataset.issues.items() if i.status.name == "To Do")
+    jira.update_issue(to_do, status="Done")
+
+    again = jira_port("sync", "--config", config)
+
+    assert again.returncode == 0, again.stderr
+    assert f"{to_do}-todo" in _deleted_issues(port)  # a known issue left that resource's JQL
+
+
 def test_a_resource_jql_jira_rejects_fails_before_any_issue_is_read(
     tmp_path: Path, jira: FakeJira, port: FakePort
 ) -> None:

@@ -51,13 +51,13 @@ def test_cloud_reads_every_team_with_every_page_of_its_members(
 
     assert code == 0
     got = {r["teamId"]: r for r in records(messages, "teams")}
-    assert {team_id: r["members"] for team_id, r in got.items()} == {
-        team.team_id: list(team.member_ids) for team in teams
+    assert {team_id: r["__members"] for team_id, r in got.items()} == {
+        team.team_id: [{"accountId": account} for account in team.member_ids] for team in teams
     }
     first = got[teams[0].team_id]
     assert (first["displayName"], first["organizationId"]) == ("Team 1", ORGANIZATION_ID)
     users = {user.account_id for user in cloud.dataset.users}
-    assert set(first["members"]) <= users  # accounts the fake's issues use
+    assert {member["accountId"] for member in first["__members"]} <= users  # the issues' users
     # 3 team pages (the last one empty), one member page per team, two more for the big one
     assert _team_requests(cloud).count("GET") == 3
     assert _team_requests(cloud).count("POST") == 302 + 2

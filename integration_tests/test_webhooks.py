@@ -627,6 +627,39 @@ def test_a_user_event_for_a_user_jira_no_longer_has_removes_it(setup: Setup) -> 
     _eventually(lambda: _port_user(setup, identity) is None)
     _eventually(setup.settled(1))
     assert (setup.counters()["deleted"], setup.counters()["parked"]) == (1, 0)
+    asked = [r for r in setup.jira.requests_log if r.path.endswith("/mypermissions")]
+    assert len(asked) == (1 if setup.jira.deployment == "cloud" else 0)  # may it browse users?
+
+
+def test_a_user_cloud_hides_from_an_account_without_browse_users_is_parked_not_deleted(
+    tmp_path: Path,
+) -> None:
+    with _running("cloud", tmp_path) as setup:
+        setup.register()
+        identity = _user_identity(setup, 2)
+        setup.port.add_entity(
+            "jiraUser", {"identifier": identity, "title": "Kept", "properties": {}}
+        )
+        setup.jira.browse_users = (
+            False  # Cloud then answers 404 for every user, as for a deleted one
+        )
+        deleted = setup.jira.webhooks.user_event("user_deleted", identity)
+
+        assert setup.deliver(deleted) == [202]
+        _eventually(setup.settled(1))
+
+        assert _port_user(setup, identity) is not None
+        assert (setup.counters()["deleted"], setup.counters()["parked"]) == (0, 1)
+        listed = setup.webhooks_command("failed", "--json")
+        [parked] = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert "'Browse users and groups' global permission (USER_PICKER)" in parked["reason"]
+
+        setup.jira.browse_users = True  # granted: the replay finds the user, which Jira still has
+        replayed = setup.webhooks_command("replay", str(parked["id"]))
+        assert replayed.returncode == 0, replayed.stderr
+        name = setup.jira.dataset.users[2].display_name
+        _eventually(lambda: (_port_user(setup, identity) or {}).get("title") == name, timeout=15)
+        assert setup.counters()["parked"] == 0
 
 
 def test_user_events_are_registered_only_when_the_mapping_maps_users(

@@ -8,13 +8,19 @@ so a CDK upgrade that changes one fails a test instead of the connector.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
+import airbyte_cdk
 import requests
 from airbyte_cdk.models import AirbyteStateBlob
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
+)
+from airbyte_cdk.sources.declarative.interpolation.interpolated_boolean import (
+    InterpolatedBoolean,
 )
 from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import (
     ManifestComponentTransformer,
@@ -24,6 +30,9 @@ from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import 
 )
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import (
     ModelToComponentFactory,
+)
+from airbyte_cdk.sources.declarative.requesters.error_handlers.http_response_filter import (
+    HttpResponseFilter,
 )
 from airbyte_cdk.utils import AirbyteTracedException
 from pydantic.v1 import BaseModel
@@ -36,6 +45,8 @@ _CONCURRENT_READ_FAILURE = "Concurrent read failure"
 # Where `parsed_once` keeps a response's parse.
 _PARSED = "_source_jira_port_parsed"
 _MISSING = object()
+# Where the CDK's modules are: the log records they emit carry a path under it.
+_CDK_DIR = str(Path(airbyte_cdk.__file__).parent)
 
 
 def build_component(
@@ -142,3 +153,42 @@ def failed_with_status(error: AirbyteTracedException, status: int) -> bool:
     status code of its own.
     """
     return f"failed with status code '{status}'" in (error.internal_message or "")
+
+
+def declared_streams(
+    manifest: Mapping[str, Any], config: Mapping[str, Any]
+) -> Iterator[Mapping[str, Any]]:
+    """Yield the stream definitions of the resolved `manifest` that a source with `config` builds.
+
+    Internal: how `ConcurrentDeclarativeSource._stream_configs` reads `streams`: a
+    `ConditionalStreams` block's streams count when its `condition`, evaluated by
+    `InterpolatedBoolean` against the config alone, holds; any other entry is a stream.
+    """
+    for block in manifest["streams"]:
+        if block.get("type") != "ConditionalStreams":
+            yield block
+        elif InterpolatedBoolean(condition=block["condition"], parameters={}).eval(config=config):
+            yield from block.get("streams", [])
+
+
+def with_default_response_filter(
+    filters: list[HttpResponseFilter] | None,
+    config: Mapping[str, Any],
+    parameters: Mapping[str, Any],
+) -> list[HttpResponseFilter]:
+    """Return `filters` ended by the CDK's default filter, as a declared error handler has them.
+
+    Internal: the factory's `create_default_error_handler` appends an `HttpResponseFilter` with
+    no condition (the CDK's default mapping of statuses to actions) to the manifest's filters;
+    a custom error handler is built without it.
+    """
+    return [*(filters or []), HttpResponseFilter(config=config, parameters=parameters or {})]
+
+
+def logged_by_cdk(record: logging.LogRecord) -> bool:
+    """Whether the log `record` was emitted by the CDK's own code (its file is in the CDK).
+
+    Internal: the CDK logs through loggers named like ours ("airbyte"), so only the path of
+    the emitting module tells its records apart.
+    """
+    return record.pathname.startswith(_CDK_DIR)

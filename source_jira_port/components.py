@@ -18,14 +18,12 @@ from airbyte_cdk.sources.declarative.auth.declarative_authenticator import (
 from airbyte_cdk.sources.declarative.decoders.decoder import Decoder
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import (
     BackoffStrategy,
 )
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import (
     DefaultErrorHandler,
-)
-from airbyte_cdk.sources.declarative.requesters.error_handlers.http_response_filter import (
-    HttpResponseFilter,
 )
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (  # noqa: E501
     ConfigTransformation,
@@ -37,9 +35,14 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 )
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_jira_port.cdk_compat import RETRY_EXTRA_SLEEP_SECONDS, parsed_once, serve_json
+from source_jira_port.cdk_compat import (
+    RETRY_EXTRA_SLEEP_SECONDS,
+    parsed_once,
+    serve_json,
+    with_default_response_filter,
+)
 from source_jira_port.config_problems import ensure_valid_source_config, source_spec_defaults
-from source_jira_port.issue_query import issue_query_config
+from source_jira_port.issue_query import in_projects_option, issue_query_config
 from source_jira_port.jira_client import resolve_deployment
 from source_jira_port.jira_site import api_base, config_error
 from source_jira_port.rate_limit import RUN_ID, RateLimitPause, config_failure_for, pause_for
@@ -172,7 +175,7 @@ class JiraErrorHandler(DefaultErrorHandler):
     Every filter with a `predicate` or `error_message_contains` parses the body again, even for a
     200 answer that no filter matches; this handler lets them share `response_json`'s parse, which
     the decoder reuses for the records. Like the factory's `DefaultErrorHandler`, it ends its
-    filters with the CDK's default one (`HttpResponseFilter` with no condition).
+    filters with the CDK's default one (`cdk_compat.with_default_response_filter`).
 
     A 429 or 503 backoff pauses every request to the site (`rate_limit.pause_for`), which
     `RateLimitGate` holds until the pause ends. A response that fails the run as a config error
@@ -187,8 +190,9 @@ class JiraErrorHandler(DefaultErrorHandler):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self._config_failure = config_failure_for(self.config.get(RUN_ID))
-        default = HttpResponseFilter(config=self.config, parameters=parameters or {})
-        self.response_filters = [*(self.response_filters or []), default]
+        self.response_filters = with_default_response_filter(
+            self.response_filters, self.config, parameters
+        )
         if self.backoff_strategies:
             pause = pause_for(self.config.get("api_base", ""))
             self.backoff_strategies = [_PausingBackoff(self.backoff_strategies, pause)]
@@ -378,3 +382,22 @@ class IssueTopLevelFields(RecordTransformation):
             for key in path:
                 value = value.get(key, _MISSING) if isinstance(value, Mapping) else _MISSING
             record[name] = "" if value is _MISSING else str(value)
+
+
+@dataclass
+class ProjectsOptionFilter(RecordFilter):
+    """The projects stream's record filter: only the projects the `projects` option lets in.
+
+    A component rather than a condition so that the rule has one home (`in_projects_option`),
+    which the webhook receiver's project events share.
+    """
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        """Yield the records of the projects the option lets in."""
+        return (r for r in records if in_projects_option(r.get("key"), self.config))

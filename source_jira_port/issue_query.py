@@ -61,6 +61,16 @@ def issue_scope_jql(config: Mapping[str, Any]) -> str:
     return " AND ".join(clauses)
 
 
+def in_projects_option(project_key: str | None, config: Mapping[str, Any]) -> bool:
+    """Whether the `projects` option lets in the project `project_key` (no option: every one).
+
+    The one home of that rule: the projects stream's record filter
+    (`components.ProjectsOptionFilter`) and the webhook receiver's project events use it.
+    """
+    wanted = config.get("projects")
+    return not wanted or project_key in wanted
+
+
 def issues_jql(config: Mapping[str, Any], cursor: str | None, until: datetime | None = None) -> str:
     """Return the JQL of the issues a sync from `cursor` reads, without ORDER BY.
 

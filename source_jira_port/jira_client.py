@@ -1,7 +1,8 @@
 """The one HTTP client for Jira outside the manifest's streams: probes, counts, checks, webhooks.
 
-Each request is the manifest's own `definitions.requester`, built anew with another method and
-path (any path on the site), so it passes the same components as a stream's request:
+Each request goes through the manifest's own `definitions.requester` with another method and
+path (any path on the site), built once per client and method, so it passes the same components
+as a stream's request:
 
 - the authenticator, `RateLimitGate` around the credentials: a request waits out a rate-limit
   pause that any worker met, a 429 it meets pauses the others, and after a config error of the
@@ -18,6 +19,7 @@ first contact with the site, where an unreachable address must be said at once.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass, field
 from typing import Any
@@ -103,7 +105,7 @@ def _jira_messages(answer: requests.Response) -> list[str]:
 class ClientErrorHandler(ErrorHandler):
     """The manifest's error handler, except that a network error fails at once.
 
-    It keeps the answer it failed, for `JiraError`. Without
+    It keeps the answer it failed, for `JiraError`, per thread: threads may share a client. Without
     `reports_rate_limits`, a 429 is retried the same way but the CDK prints no RATE_LIMITED
     stream status: a request made before any stream (the site's `/serverInfo`) names none.
     """
@@ -112,7 +114,17 @@ class ClientErrorHandler(ErrorHandler):
     config: Config
     parameters: InitVar[Mapping[str, Any] | None] = None
     reports_rate_limits: bool = True
-    failed_answer: requests.Response | None = field(default=None, init=False)
+    _failed: threading.local = field(default_factory=threading.local, init=False, repr=False)
+
+    @property
+    def failed_answer(self) -> requests.Response | None:
+        """The answer this thread's last request failed with, if it failed on one."""
+        answer: requests.Response | None = getattr(self._failed, "answer", None)
+        return answer
+
+    @failed_answer.setter
+    def failed_answer(self, answer: requests.Response | None) -> None:
+        self._failed.answer = answer
 
     @property
     def max_retries(self) -> int | None:
@@ -182,6 +194,7 @@ class JiraClient:
         self._name = name
         self._anonymous = anonymous
         self._stops_run = stops_run and not anonymous
+        self._requesters: dict[str, HttpRequester] = {}
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """Return the JSON answer to `GET <site><path>?<params>`.
@@ -204,20 +217,33 @@ class JiraClient:
         params: Mapping[str, Any] | None,
         body: Mapping[str, Any] | None,
     ) -> Any:
-        definition = self._definition(method)
-        requester = build_component(
-            HttpRequesterModel, definition, self._config, name=self._name, decoder=None
-        )
-        assert isinstance(requester, HttpRequester)
-        assert isinstance(requester.error_handler, ClientErrorHandler)
+        requester = self._requester(method)
+        handler = requester.error_handler
+        assert isinstance(handler, ClientErrorHandler)
+        handler.failed_answer = None
         try:
             response = requester.send_request(
                 path=path.lstrip("/"), request_params=params, request_body_json=body
             )
         except AirbyteTracedException as error:
-            raise JiraError(error, requester.error_handler.failed_answer) from error
+            raise JiraError(error, handler.failed_answer) from error
         assert response is not None  # the handler never ignores an answer
         return response.json()
+
+    def _requester(self, method: str) -> HttpRequester:
+        """Return this client's requester for `method`, built on its first request.
+
+        A build costs more CPU than sending a request (the factory validates the definition).
+        """
+        requester = self._requesters.get(method)
+        if requester is None:
+            definition = self._definition(method)
+            requester = build_component(
+                HttpRequesterModel, definition, self._config, name=self._name, decoder=None
+            )
+            assert isinstance(requester, HttpRequester)
+            self._requesters[method] = requester
+        return requester
 
     def _definition(self, method: str) -> dict[str, Any]:
         """Return the manifest's requester for `method` on the site, with this client's handler."""

@@ -29,6 +29,7 @@ from source_jira_port.first_sync_windows import plan_issue_windows
 from source_jira_port.issue_query import RESOURCE_JQL, sync_start
 from source_jira_port.issues_state import (
     carry_in_issues_states,
+    issues_blob,
     reads_issues_incrementally,
     take_from_issues_state,
 )
@@ -61,6 +62,7 @@ class SourceJiraPort(YamlDeclarativeSource):
         config: Mapping[str, Any] | None = None,
         state: list[AirbyteStateMessage] | None = None,
     ) -> None:
+        self._first_sync = not any(issues_blob(message) is not None for message in state or ())
         state, self._known = split_state(state)
         state, self._pending_ids = take_pending_ids(state)
         state, self._fingerprint = take_from_issues_state(state, MAPPING_FINGERPRINT)
@@ -101,6 +103,16 @@ class SourceJiraPort(YamlDeclarativeSource):
         config = self.resolved_config
         since = None if self._pending_ids else sync_start(config, cursor)
         return matching_issue_ids(self.resolved_manifest, config, jql_by_resource, since)
+
+    def known_issue_ids(self) -> frozenset[str] | None:
+        """Return the ids of the issues emitted before: the deletion detection's known set.
+
+        Empty on a first sync (a state without issues); None when the state keeps no known set
+        (deletion detection off, or a set it could not read), so any issue may be in Port.
+        """
+        if self._known is not None:
+            return frozenset(self._known.issues)
+        return frozenset() if self._first_sync else None
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Prove what a read needs: the credentials, each project, the JQL; then read projects.

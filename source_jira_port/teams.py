@@ -55,16 +55,18 @@ def resolve_teams_offered(config: Mapping[str, Any], deployment: str) -> bool:
 
 @dataclass
 class TeamMembersRetriever(Retriever):
-    """One record per partition: its parent's fields and the list of its children's `item_key`.
+    """One record per partition: its parent's fields and the list of its children's records.
 
     For `teams`: `retriever` reads every page of one team's members, and the team record gets
-    their account ids under `list_field`. The partition router's `extra_fields` are the team's
-    fields. Partitions are read concurrently, so nothing of a read is kept on the instance.
+    them (`{"accountId": ...}` objects) under `list_field`, `__members`, where Port's Jira
+    integration puts them (port-labs/ocean integrations/jira `enrich_teams_with_members`), so
+    Port's own team mapping reads them as written. The partition router's `extra_fields` are
+    the team's fields. Partitions are read concurrently, so nothing of a read is kept on the
+    instance.
     """
 
     retriever: Retriever
     list_field: str
-    item_key: str
     parameters: InitVar[Mapping[str, Any] | None] = None
 
     def read_records(
@@ -74,7 +76,7 @@ class TeamMembersRetriever(Retriever):
         items = []
         for data in self.retriever.read_records(records_schema, stream_slice):
             if isinstance(data, Mapping):
-                items.append(data[self.item_key])
+                items.append(dict(data))
             else:
                 yield data
         fields = stream_slice.extra_fields if stream_slice is not None else {}

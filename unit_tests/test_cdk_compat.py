@@ -5,6 +5,7 @@ that moves or changes the internal fails here. The last tests keep the internals
 """
 
 import ast
+import contextlib
 import logging
 import threading
 import time
@@ -31,6 +32,9 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
     DeclarativeStream as DeclarativeStreamModel,
 )
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
+    DefaultErrorHandler as DefaultErrorHandlerModel,
+)
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     HttpRequester as HttpRequesterModel,
 )
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import (
@@ -46,17 +50,21 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.utils import AirbyteTracedException
 
 import source_jira_port
+from source_jira_port.app.stray_output import StrayOutput
 from source_jira_port.cdk_compat import (
     RETRY_EXTRA_SLEEP_SECONDS,
     build_component,
+    declared_streams,
     failed_with_status,
     is_concurrent_read_failure,
+    logged_by_cdk,
     parsed_once,
     resolve_manifest,
     serve_json,
     set_queue_size,
     state_values,
     transformed_config,
+    with_default_response_filter,
 )
 from source_jira_port.config_problems import MANIFEST, shipped_manifest_document
 
@@ -413,6 +421,101 @@ def test_the_cdk_sleeps_a_backoff_plus_retry_extra_sleep_seconds(
     assert [s for s in slept if s] == [2.5 + RETRY_EXTRA_SLEEP_SECONDS]  # `backoff` sleeps 0 too
 
 
+# --- what the CDK prints and logs: HttpClient's RATE_LIMITED status, the CDK's log records ----
+
+
+def _read_after_a_429(requests_mock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    requests_mock.get(
+        f"{_URL}/items",
+        [{"status_code": 429, "json": {}}, {"status_code": 200, "json": {"items": [{"id": 1}]}}],
+    )
+    monkeypatch.setattr(time, "sleep", lambda _: None)
+    stream = _stream()
+    stream["retriever"]["requester"]["error_handler"] = {
+        "type": "DefaultErrorHandler",
+        "backoff_strategies": [{"type": "ConstantBackoffStrategy", "backoff_time_in_seconds": 1}],
+    }
+    assert _records(build_component(DeclarativeStreamModel, stream, {"path": "items"})) == [
+        {"id": 1}
+    ]
+
+
+def test_the_cdk_prints_a_retried_429_which_stray_output_logs(
+    requests_mock: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `app/stray_output.py` relies on HttpClient printing a RATE_LIMITED stream status.
+    caplog.set_level(logging.INFO, logger="airbyte")
+    with contextlib.redirect_stdout(StrayOutput()):
+        _read_after_a_429(requests_mock, monkeypatch)
+    assert "Stream items: rate_limited, retrying as Jira asks" in caplog.messages
+
+
+def test_logged_by_cdk_tells_the_cdks_log_records_from_ours(
+    requests_mock: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _read_after_a_429(requests_mock, monkeypatch)
+    retried = [r for r in caplog.records if "Rate limit exceeded" in r.getMessage()]
+    _LOGGER.warning("ours")
+    assert retried
+    assert all(logged_by_cdk(record) for record in retried)
+    assert not logged_by_cdk(caplog.records[-1])
+
+
+# --- with_default_response_filter: the factory's create_default_error_handler -----------------
+
+
+def test_with_default_response_filter_ends_the_filters_as_the_factory_does() -> None:
+    declared = {"type": "HttpResponseFilter", "action": "IGNORE", "http_codes": [404]}
+    handler = build_component(
+        DefaultErrorHandlerModel,
+        {"type": "DefaultErrorHandler", "response_filters": [declared]},
+        {},
+    )
+    ours = with_default_response_filter([handler.response_filters[0]], {}, {})
+    assert len(ours) == len(handler.response_filters) == 2
+    for status in (200, 400, 401, 403, 404, 429, 500, 503):
+        response = _response(b"{}", status)
+        assert ours[-1].matches(response) == handler.response_filters[-1].matches(response)
+    assert [_shape(f) for f in with_default_response_filter(None, {}, {})] == [
+        _shape(handler.response_filters[-1])
+    ]
+
+
+def _shape(response_filter: HttpResponseFilter) -> tuple[Any, ...]:
+    """What a response filter decides by: its type, action, failure type and conditions."""
+    return (
+        type(response_filter),
+        response_filter.action,
+        response_filter.failure_type,
+        response_filter.http_codes,
+        response_filter.error_message_contains,
+        getattr(response_filter.predicate, "condition", response_filter.predicate),
+        getattr(response_filter.error_message, "string", response_filter.error_message),
+    )
+
+
+# --- declared_streams: ConcurrentDeclarativeSource._stream_configs -----------------------------
+
+
+@pytest.mark.parametrize("offered", [True, False])
+def test_declared_streams_are_the_streams_a_source_builds(offered: bool) -> None:
+    conditional = {
+        "type": "ConditionalStreams",
+        "condition": "{{ config['offered'] }}",
+        "streams": [{**_stream(), "name": "offered"}],
+    }
+    config = {"path": "items", "offered": offered}
+    source = _source(config, _stream())
+    manifest = {**source.resolved_manifest, "streams": [_stream(), conditional]}
+    source = ConcurrentDeclarativeSource(
+        source_config=manifest, config=config, catalog=_CATALOG, state=None
+    )
+    built = [stream.name for stream in source.streams(config)]
+    assert built == ["items", "offered"] if offered else ["items"]
+    assert [s["name"] for s in declared_streams(source.resolved_manifest, config)] == built
+
+
 # --- resolve_manifest: ManifestReferenceResolver, ManifestComponentTransformer ---------------
 
 
@@ -434,6 +537,9 @@ _SOURCE_PRIVATE = {"_queue", "_config", "_constructor"}
 _FACTORY = "ModelToComponentFactory"
 # The manifest parsers (reference resolution, type propagation, the component factory).
 _PARSERS = "airbyte_cdk.sources.declarative.parsers"
+# The CDK's Jinja evaluation, which the manifest's own components run on its templates.
+_INTERPOLATION = "airbyte_cdk.sources.declarative.interpolation"
+_INTERNAL_MODULES = (_PARSERS, _INTERPOLATION)
 
 
 class _InternalsFinder(ast.NodeVisitor):
@@ -449,8 +555,8 @@ class _InternalsFinder(ast.NodeVisitor):
         for alias in node.names:
             self._cdk_names.add(alias.asname or alias.name)
             private = [p for p in [*module.split("."), alias.name] if p.startswith("_")]
-            parser = module == _PARSERS or module.startswith(f"{_PARSERS}.")
-            if parser or alias.name == _FACTORY or any(not p.startswith("__") for p in private):
+            internal = any(module == m or module.startswith(f"{m}.") for m in _INTERNAL_MODULES)
+            if internal or alias.name == _FACTORY or any(not p.startswith("__") for p in private):
                 self.found.append((node.lineno, f"imports {module}.{alias.name}"))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
@@ -512,6 +618,11 @@ def test_no_module_but_cdk_compat_touches_cdk_internals() -> None:
         ("handler = factory.create_component(Model, {}, {})", 1),
         ("from airbyte_cdk.sources.declarative.parsers import ModelToComponentFactory", 1),
         ("from airbyte_cdk.sources.streams.http.http_client import _sleep", 1),
+        (
+            "from airbyte_cdk.sources.declarative.interpolation.interpolated_boolean import (\n"
+            "    InterpolatedBoolean,\n)",
+            1,
+        ),
     ],
 )
 def test_the_scan_finds_each_internal(source: str, line: int) -> None:

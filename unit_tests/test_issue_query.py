@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from source_jira_port.config_problems import source_spec_defaults
-from source_jira_port.issue_query import RESOURCE_JQL, issue_scope_jql, issues_jql
+from source_jira_port.issue_query import (
+    RESOURCE_JQL,
+    in_projects_option,
+    issue_scope_jql,
+    issues_jql,
+)
 
 # A config as the source resolves it: the spec's defaults filled in.
 _CLOUD = source_spec_defaults() | {"jira_url": "https://acme.atlassian.net"}
@@ -65,3 +70,11 @@ def test_the_scope_covers_the_union_of_the_resources_jql_when_each_has_one() -> 
         'project in ("A") AND (type = Bug) AND ((status = Done) OR (status = "To Do"))'
     )
     assert issue_scope_jql(one_without) == issue_scope_jql(config)
+
+
+def test_the_projects_option_lets_in_its_projects_only_and_every_project_when_unset() -> None:
+    assert in_projects_option("PLAT", {"projects": ["PLAT", "MOB"]})
+    assert not in_projects_option("DATA", {"projects": ["PLAT", "MOB"]})
+    assert not in_projects_option(None, {"projects": ["PLAT"]})
+    assert in_projects_option("DATA", {"projects": []})
+    assert in_projects_option("DATA", {})

@@ -12,6 +12,7 @@ import requests_mock as rm
 from airbyte_cdk.models import FailureType
 
 from integration_tests.support.configs import SECRET, SERVER_URL, server_config
+from source_jira_port import jira_client
 from source_jira_port.jira_client import JiraClient, JiraError
 from source_jira_port.rate_limit import RUN_ID, config_failure_for, pause_for
 
@@ -130,3 +131,49 @@ def test_an_anonymous_request_sends_no_credentials_and_stops_nothing(
     assert raised.value.status == 404
     assert "Authorization" not in info.last_request.headers
     assert config_failure_for("run-1").message is None
+
+
+def test_a_client_builds_its_requester_once_per_method(
+    requests_mock: rm.Mocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requests_mock.get(_SEARCH, json={"issues": []})
+    requests_mock.post(f"{SERVER_URL}/rest/api/2/jql/parse", json={"queries": []})
+    built: list[str] = []
+    build = jira_client.build_component
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        built.append(args[1]["http_method"])
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(jira_client, "build_component", counted)
+    client = JiraClient(_CONFIG)
+    for _ in range(3):
+        client.get("/rest/api/2/search")
+        client.post("/rest/api/2/jql/parse", {"queries": []})
+
+    assert built == ["GET", "POST"]
+
+
+def test_threads_sharing_a_client_each_get_their_own_failed_answer(
+    requests_mock: rm.Mocker,
+) -> None:
+    requests_mock.get(f"{_SEARCH}?jql=bad", status_code=400, json={"errorMessages": ["Bad JQL."]})
+    requests_mock.get(f"{_SEARCH}?jql=good", json={"issues": []})
+    client = JiraClient(_CONFIG, stops_run=False)
+    client.get("/rest/api/2/search", {"jql": "good"})  # the requester exists before the threads
+    failures: list[JiraError] = []
+
+    def ask(jql: str) -> None:
+        try:
+            for _ in range(20):
+                client.get("/rest/api/2/search", {"jql": jql})
+        except JiraError as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=ask, args=(jql,)) for jql in ("bad", "good", "good")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [(f.status, f.jira_messages) for f in failures] == [(400, ["Bad JQL."])]

@@ -69,7 +69,7 @@ def test_each_team_carries_every_page_of_its_members(requests_mock: Any) -> None
     output = read_stream(cloud_config(atlassian_organization_id=_ORG), "teams")
 
     assert [r.record.data for r in output.records] == [
-        {**_team("t1"), "members": ["a1", "a2", "a3"]}
+        {**_team("t1"), "__members": [{"accountId": a} for a in ("a1", "a2", "a3")]}
     ]
     assert [json.loads(r.body) for r in members.request_history] == [
         {"first": 50},
@@ -145,11 +145,11 @@ class _Pages:
 
 
 def test_the_retriever_passes_messages_through_and_ends_with_one_record() -> None:
-    retriever = TeamMembersRetriever(_Pages(), "members", "accountId")  # type: ignore[arg-type]
+    retriever = TeamMembersRetriever(_Pages(), "__members")  # type: ignore[arg-type]
     team = StreamSlice(partition={"teamId": "t1"}, cursor_slice={}, extra_fields={"teamId": "t1"})
     assert list(retriever.read_records({}, team)) == [
         "a log message",
-        {"teamId": "t1", "members": ["a1", "a2"]},
+        {"teamId": "t1", "__members": [{"accountId": "a1"}, {"accountId": "a2"}]},
     ]
 
 
@@ -175,7 +175,7 @@ def test_a_rate_limited_member_request_waits_and_is_retried(
 
     output = read_stream(cloud_config(atlassian_organization_id=_ORG), "teams")
 
-    assert [r.record.data["members"] for r in output.records] == [["a1"]]
+    assert [r.record.data["__members"] for r in output.records] == [[{"accountId": "a1"}]]
     assert members.call_count == 2
     assert any(wait >= 7 for wait in backoff_waits)  # Retry-After, the wait every worker shares
 
@@ -189,7 +189,7 @@ def test_a_team_deleted_during_the_read_goes_out_without_members(requests_mock: 
     output = read_stream(cloud_config(atlassian_organization_id=_ORG), "teams")
 
     assert not output.errors
-    got = {r.record.data["teamId"]: r.record.data["members"] for r in output.records}
-    assert got == {"t1": [], "t2": ["a1"]}
+    got = {r.record.data["teamId"]: r.record.data["__members"] for r in output.records}
+    assert got == {"t1": [], "t2": [{"accountId": "a1"}]}
     logs = [m.log.message for m in output.logs if m.log is not None]
     assert any("deleted during the read" in line for line in logs)

@@ -37,6 +37,7 @@ from integration_tests.fakes.jira_data import (
     generate_dataset,
     to_epoch_ms,
 )
+from integration_tests.fakes.jira_permissions import my_permissions
 from integration_tests.fakes.jira_teams import JiraTeams, make_teams
 from integration_tests.fakes.jira_webhooks import JiraWebhooks
 from integration_tests.fakes.jql import IssueIndex, JqlError, Query, parse_jql
@@ -167,6 +168,7 @@ _ROUTES = (
     _route("GET", r"users/search", ("_users_search", "public"), None),
     _route("GET", r"user/search", None, ("_user_search", "user")),
     _route("GET", r"user", ("_user", "user"), ("_user", "user")),
+    _route("GET", r"mypermissions", ("_my_permissions", "public"), ("_my_permissions", "public")),
 )
 _API_PATH = re.compile(r"/rest/api/(?P<version>2|3|latest)/(?P<rest>.+?)/?")
 _GATEWAY_PATH = re.compile(r"/ex/jira/(?P<cloud_id>[^/]+)(?P<rest>/.*)")
@@ -604,6 +606,15 @@ class FakeJira(LocalServer):
     def _myself(self, call: _Call) -> _Reply:
         return _Reply(200, call.renderer.myself(self.user_time_zone))
 
+    def _my_permissions(self, call: _Call) -> _Reply:
+        """`GET mypermissions` (`jira_permissions.py`)."""
+        authenticated = call.caller.user is not None
+        return _Reply(
+            *my_permissions(
+                call.params, authenticated=authenticated, browse_users=self.browse_users
+            )
+        )
+
     def _fields(self, call: _Call) -> _Reply:
         return _Reply(200, [call.renderer.field(f) for f in self.dataset.field_ids()])
 
@@ -736,18 +747,20 @@ class FakeJira(LocalServer):
         """One user: Cloud REST v3 "Get user" and Server/Data Center `GET /rest/api/2/user`.
 
         Cloud: `accountId` is required (`username` and `key` "are no longer available": 400
-        here); 403 without the 'Browse users and groups' global permission (as its reference
-        says); 404 "Specified user does not exist or you do not have required permissions"
-        (the message Jira Cloud answers). Server (Jira 9 REST reference): `username` or `key`,
-        401 anonymous, 404 for no such user ("The user with the key '…' does not exist");
-        without 'Browse users' its reference is silent: 403 here, like Cloud. App accounts are
-        Cloud's alone (404 on Server). The answer is the user as the user lists render it.
+        here); 404 "Specified user does not exist or you do not have required permissions"
+        (the message Jira Cloud answers) for no such user and, though its reference lists a
+        403, also without the 'Browse users and groups' global permission, as Cloud does: the
+        strictest reading, where a caller cannot tell a hidden user from a deleted one. Server
+        (Jira 9 REST reference): `username` or `key`, 401 anonymous, 404 for no such user ("The
+        user with the key '…' does not exist"); without 'Browse users' its reference is silent:
+        403 here. App accounts are Cloud's alone (404 on Server). The answer is the user as the
+        user lists render it.
         """
         names = ("accountId",) if self.deployment == "cloud" else ("key", "username")
         given = [(name, call.params[name][-1]) for name in names if name in call.params]
         if not given:
             raise _errors(400, f"The {' or '.join(names)} query parameter was not provided")
-        if not self.browse_users:
+        if not self.browse_users and self.deployment == "server":
             raise _errors(403, "You do not have the permission to browse users.")
         name, ident = given[0]
         with self._lock:
@@ -760,7 +773,7 @@ class FakeJira(LocalServer):
                 ),
                 None,
             )
-            if found is None:
+            if found is None or not self.browse_users:
                 raise _errors(
                     404,
                     "Specified user does not exist or you do not have required permissions"

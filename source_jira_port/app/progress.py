@@ -19,16 +19,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-import airbyte_cdk
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 from source_jira_port import cdc
+from source_jira_port.cdk_compat import logged_by_cdk
 from source_jira_port.port.stats import WriteStats
 from source_jira_port.stream_names import ISSUES
 
 Mode = Literal["text", "json", "quiet"]
 _CLEAR_LINE = "\r\x1b[K"
-_CDK_DIR = str(Path(airbyte_cdk.__file__).parent)
 
 
 @dataclasses.dataclass
@@ -423,6 +422,6 @@ class ReporterLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Pass the message on, without any traceback (main prints those with --debug)."""
-        if self.level > logging.INFO and record.pathname.startswith(_CDK_DIR):
+        if self.level > logging.INFO and logged_by_cdk(record):
             return
         self._reporter.log(record.levelno, record.getMessage())

@@ -93,7 +93,6 @@ class SourceError(Exception):
 
 # The order a sync reads its streams in: the people and projects issues relate to come first.
 _READ_ORDER = (PROJECTS, USERS, TEAMS, ISSUES)
-_PRIMARY_KEYS = {TEAMS: "teamId"}
 
 
 def default_catalog(
@@ -112,7 +111,6 @@ def default_catalog(
             "sync_mode": "incremental" if incremental else "full_refresh",
             "destination_sync_mode": "append_dedup" if incremental else "overwrite",
             "cursor_field": ["updated"] if incremental else None,
-            "primary_key": [[_PRIMARY_KEYS.get(name, "id")]],
         }
 
     wanted = set(streams)
@@ -235,17 +233,19 @@ class _Sync:
         jira: Mapping[str, Any],
         catalog: ConfiguredAirbyteCatalog,
         saved: list[AirbyteStateMessage],
-        select_by_jql: Callable[[Mapping[int, frozenset[str]]], None],
+        select_by_jql: Callable[[Mapping[int, frozenset[str]], frozenset[str] | None], None],
     ) -> Iterator[AirbyteMessage]:
         """Start the source from `saved` and announce the sync; return its observed messages.
 
-        Before the read, `select_by_jql` gets the issues each resource's `selector.jql` matches.
+        Before the read, `select_by_jql` gets the issues each resource's `selector.jql` matches,
+        and the issues written before (unknown for a full refresh, which ignores the state).
         """
         cursor = _issues_cursor(saved)
         source = SourceJiraPort(catalog, jira, saved)
         self.progress.expected_issues = source.estimate_issues(cursor, logger)
         if config_failure_for(source.resolved_config.get(RUN_ID)).message is None:
-            select_by_jql(source.issue_ids_matching(cursor))
+            known = None if self.options.full_refresh else source.known_issue_ids()
+            select_by_jql(source.issue_ids_matching(cursor), known)
         self.reporter.start(self.progress, self._description(jira, cursor))
         return self._observe(source.read(logger, jira, catalog, saved))
 

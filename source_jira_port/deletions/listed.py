@@ -11,10 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airbyte_cdk.sources.declarative.interpolation.interpolated_boolean import (
-    InterpolatedBoolean,
-)
-
+from source_jira_port.cdk_compat import declared_streams
 from source_jira_port.stream_names import PROJECTS, TEAMS, USERS
 
 
@@ -46,13 +43,9 @@ def listed_id_fields(manifest: Mapping[str, Any], config: Mapping[str, Any]) -> 
     users by `key`); a stream with a composite or no primary key is left out.
     """
     fields: dict[str, str] = {}
-    for block in manifest["streams"]:
-        condition = block.get("condition")
-        if condition and not InterpolatedBoolean(condition, parameters={}).eval(config):
-            continue
-        for stream in block.get("streams", [block]):
-            key = stream.get("primary_key")
-            key = key[0] if isinstance(key, list) and len(key) == 1 else key
-            if stream.get("name") in LISTED_STREAMS and isinstance(key, str):
-                fields[stream["name"]] = key
+    for stream in declared_streams(manifest, config):
+        key = stream.get("primary_key")
+        key = key[0] if isinstance(key, list) and len(key) == 1 else key
+        if stream.get("name") in LISTED_STREAMS and isinstance(key, str):
+            fields[stream["name"]] = key
     return fields

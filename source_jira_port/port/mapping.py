@@ -267,18 +267,24 @@ class EntityMapper:
         self.app_config = app_config
         self._programs = [(r, _compile(index, r)) for index, r in enumerate(app_config.resources)]
         self._jql_matches: Mapping[int, frozenset[str]] | None = None
+        self._known_issues: frozenset[str] | None = None
 
     def issue_jql(self) -> dict[int, str]:
         """Return the `selector.jql` of each issue resource that has one, by resource index."""
         return {i: r.jql for i, r in enumerate(self.app_config.resources) if r.jql is not None}
 
-    def select_by_jql(self, matches: Mapping[int, frozenset[str]]) -> None:
+    def select_by_jql(
+        self, matches: Mapping[int, frozenset[str]], known: frozenset[str] | None = None
+    ) -> None:
         """Map issues only with the resources whose JQL matches them, from now on.
 
         `matches` holds, for each resource index of `issue_jql`, the ids of the issues its JQL
         matches. Without this call every resource maps every record (its JQL unchecked).
+        `known`: the ids of the issues written before (the source's known set); Port has no
+        entity of any other issue to lose. None: any issue may have entities in Port.
         """
         self._jql_matches = matches
+        self._known_issues = known
 
     def _selected_by_jql(self, index: int, record: Mapping[str, Any]) -> bool:
         matches = self._jql_matches
@@ -288,8 +294,12 @@ class EntityMapper:
         """Return (blueprint, identifier) of the resources of `kind` whose JQL skips `record`.
 
         Their entities are Port's no more: the issue left that resource's JQL (or never was in
-        it). Raises `RecordMappingError` when an identifier names nothing.
+        it). None for an issue not written before (`select_by_jql`'s `known`): Port has none.
+        Raises `RecordMappingError` when an identifier names nothing.
         """
+        known = self._known_issues
+        if known is not None and str(record.get("id")) not in known:
+            return []
         skipped = frozenset(
             index
             for index, (resource, _) in enumerate(self._programs)

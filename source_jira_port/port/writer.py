@@ -124,9 +124,14 @@ class PortWriter:
         """Return the indexes of the mapping's resources that have a `selector.jql`."""
         return sorted(self._mapper.issue_jql())
 
-    def select_by_jql(self, matches: Mapping[int, frozenset[str]]) -> None:
-        """Map issues only with the resources whose `selector.jql` matches them (`mapping.py`)."""
-        self._mapper.select_by_jql(matches)
+    def select_by_jql(
+        self, matches: Mapping[int, frozenset[str]], known: frozenset[str] | None = None
+    ) -> None:
+        """Map issues only with the resources whose `selector.jql` matches them (`mapping.py`).
+
+        `known`: the issues written before; only those can lose an entity to a JQL.
+        """
+        self._mapper.select_by_jql(matches, known)
 
     def write(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
         """Consume the input messages; yield each STATE once its records are in Port."""

@@ -52,7 +52,9 @@ class _Writer:
     def __init__(self, stats: WriteStats, fail: Exception | None) -> None:
         self.stats, self.fail = stats, fail
 
-    def select_by_jql(self, matches: dict[int, frozenset[str]]) -> None:
+    def select_by_jql(
+        self, matches: dict[int, frozenset[str]], known: frozenset[str] | None
+    ) -> None:
         assert matches == {}  # the mapping has no selector.jql
 
     def write(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage]:
@@ -90,6 +92,9 @@ def _run(
 
         def issue_ids_matching(self, *_: Any) -> dict[int, frozenset[str]]:
             return {}
+
+        def known_issue_ids(self) -> frozenset[str] | None:
+            return None
 
         def read(self, *_: Any) -> Iterator[AirbyteMessage]:
             for item in script:

@@ -14,7 +14,9 @@ Nothing leaves the queue on a transient failure (Jira or Port unreachable, 5xx, 
 blueprint): the worker backs off and tries again. What cannot be applied is parked (the queue's
 `parked` table, `jira-port webhooks failed`, `replay`), logged with its key and reason: at once
 when Port or the mapping refuses the entity for good (a 4xx about the entity itself), after
-`PARK_AFTER_ATTEMPTS` attempts when Jira or Port answers a permission error (401, 403).
+`PARK_AFTER_ATTEMPTS` attempts when Jira or Port answers a permission error (401, 403). A user
+Jira Cloud does not find is deleted only if the account may browse users (`browses_users`):
+Cloud hides every user from one that may not, so the event is parked instead.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ _KEEP_QUEUED = frozenset({Outcome.RETRY, Outcome.NO_BLUEPRINT})
 # Statuses that retrying alone will not fix (credentials or permissions): parked after a few tries.
 PERMISSION_STATUSES = frozenset({401, 403})
 PARK_AFTER_ATTEMPTS = 5
+# Why a user deletion is parked when the account may not browse users.
+_USERS_HIDDEN = (
+    "not deleted from Port: Jira Cloud answers 'no such user' for every user to an account "
+    "without the 'Browse users and groups' global permission (USER_PICKER), and the Jira "
+    "account lacks it. Grant it, then run jira-port webhooks replay"
+)
 _Source = tuple[str, str]  # (stream, Jira id)
 
 
@@ -63,6 +71,9 @@ class CurrentState(Protocol):
 
     def user(self, identity: str) -> Record | None:
         """Return the users record of `identity` (accountId or key), None once it is gone."""
+
+    def browses_users(self) -> bool:
+        """Whether a user that `user` does not find is gone, not hidden from the Jira account."""
 
     def issue_jql_matches(
         self, ids: list[str], jql_by_resource: dict[int, str]
@@ -212,6 +223,7 @@ class WebhookApplier:
         out.coalesced = len(queued) - len(by_source)
         try:
             current = self._current(list(by_source))
+            hidden = self._hidden_users(list(by_source), current)
         except JiraUnavailableError as error:
             out.retry = {q.seq: f"cannot read Jira: {error}" for q in queued}
             if error.status in PERMISSION_STATUSES:
@@ -222,6 +234,9 @@ class WebhookApplier:
         for source, items in by_source.items():
             kind = source[0]
             record = current.get(source)
+            if source in hidden:
+                out.park.update((q.seq, _USERS_HIDDEN) for q in items)
+                continue
             try:
                 if record is None:
                     gone = applier.deletions(kind, items[-1].event.record)
@@ -264,6 +279,11 @@ class WebhookApplier:
             if (record := read(jira_id)) is not None:
                 current[kind, jira_id] = record
         return current
+
+    def _hidden_users(self, sources: list[_Source], current: dict[_Source, Record]) -> set[_Source]:
+        """Return the users Jira did not find that it may only hide from the account."""
+        missing = {source for source in sources if source[0] == USERS and source not in current}
+        return missing if missing and not self._jira.browses_users() else set()
 
     def _settle_outcomes(
         self, items: list[tuple[list[QueuedEvent], Any]], outcomes: list[EntityOutcome], out: _Pass

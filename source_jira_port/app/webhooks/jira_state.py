@@ -4,7 +4,9 @@ Issues are read by id through the manifest's `<deployment>_issues_by_id_stream` 
 fields, transformations and scope: projects and jql), 50 ids a search on Cloud with
 `reconcileIssues`, 100 on Server; then, for issue resources with a `selector.jql`, which of
 them each JQL matches (`resource_jql.py`). A project is read with `GET project/{id}` (404: gone), a
-user with Cloud's `GET user?accountId=` or Server's `GET user?key=` (404: gone).
+user with Cloud's `GET user?accountId=` or Server's `GET user?key=` (404: gone). Cloud answers
+that 404 for every user to an account without 'Browse users and groups' too, so whether the
+account holds it is asked before a user is taken as gone (`browses_users`).
 The resolved manifest and config are built once, with the `jql` option checked (a search
 that Jira refuses only because of a missing id must not be confused with a bad jql, which would
 read as "every issue is gone"), and built again after a failure (a token or site fixed
@@ -18,6 +20,7 @@ from typing import Any
 
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_jira_port.issue_query import in_projects_option
 from source_jira_port.jira_client import JiraClient, JiraError, api_path, resolve_deployment
 from source_jira_port.jira_site import api_base
 from source_jira_port.jql_check import ensure_valid_jql
@@ -27,6 +30,8 @@ from source_jira_port.source import SourceJiraPort
 from source_jira_port.stream_names import PROJECTS, USERS
 
 Record = Mapping[str, Any]
+# The key of the 'Browse users and groups' global permission.
+BROWSE_USERS = "USER_PICKER"
 
 
 class JiraUnavailableError(Exception):
@@ -46,6 +51,8 @@ class JiraState:
     def __init__(self, jira: Mapping[str, Any]) -> None:
         self._jira = dict(jira)
         self._source: SourceJiraPort | None = None
+        self._clients: dict[str, JiraClient] = {}  # by stream, for the resolved source
+        self._browses_users = False
 
     def issues(self, ids: Sequence[str]) -> dict[str, Record]:
         """Return the issues records of `ids` Jira has in scope now, by id; the rest are gone."""
@@ -98,6 +105,28 @@ class JiraState:
         found, _ = self._get(USERS, "user", params)
         return None if found is None or found.get("deleted") is True else found
 
+    def browses_users(self) -> bool:
+        """Whether a user that `user` does not find is gone, not hidden from the account.
+
+        Cloud's "Get user" answers 404 both for no such account and to a caller without the
+        'Browse users and groups' global permission (`USER_PICKER`), which "Get my permissions"
+        tells. Asked until it is held, then kept for the process: a permission granted later
+        counts at once. Server / Data Center refuses such a caller with an error instead.
+        """
+        if self._browses_users:
+            return True
+        try:
+            _, config = self._resolved()
+        except (AirbyteTracedException, ValueError) as error:
+            raise self._unavailable(error) from error
+        if config["resolved_deployment"] != "cloud":
+            self._browses_users = True
+            return True
+        found, _ = self._get(USERS, "mypermissions", lambda _: {"permissions": BROWSE_USERS})
+        permission = ((found or {}).get("permissions") or {}).get(BROWSE_USERS) or {}
+        self._browses_users = permission.get("havePermission") is True
+        return self._browses_users
+
     def _get(
         self,
         stream: str,
@@ -112,9 +141,11 @@ class JiraState:
         """
         try:
             manifest, config = self._resolved()
-            found = JiraClient(config, manifest, name=stream, stops_run=False).get(
-                api_path(config, endpoint), params(config)
-            )
+            client = self._clients.get(stream)
+            if client is None:
+                client = JiraClient(config, manifest, name=stream, stops_run=False)
+                self._clients[stream] = client
+            found = client.get(api_path(config, endpoint), params(config))
         except JiraError as error:
             if error.status == 404:
                 return None, {}
@@ -133,7 +164,7 @@ class JiraState:
             }
             source = SourceJiraPort(None, site, None)
             ensure_valid_jql(source.resolved_manifest, source.resolved_config)
-            self._source = source
+            self._source, self._clients = source, {}
         return self._source.resolved_manifest, self._source.resolved_config
 
     def _unavailable(self, error: Exception) -> JiraUnavailableError:
@@ -149,10 +180,9 @@ def _synced_project(project: Record, config: Mapping[str, Any]) -> bool:
     The stream lists live projects only: Server's `GET project` leaves archived ones out unless
     `includeArchived=true`, Cloud's `project/search` lists `status=live` unless told otherwise;
     `GET project/{id}` still answers 200 for an archived project (`archived: true`) and, on
-    Cloud, for one in the trash (`deleted: true`). The `projects` option is the manifest's
-    record filter of the projects stream.
+    Cloud, for one in the trash (`deleted: true`). The `projects` option filters as the stream's
+    record filter does.
     """
     if project.get("archived") or project.get("deleted"):
         return False
-    wanted = config.get("projects")
-    return not wanted or project.get("key") in wanted
+    return in_projects_option(project.get("key"), config)
