@@ -190,3 +190,16 @@ def test_a_sync_that_maps_only_projects_and_issues_sends_no_worklog_request(
         assert done.returncode == 0, done.stderr
         assert port.entities("jiraIssue")
         assert not [r for r in jira.requests_log if "/worklog" in r.path]
+
+
+def test_discover_offers_worklogs_incremental_on_updated_time(
+    source_cli: SourceCli, jira: FakeJira
+) -> None:
+    code, messages, _ = source_cli.run("discover", jira.source_config())
+
+    assert code == 0
+    [catalog] = [m["catalog"] for m in messages if m["type"] == "CATALOG"]
+    [worklogs] = [s for s in catalog["streams"] if s["name"] == "worklogs"]
+    assert worklogs["source_defined_primary_key"] == [["id"]]
+    assert worklogs["default_cursor_field"] == ["updatedTime"]
+    assert worklogs["supported_sync_modes"] == ["full_refresh", "incremental"]
