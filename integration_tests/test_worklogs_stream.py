@@ -15,27 +15,14 @@ from integration_tests.fakes.jira_data import generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.jira_worklogs import RECENT_MS
 from integration_tests.fakes.port_server import FakePort
+from integration_tests.support.catalogs import configured_catalog
 from integration_tests.support.commands import SourceCli, jira_port
 from integration_tests.support.configs import PORT_SECRET, write_config
 from integration_tests.support.messages import final_state, records
 
 pytestmark = pytest.mark.integration
 
-_CATALOG = {
-    "streams": [
-        {
-            "stream": {
-                "name": "worklogs",
-                "json_schema": {},
-                "supported_sync_modes": ["full_refresh", "incremental"],
-            },
-            "sync_mode": "incremental",
-            "destination_sync_mode": "append_dedup",
-            "cursor_field": ["updatedTime"],
-            "primary_key": [["id"]],
-        }
-    ]
-}
+_CATALOG = configured_catalog("worklogs", incremental=True)
 
 
 @pytest.fixture(params=["cloud", "server"])

@@ -8,9 +8,10 @@ defines each of those requests (and the issue-key search); `WorklogRetriever` on
 
 1. each page of updated ids is one `worklog/list` call;
 2. the issues of the worklogs whose key is not known yet are looked up by one id-only search
-   per 100 issues, `project in (<projects>) AND id in (...)`, which also leaves out the worklogs
-   of issues outside the `projects` option; each record gets `__issueKey` (Port's worklog
-   mapping relates `.__issueKey` to the issue) and `updatedTime`, the cursor, from the list;
+   per 100 issues, `project in (<projects>) AND (id = a OR id = b ...)`, which also leaves out
+   the worklogs of issues outside the `projects` option; each record gets `__issueKey` (Port's
+   worklog mapping relates `.__issueKey` to the issue) and `updatedTime`, the cursor, from the
+   change list;
 3. then the deleted ids become deletion records (`cdc.py`).
 
 The cursor is Jira's own `updatedTime` of the newest worklog emitted, never the local clock, so
@@ -39,9 +40,11 @@ from source_jira_port.cdk_compat import failed_with_status
 
 CURSOR = "updatedTime"
 ISSUE_KEY = "__issueKey"
-# Ids per issue search: 100 ids keep the GET's JQL under 1.5 KB (Jira has no documented limit,
-# proxies do).
+# Ids per issue search: 100 ids keep the GET's JQL under 2 KB (Jira documents no limit; the
+# servers and proxies in front of it limit a request line to 8 KB or so).
 ISSUE_CHUNK = 100
+# Ids per `worklog/list` call: "The returned list of worklogs is limited to 1000 items".
+LIST_LIMIT = 1000
 
 logger = logging.getLogger("airbyte")
 
@@ -113,7 +116,7 @@ class WorklogRetriever(Retriever):
                 continue
             yield {**body, ISSUE_KEY: key, CURSOR: changed[str(body["id"])]}
         if left_out:
-            logger.debug("%d worklogs left out: their issues are outside the projects", left_out)
+            logger.debug("%d worklogs left out: their issues are outside 'projects'", left_out)
 
     def _issue_keys(
         self, records_schema: Mapping[str, Any], ids: list[str]
@@ -142,12 +145,12 @@ class WorklogRetriever(Retriever):
 
 
 def _pages(changes: Iterable[StreamData]) -> Iterator[list[Mapping[str, Any]]]:
-    """Group the change list's records by 1000, a page of Jira's (and `worklog/list`'s limit)."""
+    """Group the change list's records by `LIST_LIMIT`, what one `worklog/list` call takes."""
     page: list[Mapping[str, Any]] = []
     for change in changes:
         if isinstance(change, Mapping):
             page.append(change)
-            if len(page) == 1000:
+            if len(page) == LIST_LIMIT:
                 yield page
                 page = []
     if page:

@@ -23,24 +23,11 @@ from typing import Any
 from integration_tests.fakes.jira_data import Deployment, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.jira_worklogs import RECENT_MS, JiraWorklogs, make_worklogs
+from integration_tests.support.catalogs import configured_catalog
 from integration_tests.support.commands import SourceCli
 from integration_tests.support.messages import final_state, records
 
-_CATALOG = {
-    "streams": [
-        {
-            "stream": {
-                "name": "worklogs",
-                "json_schema": {},
-                "supported_sync_modes": ["full_refresh", "incremental"],
-            },
-            "sync_mode": "incremental",
-            "destination_sync_mode": "append_dedup",
-            "cursor_field": ["updatedTime"],
-            "primary_key": [["id"]],
-        }
-    ]
-}
+_CATALOG = configured_catalog("worklogs", incremental=True)
 
 
 def _read(
