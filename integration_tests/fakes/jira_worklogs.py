@@ -44,7 +44,7 @@ from urllib.parse import urlencode
 from integration_tests.fakes.jira_data import Dataset, Renderer, User
 
 PAGE_LIMIT = 1000  # "a limit of 1000 worklogs per page"
-LIST_LIMIT = 1000  # "limited to 1000 items"
+LIST_LIMIT = 1000  # "limited to 1000 items"; more ids, or none: 400
 RECENT_MS = 60_000  # "does not return worklogs updated during the minute preceding the request"
 HIDDEN_GROUP = "jira-administrators"  # restricted worklogs: a group the fake's bot is not in
 _TOO_MANY = "The number of worklog ids must be between 1 and 1000."
