@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(params=["cloud", "server"])
 def jira(request: pytest.FixtureRequest) -> Iterator[FakeJira]:
     with FakeJira(request.param, generate_dataset(projects=1, issues=5)) as fake:
-        yield fake
+        yield fake.with_worklogs()
 
 
 def _call(jira: FakeJira, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -43,7 +43,7 @@ def test_updated_pages_hold_1000_oldest_first_and_the_next_starts_at_until(jira:
     old = int(time.time() * 1000) - 10 * RECENT_MS
     issue = next(iter(jira.dataset.issues))
     with jira.lock:
-        jira.worklogs.worklogs.clear()
+        jira.worklogs.worklogs.clear()  # only these
         for n in range(PAGE_LIMIT + 5):
             jira.worklogs.add(issue, at_ms=old + n // 2)  # two worklogs a millisecond
 

@@ -28,7 +28,7 @@ _CATALOG = configured_catalog("worklogs", incremental=True)
 @pytest.fixture(params=["cloud", "server"])
 def jira(request: pytest.FixtureRequest) -> Iterator[FakeJira]:
     with FakeJira(request.param, generate_dataset(projects=3, issues=60)) as fake:
-        yield fake
+        yield fake.with_worklogs()
 
 
 def _now() -> int:

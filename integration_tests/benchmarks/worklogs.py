@@ -22,7 +22,7 @@ from typing import Any
 
 from integration_tests.fakes.jira_data import Deployment, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
-from integration_tests.fakes.jira_worklogs import RECENT_MS, JiraWorklogs, make_worklogs
+from integration_tests.fakes.jira_worklogs import RECENT_MS
 from integration_tests.support.catalogs import configured_catalog
 from integration_tests.support.commands import SourceCli
 from integration_tests.support.messages import final_state, records
@@ -62,9 +62,7 @@ def measure(deployment: Deployment, args: argparse.Namespace) -> None:
         FakeJira(deployment, dataset, latency_ms=args.latency_ms) as fake,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        fake.worklogs = JiraWorklogs(
-            dataset, make_worklogs(dataset, every=1, per_issue=args.worklogs_per_issue)
-        )
+        fake.with_worklogs(every=1, per_issue=args.worklogs_per_issue)
         cli = SourceCli(Path(tmp))
         first, state = _read(fake, cli, None)
         print(f"{deployment} first read: " + ", ".join(f"{k} {v}" for k, v in first.items()))

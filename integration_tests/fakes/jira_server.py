@@ -258,8 +258,19 @@ class FakeJira(LocalServer):
 
     @functools.cached_property
     def worklogs(self) -> JiraWorklogs:
-        """Worklogs on the issues (`jira_worklogs.py`); change them under `lock`."""
-        return JiraWorklogs(self.dataset, make_worklogs(self.dataset))
+        """Worklogs (`jira_worklogs.py`): none until a test adds some; change them under `lock`.
+
+        `with_worklogs` puts some on the issues.
+        """
+        return JiraWorklogs(self.dataset, [])
+
+    def with_worklogs(self, every: int = 3, per_issue: int = 2) -> FakeJira:
+        """Log `per_issue` worklogs on every `every`-th issue (`make_worklogs`); return self."""
+        with self._lock:
+            self.worklogs = JiraWorklogs(
+                self.dataset, make_worklogs(self.dataset, every, per_issue)
+            )
+        return self
 
     @property
     def lock(self) -> threading.Lock:
