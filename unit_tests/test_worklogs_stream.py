@@ -149,3 +149,18 @@ def test_a_worklog_record_is_jiras_with_the_issue_key_and_the_cursor(requests_mo
     assert [r.record.data for r in output.records] == [
         {**_worklog(1, 7), "__issueKey": "A-7", "updatedTime": _T + 10}
     ]
+
+
+def test_a_full_page_of_one_millisecond_ends_the_list_instead_of_looping(
+    requests_mock: Any,
+) -> None:
+    same = [(n, _T) for n in range(1, 1001)]
+    updated = requests_mock.get(f"{_API}/worklog/updated", json=_changes(same, _T, False))
+    requests_mock.post(f"{_API}/worklog/list", json=_bodies(dict.fromkeys(range(1, 1001), 7)))
+    requests_mock.get(f"{_API}/search/jql", json=_keys({7: "A-7"}))
+    _no_deletions(requests_mock)
+
+    output = read_stream(cloud_config(), "worklogs", SyncMode.incremental, {"updatedTime": _T})
+
+    assert updated.call_count == 1
+    assert len(output.records) == 1000
