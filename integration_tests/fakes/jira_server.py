@@ -40,6 +40,7 @@ from integration_tests.fakes.jira_data import (
 from integration_tests.fakes.jira_permissions import my_permissions
 from integration_tests.fakes.jira_teams import JiraTeams, make_teams
 from integration_tests.fakes.jira_webhooks import JiraWebhooks
+from integration_tests.fakes.jira_worklogs import JiraWorklogs, make_worklogs
 from integration_tests.fakes.jql import IssueIndex, JqlError, Query, parse_jql
 from integration_tests.fakes.local_server import LocalServer
 
@@ -169,6 +170,9 @@ _ROUTES = (
     _route("GET", r"user/search", None, ("_user_search", "user")),
     _route("GET", r"user", ("_user", "user"), ("_user", "user")),
     _route("GET", r"mypermissions", ("_my_permissions", "public"), ("_my_permissions", "public")),
+    # Worklogs (jira_worklogs.py): the same endpoints on Cloud (v3) and Server (v2).
+    _route("GET", r"worklog/(?P<arg>updated|deleted)", ("_worklog", "user"), ("_worklog", "user")),
+    _route("POST", r"worklog/(?P<arg>list)", ("_worklog", "user"), ("_worklog", "user")),
 )
 _API_PATH = re.compile(r"/rest/api/(?P<version>2|3|latest)/(?P<rest>.+?)/?")
 _GATEWAY_PATH = re.compile(r"/ex/jira/(?P<cloud_id>[^/]+)(?P<rest>/.*)")
@@ -253,6 +257,27 @@ class FakeJira(LocalServer):
     def teams(self) -> JiraTeams:
         """The Atlassian Teams API (Cloud only): three teams of the issues' users by default."""
         return JiraTeams(make_teams(self.dataset.users))
+
+    @functools.cached_property
+    def worklogs(self) -> JiraWorklogs:
+        """Worklogs (`jira_worklogs.py`): none until a test adds some; change them under `lock`.
+
+        `with_worklogs` puts some on the issues.
+        """
+        return JiraWorklogs(self.dataset, [])
+
+    def with_worklogs(self, every: int = 3, per_issue: int = 2) -> FakeJira:
+        """Log `per_issue` worklogs on every `every`-th issue (`make_worklogs`); return self."""
+        with self._lock:
+            self.worklogs = JiraWorklogs(
+                self.dataset, make_worklogs(self.dataset, every, per_issue)
+            )
+        return self
+
+    @property
+    def lock(self) -> threading.Lock:
+        """The lock the request handlers hold while they read the data."""
+        return self._lock
 
     def source_config(self, **overrides: Any) -> dict[str, Any]:
         """Return a source config for this fake, with its deployment's basic credentials."""
@@ -691,6 +716,11 @@ class FakeJira(LocalServer):
                     else "Issue Does Not Exist",
                 )
             return _Reply(200, call.renderer.issue(issue, fields))
+
+    def _worklog(self, call: _Call) -> _Reply:
+        with self._lock:
+            status, body = self.worklogs.handle(call.arg, call.params, call.body, call.renderer)
+        return _Reply(status, body)
 
     def _users_search(self, call: _Call) -> _Reply:
         """Cloud REST v3 "Get all users" (`GET /rest/api/3/users/search`).

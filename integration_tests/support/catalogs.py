@@ -6,12 +6,15 @@ from typing import Any
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, ConfiguredAirbyteCatalogSerializer
 
+# The incremental streams and their cursor fields.
+_CURSOR_FIELDS = {"issues": "updated", "worklogs": "updatedTime"}
+
 
 def configured_catalog(*streams: str, incremental: bool = False) -> dict[str, Any]:
-    """A configured catalog for `streams`; `issues` is incremental when asked."""
+    """A configured catalog for `streams`; `issues` and `worklogs` are incremental when asked."""
     entries = []
     for name in streams:
-        sync_mode = "incremental" if incremental and name == "issues" else "full_refresh"
+        sync_mode = "incremental" if incremental and name in _CURSOR_FIELDS else "full_refresh"
         entries.append(
             {
                 "stream": {
@@ -23,7 +26,7 @@ def configured_catalog(*streams: str, incremental: bool = False) -> dict[str, An
                 "destination_sync_mode": "append_dedup"
                 if sync_mode == "incremental"
                 else "overwrite",
-                "cursor_field": ["updated"] if sync_mode == "incremental" else None,
+                "cursor_field": [_CURSOR_FIELDS[name]] if sync_mode == "incremental" else None,
                 "primary_key": [["id"]],
             }
         )

@@ -14,6 +14,10 @@ Honoured:
 - `fields` (issue): the fields the issue search asks for (default `*all`, as Port's).
 - `jql` (issue): accepted here; what it selects is the JQL filter's business.
 - `includeMembers` (team): team records always carry their members.
+
+Refused for worklogs (`REFUSED_KEYS_OF_KIND`): `jql` and `apiQueryParams`. Port's integration
+reads the worklogs of the issues a JQL selects, one request per issue; this connector reads
+Jira's worklog change list incrementally, whatever issue a worklog is on.
 """
 
 from __future__ import annotations
@@ -54,11 +58,30 @@ REFUSED_EXPAND: dict[str, str] = {
     ),
 }
 
+# Keys of Port's selectors refused on one kind, with the reason (port-labs/ocean
+# `integrations/jira/jira/overrides.py` JiraWorklogSelector: `jql`, default "updated >= -1w", and
+# `apiQueryParams` with `startedAfter`, `startedBefore`, `expand`).
+REFUSED_KEYS_OF_KIND: dict[str, dict[str, str]] = {
+    "worklog": {
+        "jql": (
+            "worklogs are read incrementally from Jira's list of changed worklogs, not per "
+            "issue of a JQL; scope them with the source's `projects` option, or select them "
+            'with `selector.query` (e.g. `.__issueKey | startswith("PROJ-")`)'
+        ),
+        "apiQueryParams": (
+            "worklogs are read incrementally from Jira's list of changed worklogs, which takes "
+            "no `startedAfter`, `startedBefore` or `expand`; select by start time with "
+            "`selector.query` on `.started`"
+        ),
+    },
+}
+
 # Selector keys the resources of each of Port's kinds take, besides `query`.
 _KEYS_OF_KIND: dict[str, frozenset[str]] = {
     "project": frozenset({"expand"}),
     "issue": frozenset({"expand", "fields", "jql"}),
     "team": frozenset({"includeMembers"}),
+    "worklog": frozenset(),
 }
 
 
@@ -85,12 +108,18 @@ def parse_selector(kind: str, raw: Mapping[str, Any]) -> Selector:
         for key, reason in REFUSED_KEYS.items()
         if key in raw
     ]
+    refused_here = REFUSED_KEYS_OF_KIND.get(kind, {})
+    problems += [
+        f"selector.{key} is not supported on kind {kind}: {reason}"
+        for key, reason in refused_here.items()
+        if key in raw
+    ]
     allowed = _KEYS_OF_KIND.get(kind, frozenset())
     problems += [
         f"selector.{key} does not apply to kind {kind} (it takes: "
         f"{', '.join(sorted({'query', *allowed}))})"
         for key in raw
-        if key not in allowed and key != "query" and key not in REFUSED_KEYS
+        if key not in allowed and key != "query" and key not in {*REFUSED_KEYS, *refused_here}
     ]
     expand = split_names(raw.get("expand"))
     if kind == "project":

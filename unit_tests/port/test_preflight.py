@@ -89,7 +89,13 @@ def test_the_current_built_in_blueprints_fit_the_default_mapping() -> None:
 
     _fits(port)
 
-    assert sorted(port.looked_up) == ["jiraIssue", "jiraProject", "jiraTeam", "jiraUser"]
+    assert sorted(port.looked_up) == [
+        "jiraIssue",
+        "jiraProject",
+        "jiraTeam",
+        "jiraUser",
+        "jiraWorklog",
+    ]
 
 
 def test_blueprints_the_writer_creates_count_with_their_built_in_definition() -> None:
@@ -97,7 +103,13 @@ def test_blueprints_the_writer_creates_count_with_their_built_in_definition() ->
 
     _fits(port)
 
-    assert sorted(port.looked_up) == ["jiraIssue", "jiraProject", "jiraTeam", "jiraUser"]
+    assert sorted(port.looked_up) == [
+        "jiraIssue",
+        "jiraProject",
+        "jiraTeam",
+        "jiraUser",
+        "jiraWorklog",
+    ]
 
 
 def test_a_custom_blueprint_lacking_a_property_says_add_it_or_drop_it_from_the_mapping() -> None:
