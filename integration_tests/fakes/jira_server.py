@@ -37,6 +37,7 @@ from integration_tests.fakes.jira_data import (
     generate_dataset,
     to_epoch_ms,
 )
+from integration_tests.fakes.jira_project_parts import JiraProjectParts
 from integration_tests.fakes.jira_teams import JiraTeams, make_teams
 from integration_tests.fakes.jira_webhooks import JiraWebhooks
 from integration_tests.fakes.jql import IssueIndex, JqlError, Query, parse_jql
@@ -167,6 +168,14 @@ _ROUTES = (
     _route("GET", r"users/search", ("_users_search", "public"), None),
     _route("GET", r"user/search", None, ("_user_search", "user")),
     _route("GET", r"user", ("_user", "user"), ("_user", "user")),
+    # A project's versions and components (jira_project_parts.py): paged on Cloud only.
+    _route("GET", r"project/(?P<arg>[^/]+)/(version|component)", ("_project_part", "public"), None),
+    _route(
+        "GET",
+        r"project/(?P<arg>[^/]+)/(versions|components)",
+        ("_project_part", "public"),
+        ("_project_part", "public"),
+    ),
 )
 _API_PATH = re.compile(r"/rest/api/(?P<version>2|3|latest)/(?P<rest>.+?)/?")
 _GATEWAY_PATH = re.compile(r"/ex/jira/(?P<cloud_id>[^/]+)(?P<rest>/.*)")
@@ -251,6 +260,16 @@ class FakeJira(LocalServer):
     def teams(self) -> JiraTeams:
         """The Atlassian Teams API (Cloud only): three teams of the issues' users by default."""
         return JiraTeams(make_teams(self.dataset.users))
+
+    @functools.cached_property
+    def project_parts(self) -> JiraProjectParts:
+        """Projects' versions and components; `project_parts.unreadable` hides a project's."""
+        return JiraProjectParts()
+
+    def delete_version(self, version_id: str) -> None:
+        """Delete a project version (issues lose it from their fix versions)."""
+        with self._lock:
+            self.dataset.delete_version(version_id)
 
     def source_config(self, **overrides: Any) -> dict[str, Any]:
         """Return a source config for this fake, with its deployment's basic credentials."""
@@ -667,6 +686,20 @@ class FakeJira(LocalServer):
             if project is None:
                 raise _errors(404, f"No project could be found with key '{call.arg}'.")
             return _Reply(200, call.renderer.project(project, detail=True))
+
+    def _project_part(self, call: _Call) -> _Reply:
+        part = call.url.split("?", maxsplit=1)[0].rstrip("/").rsplit("/", 1)[1]
+        with self._lock:
+            status, body = self.project_parts.answer(
+                self.dataset,
+                call.renderer,
+                call.url,
+                call.params,
+                call.arg,
+                part,
+                anonymous=call.caller.user is None,
+            )
+        return _Reply(status, body)
 
     def _issue(self, call: _Call) -> _Reply:
         fields = self._select_fields(_csv(call.params.get("fields")), "*all")
