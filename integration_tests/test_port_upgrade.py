@@ -41,11 +41,11 @@ def test_sync_into_the_old_built_in_blueprints_exits_2_before_any_entity(tmp_pat
     message = summary_of(done.stderr)["error"]
     assert (
         "jiraIssue in Port lacks the properties created, labels, resolutionDate, updated "
-        "and relations assignee, reporter"
+        "and relations assignee, fixVersions, reporter"
     ) in message
     assert "jiraProject in Port lacks the properties totalIssues" in message
     assert '"assignee": {"target": "jiraUser"' in message
-    assert "create jiraUser first" in message
+    assert "create jiraRelease, jiraUser first" in message
     assert not (tmp_path / "state.json").exists()
 
 
@@ -63,7 +63,7 @@ def test_destination_check_and_write_fail_on_the_old_built_in_blueprints(tmp_pat
 
     [status] = [m["connectionStatus"] for m in check.messages if m["type"] == "CONNECTION_STATUS"]
     assert status["status"] == "FAILED"
-    assert "and relations assignee, reporter" in status["message"]
+    assert "and relations assignee, fixVersions, reporter" in status["message"]
     assert write.returncode != 0
     error = write.error()
     assert error["failure_type"] == "config_error"

@@ -127,7 +127,7 @@ def test_discover_lists_the_streams_with_keys_and_cursor(
     code, messages, _ = source_cli.run("discover", fake_jira.source_config())
     assert code == 0
     streams = {s["name"]: s for s in of_type(messages, "CATALOG")[0]["catalog"]["streams"]}
-    assert set(streams) == {"projects", "issues", "users", "worklogs"}
+    assert set(streams) == {"projects", "issues", "users", "releases", "components", "worklogs"}
     user_key = "accountId" if fake_jira.deployment == "cloud" else "key"
     assert streams["users"]["source_defined_primary_key"] == [[user_key]]
     assert streams["users"]["supported_sync_modes"] == ["full_refresh"]
@@ -135,6 +135,9 @@ def test_discover_lists_the_streams_with_keys_and_cursor(
     assert streams["issues"]["default_cursor_field"] == ["updated"]
     assert streams["issues"]["supported_sync_modes"] == ["full_refresh", "incremental"]
     assert streams["projects"]["supported_sync_modes"] == ["full_refresh"]
+    for name in ("releases", "components"):
+        assert streams[name]["source_defined_primary_key"] == [["id"]]
+        assert streams[name]["supported_sync_modes"] == ["full_refresh"]
 
 
 def test_read_returns_every_project_and_issue(source_cli: SourceCli, fake_jira: FakeJira) -> None:

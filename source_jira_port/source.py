@@ -173,5 +173,6 @@ class SourceJiraPort(YamlDeclarativeSource):
             sweep=functools.partial(list_issue_ids, self.resolved_manifest, self.resolved_config),
             id_fields=listed_id_fields(self.resolved_manifest, self.resolved_config),
             logger=logger,
+            run=self.resolved_config.get(RUN_ID),
         )
         yield from tracker.track(messages)

@@ -134,6 +134,20 @@ class Component:
 
 
 @dataclass(frozen=True, slots=True)
+class Version:
+    """A project version (Port's release); dates are `YYYY-MM-DD` or None."""
+
+    id: str
+    name: str
+    project_id: str
+    description: str
+    released: bool
+    archived: bool
+    start_date: str | None
+    release_date: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     """A Jira project; `style` is `classic` (company-managed) or `next-gen` (team-managed)."""
 
@@ -218,6 +232,7 @@ class Issue:
     duedate: str | None
     description: str | None
     custom: dict[str, Any]
+    fix_versions: list[Version] = field(default_factory=list)
 
 
 # (id, name, navigable, schema) of the system fields the fake renders
@@ -246,6 +261,12 @@ SYSTEM_FIELDS: tuple[tuple[str, str, bool, dict[str, Any]], ...] = (
     ("duedate", "Due date", True, {"type": "date", "system": "duedate"}),
     ("description", "Description", True, {"type": "string", "system": "description"}),
     ("comment", "Comment", False, {"type": "comments-page", "system": "comment"}),
+    (
+        "fixVersions",
+        "Fix versions",
+        True,
+        {"type": "array", "items": "version", "system": "fixVersions"},
+    ),
 )
 
 
@@ -264,6 +285,7 @@ class Dataset:
     version: int = 0
     _next_id: int = 0
     _next_number: dict[str, int] = field(default_factory=dict)
+    project_versions: list[Version] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._next_id = max((issue.id for issue in self.issues.values()), default=10000) + 1
@@ -383,6 +405,15 @@ class Dataset:
             raise KeyError(key)
         self.projects.remove(project)
         self.issues = {k: i for k, i in self.issues.items() if i.project_key != project.key}
+        self.version += 1
+
+    def delete_version(self, version_id: str) -> None:
+        """Delete a version; issues lose it from their fix versions (Jira's default)."""
+        version = next(v for v in self.project_versions if v.id == version_id)
+        self.project_versions.remove(version)
+        for issue in self.issues.values():
+            if version in issue.fix_versions:
+                issue.fix_versions.remove(version)
         self.version += 1
 
     def archive_project(self, key: str) -> None:
@@ -760,7 +791,52 @@ def generate_dataset(
             if epics[project.key] and rng.random() < 1 / 3:
                 issue.parent_key = rng.choice(epics[project.key]).key
         by_key[issue.key] = issue
-    return Dataset(project_list, users + _make_bystanders(len(users)), custom_list, by_key)
+    versions = _make_versions(project_list)
+    _assign_fix_versions(by_key.values(), project_list, versions)
+    return Dataset(
+        project_list,
+        users + _make_bystanders(len(users)),
+        custom_list,
+        by_key,
+        project_versions=versions,
+    )
+
+
+def _make_versions(projects: Iterable[Project]) -> list[Version]:
+    """Three versions a project: released and archived, released, unreleased.
+
+    No random draws: the issues generated from a seed stay what they were.
+    """
+    versions = []
+    for n, project in enumerate(projects):
+        for v, (name, released, archived) in enumerate(
+            (("1.0", True, True), ("1.1", True, False), ("2.0", False, False))
+        ):
+            month = 3 * v + 1
+            versions.append(
+                Version(
+                    id=str(20000 + 3 * n + v),
+                    name=name,
+                    project_id=project.id,
+                    description=f"{project.name} {name}",
+                    released=released,
+                    archived=archived,
+                    start_date=f"2024-{month:02d}-01",
+                    release_date=f"2024-{month + 2:02d}-15",
+                )
+            )
+    return versions
+
+
+def _assign_fix_versions(
+    issues: Iterable[Issue], projects: Iterable[Project], versions: Sequence[Version]
+) -> None:
+    """Give three issues in four one of their project's versions, by issue id."""
+    project_ids = {p.key: p.id for p in projects}
+    for issue in issues:
+        own = [v for v in versions if v.project_id == project_ids[issue.project_key]]
+        if issue.id % 4 < len(own):
+            issue.fix_versions = [own[issue.id % 4]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1020,6 +1096,7 @@ class Renderer:
             "reporter": lambda i: self.user(i.reporter),
             "creator": lambda i: self.user(i.creator),
             "components": lambda i: [self._component(c) for c in i.components],
+            "fixVersions": lambda i: [self.version(v) for v in i.fix_versions],
             "labels": lambda i: list(i.labels),
             "parent": self._parent,
             "subtasks": lambda i: [self._link(self.data.issues[k]) for k in i.subtask_keys],
@@ -1105,6 +1182,26 @@ class Renderer:
         }
         if self.cloud:
             out["hierarchyLevel"] = issuetype.hierarchy
+        return out
+
+    def version(self, version: Version) -> dict[str, Any]:
+        """A version as Jira shows it in lists and in an issue's `fixVersions` (REST `Version`)."""
+        out: dict[str, Any] = {
+            "self": f"{self.api}/version/{version.id}",
+            "id": version.id,
+            "description": version.description,
+            "name": version.name,
+            "archived": version.archived,
+            "released": version.released,
+        }
+        if version.start_date:
+            out["startDate"] = version.start_date
+        if version.release_date:
+            out["releaseDate"] = version.release_date
+            out["overdue"] = not version.released and version.release_date < "2025-01-01"
+            shown = datetime.strptime(version.release_date, "%Y-%m-%d")
+            out["userReleaseDate"] = f"{shown:%d/%b/%y}"
+        out["projectId"] = int(version.project_id)
         return out
 
     def _component(self, component: Component) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from integration_tests.fakes.jira_data import (
     to_epoch_ms,
 )
 from integration_tests.fakes.jira_permissions import my_permissions
+from integration_tests.fakes.jira_project_parts import JiraProjectParts
 from integration_tests.fakes.jira_teams import JiraTeams, make_teams
 from integration_tests.fakes.jira_webhooks import JiraWebhooks
 from integration_tests.fakes.jira_worklogs import JiraWorklogs, make_worklogs
@@ -173,6 +174,14 @@ _ROUTES = (
     # Worklogs (jira_worklogs.py): the same endpoints on Cloud (v3) and Server (v2).
     _route("GET", r"worklog/(?P<arg>updated|deleted)", ("_worklog", "user"), ("_worklog", "user")),
     _route("POST", r"worklog/(?P<arg>list)", ("_worklog", "user"), ("_worklog", "user")),
+    # A project's versions and components (jira_project_parts.py): paged on Cloud only.
+    _route("GET", r"project/(?P<arg>[^/]+)/(version|component)", ("_project_part", "public"), None),
+    _route(
+        "GET",
+        r"project/(?P<arg>[^/]+)/(versions|components)",
+        ("_project_part", "public"),
+        ("_project_part", "public"),
+    ),
 )
 _API_PATH = re.compile(r"/rest/api/(?P<version>2|3|latest)/(?P<rest>.+?)/?")
 _GATEWAY_PATH = re.compile(r"/ex/jira/(?P<cloud_id>[^/]+)(?P<rest>/.*)")
@@ -278,6 +287,16 @@ class FakeJira(LocalServer):
     def lock(self) -> threading.Lock:
         """The lock the request handlers hold while they read the data."""
         return self._lock
+
+    @functools.cached_property
+    def project_parts(self) -> JiraProjectParts:
+        """Projects' versions and components; `project_parts.unreadable` hides a project's."""
+        return JiraProjectParts()
+
+    def delete_version(self, version_id: str) -> None:
+        """Delete a project version (issues lose it from their fix versions)."""
+        with self._lock:
+            self.dataset.delete_version(version_id)
 
     def source_config(self, **overrides: Any) -> dict[str, Any]:
         """Return a source config for this fake, with its deployment's basic credentials."""
@@ -703,6 +722,20 @@ class FakeJira(LocalServer):
             if project is None:
                 raise _errors(404, f"No project could be found with key '{call.arg}'.")
             return _Reply(200, call.renderer.project(project, detail=True))
+
+    def _project_part(self, call: _Call) -> _Reply:
+        part = call.url.split("?", maxsplit=1)[0].rstrip("/").rsplit("/", 1)[1]
+        with self._lock:
+            status, body = self.project_parts.answer(
+                self.dataset,
+                call.renderer,
+                call.url,
+                call.params,
+                call.arg,
+                part,
+                anonymous=call.caller.user is None,
+            )
+        return _Reply(status, body)
 
     def _issue(self, call: _Call) -> _Reply:
         fields = self._select_fields(_csv(call.params.get("fields")), "*all")

@@ -1,14 +1,15 @@
 """One sync in one process: the Jira source's messages go straight into the Port writer.
 
 Catalog: the streams the mapping has resources for (`mapped_streams`), in the order `projects`,
-`users`, `teams`, `issues`, `worklogs`, so the users, projects and issues the records relate to
-are in Port as themselves, not as bare placeholders. `projects`, `users` and `teams` (where the
-site offers it: `teams.py`) are full refresh / overwrite; `issues` and `worklogs` incremental /
-append_dedup from the saved state. `--full-refresh` reads all in full refresh / overwrite,
-ignores the saved state, and turns on deleting the entities Jira no longer has for that run,
-even when the Port section's `delete_missing_entities` is false (that setting governs ordinary
-runs, where only the full-refresh streams are overwritten). The deletion threshold and the
-skipped-record rule still apply.
+`users`, `teams`, `releases`, `components`, `issues`, `worklogs`, so the users, projects and
+releases the issues relate to are in Port as themselves, not as bare placeholders. `projects`,
+`users`, `teams` (where the site offers it: `teams.py`), `releases` and `components` are full
+refresh / overwrite; `issues` and `worklogs` incremental / append_dedup from the saved state.
+`--full-refresh` reads all in full refresh / overwrite, ignores the saved state, and turns on
+deleting the entities Jira no longer has for that run, even when the Port section's
+`delete_missing_entities` is false (that setting governs ordinary runs, where only the
+full-refresh streams are overwritten). The deletion threshold and the skipped-record rule still
+apply.
 
 A stream whose mapping changed since its state was saved is re-read in full (`remap.py`).
 
@@ -62,7 +63,15 @@ from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
 from source_jira_port.source import SourceJiraPort
-from source_jira_port.stream_names import ISSUES, PROJECTS, TEAMS, USERS, WORKLOGS
+from source_jira_port.stream_names import (
+    COMPONENTS,
+    ISSUES,
+    PROJECTS,
+    RELEASES,
+    TEAMS,
+    USERS,
+    WORKLOGS,
+)
 from source_jira_port.teams import teams_unavailable_reason
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -92,7 +101,7 @@ class SourceError(Exception):
 
 
 # The order a sync reads its streams in: the people and projects issues relate to come first.
-_READ_ORDER = (PROJECTS, USERS, TEAMS, ISSUES, WORKLOGS)
+_READ_ORDER = (PROJECTS, USERS, TEAMS, RELEASES, COMPONENTS, ISSUES, WORKLOGS)
 # Incremental streams (unless --full-refresh) and their cursor fields.
 _CURSORS = {ISSUES: "updated", WORKLOGS: "updatedTime"}
 

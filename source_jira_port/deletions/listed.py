@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from source_jira_port.cdk_compat import declared_streams
-from source_jira_port.stream_names import PROJECTS, TEAMS, USERS
+from source_jira_port.stream_names import COMPONENTS, PROJECTS, RELEASES, TEAMS, USERS
 
 
 @dataclass(frozen=True)
@@ -22,17 +22,27 @@ class ListedStream:
     `state_key` names it in the deletion detection state. `label` is the record field kept with
     each id and carried by its deletion record. `label_is_identity`: Port knows the record by
     its label, so a new label needs the old one deleted (a project whose key is changed).
+    `label_is_scope`: the label names the part of the read a record comes from (a project
+    key); a part the read skipped (`unread.py`) keeps its records known, none deleted.
     """
 
     state_key: str
     label: str
     label_is_identity: bool
+    label_is_scope: bool = False
 
 
 LISTED_STREAMS: Mapping[str, ListedStream] = {
     PROJECTS: ListedStream("projects", label="key", label_is_identity=True),
     USERS: ListedStream("users", label="displayName", label_is_identity=False),
     TEAMS: ListedStream("teams", label="displayName", label_is_identity=False),
+    # Read per project: the label is the project's key.
+    RELEASES: ListedStream(
+        "releases", label="__projectKey", label_is_identity=False, label_is_scope=True
+    ),
+    COMPONENTS: ListedStream(
+        "components", label="project", label_is_identity=False, label_is_scope=True
+    ),
 }
 
 

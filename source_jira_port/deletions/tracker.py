@@ -8,6 +8,7 @@ what Jira has now:
   each known id missing from it becomes a deletion record;
 - listed streams (`listed.py`: projects, users): such a stream reads everything in scope each
   sync, so each known record it did not read becomes a deletion record when it completes;
+  records of a project the read skipped (releases, components: `unread.py`) stay known;
 - moves: a record whose id is known under another key (an issue moved to another project, a
   project whose key is changed) is preceded by a deletion record of the old key.
 
@@ -44,6 +45,7 @@ from source_jira_port.cdc import DELETED_AT, UPDATED_AT
 from source_jira_port.cdk_compat import state_values
 from source_jira_port.deletions.known import KnownSet
 from source_jira_port.deletions.listed import LISTED_STREAMS
+from source_jira_port.deletions.unread import unread_scopes
 from source_jira_port.issue_query import JIRA_TIME_FORMAT
 from source_jira_port.issues_state import (
     issues_blob,
@@ -89,6 +91,7 @@ class DeletionTracker:
     `every` is the sweep interval in syncs (1 = every sync). `sweep` lists the issue ids in
     scope now; it raises the manifest's errors, which fail the sync after the last checkpoint.
     `id_fields` names the primary key field of each listed stream (`listed.listed_id_fields`).
+    `run` is the read's run id, under which it records the scopes it skipped (`unread.py`).
     """
 
     def __init__(
@@ -99,12 +102,14 @@ class DeletionTracker:
         sweep: Sweep,
         id_fields: Mapping[str, str],
         logger: logging.Logger,
+        run: str | None = None,
     ) -> None:
         self._known = known if known is not None else KnownSet()
         self._every = every
         self._sweep = sweep
         self._id_fields = {ISSUES: "id", **id_fields}
         self._logger = logger
+        self._run = run
         self._listed_read: dict[str, dict[str, str]] = {stream: {} for stream in id_fields}
         self._cursor_state: AirbyteStateMessage | None = None
         self._unsent_records = 0.0
@@ -253,6 +258,11 @@ class DeletionTracker:
     def _listed_deletions(self, stream: str) -> Iterator[AirbyteMessage]:
         known = self._known.listed.get(stream, {})
         read = self._listed_read[stream]
+        if LISTED_STREAMS[stream].label_is_scope:
+            skipped = unread_scopes(self._run, stream)
+            for record_id, label in known.items():
+                if label in skipped:
+                    read.setdefault(record_id, label)
         # Numeric ids (projects) in numeric order: by length, then as text.
         for record_id in sorted(set(known) - set(read), key=lambda i: (len(i), i)):
             yield self._deletion(stream, record_id, known[record_id])

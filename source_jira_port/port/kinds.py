@@ -16,13 +16,15 @@ STREAM_OF_PORT_KIND: dict[str, str] = {
     "user": stream_names.USERS,
     "team": stream_names.TEAMS,
     "worklog": stream_names.WORKLOGS,
+    "release": stream_names.RELEASES,
+    "component": stream_names.COMPONENTS,
 }
 
 # Port's kinds no stream of this connector produces yet -> what to do instead.
 UNSERVED_PORT_KINDS: dict[str, str] = {
     **{
         kind: "planned with the agile and release streams (issue 17)"
-        for kind in ("release", "board", "sprint", "backlog", "epic", "component")
+        for kind in ("board", "sprint", "backlog", "epic")
     },
 }
 

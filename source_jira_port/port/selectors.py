@@ -18,11 +18,18 @@ Honoured:
 Refused for worklogs (`REFUSED_KEYS_OF_KIND`): `jql` and `apiQueryParams`. Port's integration
 reads the worklogs of the issues a JQL selects, one request per issue; this connector reads
 Jira's worklog change list incrementally, whatever issue a worklog is on.
+- `componentSource` (component): `jira`, Port's default, is what the source reads; `compass` and
+  `auto` are refused (Compass components belong to Atlassian Compass, another product).
+- `nameFilter` (component): Jira Cloud's `query` parameter of the component list, as Port's
+  integration sends it ("components with a matching name or description are returned (case
+  insensitive)"), applied by the writer per resource: ANDed into the resource's `query` as a
+  case-insensitive substring test of `name` and `description`, on Cloud and Server alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -82,6 +89,19 @@ _KEYS_OF_KIND: dict[str, frozenset[str]] = {
     "issue": frozenset({"expand", "fields", "jql"}),
     "team": frozenset({"includeMembers"}),
     "worklog": frozenset(),
+    "component": frozenset({"componentSource", "nameFilter"}),
+}
+
+# Port's `componentSource` values (ocean `ComponentSource`) this connector refuses, with why.
+REFUSED_COMPONENT_SOURCES: dict[str, str] = {
+    "compass": (
+        "Compass components belong to Atlassian Compass, another product; this connector reads "
+        "the project components of Jira itself (componentSource: jira)"
+    ),
+    "auto": (
+        "it adds Compass components, which belong to Atlassian Compass, another product; this "
+        "connector reads the project components of Jira itself (componentSource: jira)"
+    ),
 }
 
 
@@ -126,10 +146,42 @@ def parse_selector(kind: str, raw: Mapping[str, Any]) -> Selector:
         problems += _unknown(expand, PROJECT_EXPAND, "project", {})
     elif kind == "issue":
         problems += _unknown(expand, ISSUE_EXPAND, "issue", REFUSED_EXPAND)
+    query = raw.get("query", "true")
+    if kind == "component":
+        problems += _component_source_problems(raw)
+        query = _with_name_filter(query, raw, problems)
     if problems:
         raise SelectorError("; ".join(problems))
     fields = split_names(raw.get("fields")) or (ALL_FIELDS,)
-    return Selector(query=raw.get("query", "true"), fields=fields, expand=expand)
+    return Selector(query=query, fields=fields, expand=expand)
+
+
+def _component_source_problems(raw: Mapping[str, Any]) -> list[str]:
+    source = raw.get("componentSource", "jira")
+    if source in REFUSED_COMPONENT_SOURCES:
+        return [
+            f"selector.componentSource {source} is not supported: "
+            f"{REFUSED_COMPONENT_SOURCES[source]}"
+        ]
+    if source != "jira":
+        return [f"selector.componentSource {source!r} is not one of jira, compass, auto"]
+    return []
+
+
+def _with_name_filter(query: str, raw: Mapping[str, Any], problems: list[str]) -> str:
+    """Return `query` ANDed with the selector's `nameFilter`, as a jq condition."""
+    if "nameFilter" not in raw:
+        return query
+    name_filter = raw["nameFilter"]
+    if not isinstance(name_filter, str) or not name_filter:
+        problems.append("selector.nameFilter must be a non-empty string, e.g. nameFilter: api")
+        return query
+    matches = (
+        f"({json.dumps(name_filter)} | ascii_downcase) as $__name_filter | "
+        '[.name, .description] | map((. // "") | ascii_downcase | contains($__name_filter)) '
+        "| any"
+    )
+    return f"({query}) and ({matches})"
 
 
 def merged_fields(selectors: Iterable[Selector]) -> str:

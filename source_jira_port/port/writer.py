@@ -44,6 +44,18 @@ from source_jira_port.port.limits import MAX_DELETE_IDS
 from source_jira_port.port.mapping import Entity, RecordMappingError
 from source_jira_port.port.skipped import RecordKey, SkippedRecords
 from source_jira_port.port.stats import WriteStats
+from source_jira_port.stream_names import COMPONENTS, RELEASES
+
+# Streams read per project: a complete read may lack a project Jira would not show (it is
+# skipped), so what it did not produce is not missing from Jira. Their deletions come from the
+# source's deletion records, which spare a skipped project's (source_jira_port/deletions).
+_READ_PER_PROJECT: Mapping[str, str] = {
+    stream: (
+        f"stream {stream} is read per project and may have skipped one Jira would not show; its "
+        "deletions come from the source's deletion records instead"
+    )
+    for stream in (RELEASES, COMPONENTS)
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -418,6 +430,8 @@ class PortWriter:
 
     def _reconcile_blocker(self, blueprint: str) -> str | None:
         for stream in sorted(self._mapper.kinds_writing(blueprint)):
+            if stream in _READ_PER_PROJECT:
+                return _READ_PER_PROJECT[stream]
             if self._sync_modes.get(stream) != DestinationSyncMode.overwrite:
                 return f"stream {stream} writes it too and is not synced in overwrite mode"
             if stream not in self._complete:

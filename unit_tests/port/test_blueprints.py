@@ -63,6 +63,7 @@ def test_default_blueprints_are_ports_jira_data_model_without_the_issue_type_enu
         "subtasks": "jiraIssue",
         "assignee": "jiraUser",
         "reporter": "jiraUser",
+        "fixVersions": "jiraRelease",
     }
     assert issue["relations"]["subtasks"]["many"] is True
     assert blueprints["jiraUser"]["schema"]["properties"]["emailAddress"]["format"] == "email"
@@ -75,11 +76,17 @@ def test_missing_blueprints_are_created_targets_first_then_given_their_relations
 
     assert port.calls == [
         ("create", "jiraProject", {}),
+        ("create", "jiraRelease", {}),
         ("create", "jiraUser", {}),
         ("create", "jiraIssue", {}),
-        ("patch", "jiraIssue", ["assignee", "parentIssue", "project", "reporter", "subtasks"]),
+        ("patch", "jiraRelease", ["project"]),
+        (
+            "patch",
+            "jiraIssue",
+            ["assignee", "fixVersions", "parentIssue", "project", "reporter", "subtasks"],
+        ),
     ]
-    assert set(found) == {"jiraIssue", "jiraProject", "jiraUser"}
+    assert set(found) == {"jiraIssue", "jiraProject", "jiraRelease", "jiraUser"}
     assert found["jiraIssue"]["relations"] == default_blueprints()["jiraIssue"]["relations"]
 
 
@@ -91,7 +98,9 @@ def test_a_relation_target_port_has_is_used_not_created() -> None:
 
     assert [call[:2] for call in port.calls] == [
         ("create", "jiraProject"),
+        ("create", "jiraRelease"),
         ("create", "jiraIssue"),
+        ("patch", "jiraRelease"),
         ("patch", "jiraIssue"),
     ]
     assert found["jiraUser"] is mine

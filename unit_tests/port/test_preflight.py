@@ -63,14 +63,16 @@ def test_the_old_jira_issue_blueprint_is_refused_with_the_relations_to_add() -> 
 
     assert (
         "Blueprint jiraIssue in Port lacks the properties created, labels, resolutionDate, updated"
-        " and relations assignee, reporter"
+        " and relations assignee, fixVersions, reporter"
     ) in message
     assert "(stream issues)" in message
     relations = default_blueprints()["jiraIssue"]["relations"]
-    expected = {name: relations[name] for name in ("assignee", "reporter")}
+    expected = {name: relations[name] for name in ("assignee", "fixVersions", "reporter")}
     assert f"relations {json.dumps(expected)}" in message
     assert '"target": "jiraUser"' in message
-    assert "create jiraUser first" in message  # the writer would, but only once the mapping fits
+    assert (
+        "create jiraRelease, jiraUser first" in message
+    )  # the writer would, but only once the mapping fits
     assert "Removing the old properties assignee, reporter is optional" in message
     assert "Blueprint jiraProject in Port lacks the properties totalIssues" in message
 
@@ -80,7 +82,7 @@ def test_an_existing_jira_user_blueprint_is_not_asked_for() -> None:
 
     message = _problem(port)
 
-    assert "relations assignee, reporter" in message
+    assert "relations assignee, fixVersions, reporter" in message
     assert "create jiraUser" not in message
 
 
@@ -90,10 +92,7 @@ def test_the_current_built_in_blueprints_fit_the_default_mapping() -> None:
     _fits(port)
 
     assert sorted(port.looked_up) == [
-        "jiraIssue",
-        "jiraProject",
-        "jiraTeam",
-        "jiraUser",
+        *("jiraComponent", "jiraIssue", "jiraProject", "jiraRelease", "jiraTeam", "jiraUser"),
         "jiraWorklog",
     ]
 
@@ -104,10 +103,7 @@ def test_blueprints_the_writer_creates_count_with_their_built_in_definition() ->
     _fits(port)
 
     assert sorted(port.looked_up) == [
-        "jiraIssue",
-        "jiraProject",
-        "jiraTeam",
-        "jiraUser",
+        *("jiraComponent", "jiraIssue", "jiraProject", "jiraRelease", "jiraTeam", "jiraUser"),
         "jiraWorklog",
     ]
 
@@ -192,7 +188,7 @@ def test_check_fails_on_the_old_blueprint_with_the_preflight_message(old_port: r
     status = DestinationPort().check(logging.getLogger("airbyte"), _CONFIG)
 
     assert status.status == Status.FAILED
-    assert "and relations assignee, reporter" in (status.message or "")
+    assert "and relations assignee, fixVersions, reporter" in (status.message or "")
 
 
 def test_write_fails_before_the_first_record_with_one_config_error(old_port: rm.Mocker) -> None:
@@ -221,5 +217,5 @@ def test_write_fails_before_the_first_record_with_one_config_error(old_port: rm.
         list(DestinationPort().write(_CONFIG, catalog, no_records()))
 
     assert raised.value.failure_type == FailureType.config_error
-    assert "relations assignee, reporter" in (raised.value.message or "")
+    assert "relations assignee, fixVersions, reporter" in (raised.value.message or "")
     assert [r.method for r in old_port.request_history if r.method != "GET"] == ["POST"]  # token

@@ -48,7 +48,7 @@ def test_ports_kind_names_and_the_stream_names_map_the_same_records(kind: str, s
 
 @pytest.mark.parametrize(
     "kind",
-    ["release", "board", "sprint", "backlog", "epic", "component"],
+    ["board", "sprint", "backlog", "epic"],
 )
 def test_a_port_kind_no_stream_produces_is_refused_by_name(kind: str) -> None:
     message = _refusal(kind, {"query": "true"})
@@ -56,8 +56,8 @@ def test_a_port_kind_no_stream_produces_is_refused_by_name(kind: str) -> None:
     assert f"resources[0]: kind {kind} is one of Port's Jira kinds" in message
     assert f"remove the resource of kind {kind} from the mapping" in message
     assert (
-        "Kinds that work: issue (issues), project (projects), team (teams), user (users), "
-        "worklog (worklogs)" in message
+        "Kinds that work: component (components), issue (issues), project (projects), "
+        "release (releases), team (teams), user (users), worklog (worklogs)" in message
     )
 
 
