@@ -7,3 +7,7 @@ PROJECTS = "projects"
 ISSUES = "issues"
 TEAMS = "teams"
 USERS = "users"
+# Jira Software's agile API (agile.py).
+BOARDS = "boards"
+SPRINTS = "sprints"
+EPICS = "epics"

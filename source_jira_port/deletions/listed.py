@@ -15,7 +15,7 @@ from airbyte_cdk.sources.declarative.interpolation.interpolated_boolean import (
     InterpolatedBoolean,
 )
 
-from source_jira_port.stream_names import PROJECTS, TEAMS, USERS
+from source_jira_port.stream_names import BOARDS, EPICS, PROJECTS, SPRINTS, TEAMS, USERS
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,10 @@ LISTED_STREAMS: Mapping[str, ListedStream] = {
     PROJECTS: ListedStream("projects", label="key", label_is_identity=True),
     USERS: ListedStream("users", label="displayName", label_is_identity=False),
     TEAMS: ListedStream("teams", label="displayName", label_is_identity=False),
+    # Agile streams (agile.py): one skipped part makes the stream INCOMPLETE, so no deletions.
+    BOARDS: ListedStream("boards", label="name", label_is_identity=False),
+    SPRINTS: ListedStream("sprints", label="name", label_is_identity=False),
+    EPICS: ListedStream("epics", label="key", label_is_identity=False),
 }
 
 

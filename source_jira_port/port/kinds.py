@@ -15,13 +15,16 @@ STREAM_OF_PORT_KIND: dict[str, str] = {
     "issue": stream_names.ISSUES,
     "user": stream_names.USERS,
     "team": stream_names.TEAMS,
+    "board": stream_names.BOARDS,
+    "sprint": stream_names.SPRINTS,
+    "epic": stream_names.EPICS,
 }
 
 # Port's kinds no stream of this connector produces yet -> what to do instead.
 UNSERVED_PORT_KINDS: dict[str, str] = {
     **{
         kind: "planned with the agile and release streams (issue 17)"
-        for kind in ("release", "board", "sprint", "backlog", "epic", "worklog", "component")
+        for kind in ("release", "backlog", "worklog", "component")
     },
 }
 
