@@ -134,6 +134,31 @@ class JiraAgile:
             sprint.complete = at_ms
         self.dataset.version += 1
 
+    def add_board(self, name: str, board_type: str, project_key: str | None) -> Board:
+        """Add a board without sprints (located on the user when `project_key` is None)."""
+        board = Board(max(self.boards, default=0) + 1, name, board_type, project_key)
+        self.boards[board.id] = board
+        return board
+
+    def add_sprint(self, board_id: int, state: str, at_ms: int) -> Sprint:
+        """Add a sprint to a board, started (unless `future`) at `at_ms`."""
+        sprint_id = max(self.sprints, default=0) + 1
+        started = None if state == "future" else at_ms
+        sprint = Sprint(
+            id=sprint_id,
+            name=f"Sprint {sprint_id}",
+            state=state,
+            origin_board=board_id,
+            goal="",
+            start=started,
+            end=None if started is None else started + 14 * _DAY_MS,
+            complete=at_ms + 14 * _DAY_MS if state == "closed" else None,
+            created=at_ms - _DAY_MS,
+        )
+        self.sprints[sprint_id] = sprint
+        self.dataset.version += 1
+        return sprint
+
     def delete_board(self, board_id: int) -> None:
         """Delete a board and the sprints that started on it."""
         del self.boards[board_id]

@@ -1,14 +1,14 @@
 """One sync in one process: the Jira source's messages go straight into the Port writer.
 
 Catalog: the streams the mapping has resources for (`mapped_streams`), in the order `projects`,
-`users`, `teams`, `issues`, so the users and projects the issues relate to are in Port as
-themselves, not as bare placeholders. `projects`, `users` and `teams` (where the site offers it:
-`teams.py`) are full refresh / overwrite; `issues` incremental / append_dedup from the saved
-state. `--full-refresh` reads all in full refresh / overwrite, ignores the saved state, and turns
-on deleting the entities Jira no longer has for that run, even when the Port section's
-`delete_missing_entities` is false (that setting governs ordinary runs, where only the
-full-refresh streams are overwritten). The deletion threshold and the skipped-record rule still
-apply.
+`users`, `teams`, `boards`, `sprints`, `epics`, `issues`, so the users, projects and sprints the
+issues relate to are in Port as themselves, not as bare placeholders. `issues` is incremental /
+append_dedup from the saved state; the others (`teams` where the site offers it: `teams.py`)
+are full refresh / overwrite. `--full-refresh` reads all in full refresh / overwrite, ignores
+the saved state, and turns on deleting the entities Jira no longer has for that run, even when
+the Port section's `delete_missing_entities` is false (that setting governs ordinary runs,
+where only the full-refresh streams are overwritten). The deletion threshold and the
+skipped-record rule still apply.
 
 A stream whose mapping changed since its state was saved is re-read in full (`remap.py`).
 

@@ -63,8 +63,10 @@ def test_default_blueprints_are_ports_jira_data_model_without_the_issue_type_enu
         "subtasks": "jiraIssue",
         "assignee": "jiraUser",
         "reporter": "jiraUser",
+        "sprints": "jiraSprint",
     }
     assert issue["relations"]["subtasks"]["many"] is True
+    assert issue["relations"]["sprints"]["many"] is True
     assert blueprints["jiraUser"]["schema"]["properties"]["emailAddress"]["format"] == "email"
 
 
@@ -75,11 +77,19 @@ def test_missing_blueprints_are_created_targets_first_then_given_their_relations
 
     assert port.calls == [
         ("create", "jiraProject", {}),
+        ("create", "jiraBoard", {}),  # the issue's sprints relation targets jiraSprint
+        ("create", "jiraSprint", {}),
         ("create", "jiraUser", {}),
         ("create", "jiraIssue", {}),
-        ("patch", "jiraIssue", ["assignee", "parentIssue", "project", "reporter", "subtasks"]),
+        ("patch", "jiraBoard", ["project"]),
+        ("patch", "jiraSprint", ["board"]),
+        (
+            "patch",
+            "jiraIssue",
+            ["assignee", "parentIssue", "project", "reporter", "sprints", "subtasks"],
+        ),
     ]
-    assert set(found) == {"jiraIssue", "jiraProject", "jiraUser"}
+    assert set(found) == {"jiraIssue", "jiraProject", "jiraUser", "jiraBoard", "jiraSprint"}
     assert found["jiraIssue"]["relations"] == default_blueprints()["jiraIssue"]["relations"]
 
 
@@ -91,7 +101,11 @@ def test_a_relation_target_port_has_is_used_not_created() -> None:
 
     assert [call[:2] for call in port.calls] == [
         ("create", "jiraProject"),
+        ("create", "jiraBoard"),
+        ("create", "jiraSprint"),
         ("create", "jiraIssue"),
+        ("patch", "jiraBoard"),
+        ("patch", "jiraSprint"),
         ("patch", "jiraIssue"),
     ]
     assert found["jiraUser"] is mine
@@ -113,5 +127,5 @@ def test_missing_blueprint_without_permission_to_create_is_an_error() -> None:
 
 
 def test_missing_blueprint_without_a_definition_is_an_error() -> None:
-    with pytest.raises(BlueprintSetupError, match=r"jiraEpic .*no built-in definition"):
-        check_creatable(["jiraEpic", "jiraIssue"], create_missing=True)
+    with pytest.raises(BlueprintSetupError, match=r"jiraVelocity .*no built-in definition"):
+        check_creatable(["jiraVelocity", "jiraIssue"], create_missing=True)

@@ -60,6 +60,7 @@ def test_default_mapping_reproduces_the_seed_result_for_bsd6(server_issue: dict[
         "subtasks": [],
         "assignee": "JIRAUSER10001",  # the user key, not the renamable name `janedoe`
         "reporter": "JIRAUSER10002",
+        "sprints": [],  # its sprint field is empty
     }
 
 
@@ -260,8 +261,11 @@ def test_top_level_flags_default_like_port_and_can_be_overridden() -> None:
 def test_mapper_reports_kinds_and_blueprints() -> None:
     mapper = EntityMapper(load_app_config())
 
-    assert mapper.kinds() == {"projects", "issues", "users", "teams"}
-    assert mapper.blueprints() == {"jiraProject", "jiraIssue", "jiraUser", "jiraTeam"}
+    assert mapper.kinds() == {"projects", "issues", "users", "teams", "boards", "sprints", "epics"}
+    assert mapper.blueprints() == {
+        *("jiraProject", "jiraIssue", "jiraUser", "jiraTeam"),
+        *("jiraBoard", "jiraSprint", "jiraEpic"),
+    }
     assert mapper.blueprints(frozenset({"issues"})) == {"jiraIssue"}
     assert mapper.kinds_writing("jiraProject") == {"projects"}
     assert mapper.kinds_writing("jiraUser") == {"users"}

@@ -63,14 +63,15 @@ def test_the_old_jira_issue_blueprint_is_refused_with_the_relations_to_add() -> 
 
     assert (
         "Blueprint jiraIssue in Port lacks the properties created, labels, resolutionDate, updated"
-        " and relations assignee, reporter"
+        " and relations assignee, reporter, sprints"
     ) in message
     assert "(stream issues)" in message
     relations = default_blueprints()["jiraIssue"]["relations"]
-    expected = {name: relations[name] for name in ("assignee", "reporter")}
+    expected = {name: relations[name] for name in ("assignee", "reporter", "sprints")}
     assert f"relations {json.dumps(expected)}" in message
     assert '"target": "jiraUser"' in message
-    assert "create jiraUser first" in message  # the writer would, but only once the mapping fits
+    # the writer would, but only once the mapping fits
+    assert "create jiraSprint, jiraUser first" in message
     assert "Removing the old properties assignee, reporter is optional" in message
     assert "Blueprint jiraProject in Port lacks the properties totalIssues" in message
 
@@ -89,7 +90,10 @@ def test_the_current_built_in_blueprints_fit_the_default_mapping() -> None:
 
     _fits(port)
 
-    assert sorted(port.looked_up) == ["jiraIssue", "jiraProject", "jiraTeam", "jiraUser"]
+    assert sorted(port.looked_up) == [
+        *("jiraBoard", "jiraEpic", "jiraIssue", "jiraProject", "jiraSprint", "jiraTeam"),
+        "jiraUser",
+    ]
 
 
 def test_blueprints_the_writer_creates_count_with_their_built_in_definition() -> None:
@@ -97,7 +101,10 @@ def test_blueprints_the_writer_creates_count_with_their_built_in_definition() ->
 
     _fits(port)
 
-    assert sorted(port.looked_up) == ["jiraIssue", "jiraProject", "jiraTeam", "jiraUser"]
+    assert sorted(port.looked_up) == [
+        *("jiraBoard", "jiraEpic", "jiraIssue", "jiraProject", "jiraSprint", "jiraTeam"),
+        "jiraUser",
+    ]
 
 
 def test_a_custom_blueprint_lacking_a_property_says_add_it_or_drop_it_from_the_mapping() -> None:
