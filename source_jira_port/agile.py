@@ -38,8 +38,6 @@ from source_jira_port.stream_names import BOARDS, EPICS, SPRINTS
 
 # The streams of the agile API; without Jira Software, all of them are skipped.
 AGILE_STREAMS = frozenset({BOARDS, SPRINTS, EPICS})
-# Streams listed per board, where one record may come from several boards: the first is kept.
-_DEDUPLICATED = frozenset({SPRINTS, EPICS})
 
 
 class SkippedParts:
@@ -105,20 +103,57 @@ class AgileErrorHandler(JiraErrorHandler):
 def agile_messages(
     messages: Iterable[AirbyteMessage], skipped: SkippedParts
 ) -> Iterator[AirbyteMessage]:
-    """Yield `messages` with one record per sprint and epic id, and skipped streams INCOMPLETE."""
-    seen: dict[str, set[Any]] = {stream: set() for stream in _DEDUPLICATED}
+    """Yield `messages` with one record per sprint and epic id, and skipped streams INCOMPLETE.
+
+    A sprint is the same on every board that lists it: the first record is kept. An epic's
+    `__boardId` depends on the board it was read from, and boards are read concurrently, so
+    epics are held until their stream ends and each goes out once, from its lowest board id:
+    the same every sync, so Port does not see a change that is none.
+    """
+    sprint_ids: set[Any] = set()
+    epics: dict[Any, AirbyteMessage] = {}
     for message in messages:
         record = message.record
-        if message.type == Type.RECORD and record is not None and record.stream in seen:
-            ids = seen[record.stream]
-            record_id = record.data.get("id")
-            if record_id in ids:
+        if message.type == Type.RECORD and record is not None and record.stream == SPRINTS:
+            if record.data.get("id") in sprint_ids:
                 continue
-            ids.add(record_id)
-        elif _completes_skipped(message, skipped):
+            sprint_ids.add(record.data.get("id"))
+        elif message.type == Type.RECORD and record is not None and record.stream == EPICS:
+            held = epics.get(record.data.get("id"))
+            if held is None or _board_of(message) < _board_of(held):
+                epics[record.data.get("id")] = message
+            continue
+        elif _ends_epics(message):
+            yield from epics.values()
+            epics.clear()
+        if _completes_skipped(message, skipped):
             yield _incomplete(message)
             continue
         yield message
+    yield from epics.values()
+
+
+def _board_of(message: AirbyteMessage) -> int:
+    assert message.record is not None
+    board = str(message.record.data.get("__boardId", ""))
+    return int(board) if board.isdigit() else 0
+
+
+def _ends_epics(message: AirbyteMessage) -> bool:
+    """Whether `message` is the epics stream's state or final status: held epics go first."""
+    if message.type == Type.STATE and message.state is not None:
+        stream = message.state.stream
+        return stream is not None and stream.stream_descriptor.name == EPICS
+    trace = message.trace
+    return (
+        message.type == Type.TRACE
+        and trace is not None
+        and trace.type == TraceType.STREAM_STATUS
+        and trace.stream_status is not None
+        and trace.stream_status.stream_descriptor.name == EPICS
+        and trace.stream_status.status
+        in (AirbyteStreamStatus.COMPLETE, AirbyteStreamStatus.INCOMPLETE)
+    )
 
 
 def _incomplete(message: AirbyteMessage) -> AirbyteMessage:

@@ -122,3 +122,21 @@ def test_one_record_per_sprint_and_epic_id_and_skipped_streams_incomplete() -> N
         ("sprints", AirbyteStreamStatus.COMPLETE),
         ("epics", AirbyteStreamStatus.INCOMPLETE),
     ]
+
+
+def test_an_epic_on_several_boards_goes_out_once_from_its_lowest_board_id() -> None:
+    messages = [
+        record("epics", {"id": 10, "__boardId": "7"}),
+        record("epics", {"id": 11, "__boardId": "3"}),
+        record("epics", {"id": 10, "__boardId": "2"}),  # boards are read concurrently
+        record("epics", {"id": 10, "__boardId": "12"}),
+        status("epics", AirbyteStreamStatus.COMPLETE),
+    ]
+
+    out = list(agile_messages(messages, SkippedParts()))
+
+    assert [m.record.data for m in out if m.record] == [
+        {"id": 10, "__boardId": "2"},
+        {"id": 11, "__boardId": "3"},
+    ]
+    assert out[-1].trace is not None  # the records come before the stream's final status
