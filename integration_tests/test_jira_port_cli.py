@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from integration_tests.fakes.jira_data import format_jira_time, generate_dataset
+from integration_tests.fakes.jira_data import EPIC, format_jira_time, generate_dataset
 from integration_tests.fakes.jira_server import FakeJira
 from integration_tests.fakes.port_server import FakePort
 from integration_tests.support.commands import JIRA_PORT, events, jira_port, summary_of
@@ -82,8 +82,15 @@ def expected_issue(jira: FakeJira, key: str) -> dict[str, Any]:
             "assignee": account(issue.assignee),
             "reporter": account(issue.reporter),
             "fixVersions": [version.id for version in issue.fix_versions],
+            "sprints": sorted(str(i) for i in issue.custom.get(jira.agile.sprint_field) or ()),
         },
     }
+
+
+def agile_entities(jira: FakeJira) -> int:
+    """The boards, sprints and epics (one per id) the default mapping writes."""
+    epics = sum(1 for issue in jira.dataset.issues.values() if issue.issuetype == EPIC)
+    return len(jira.agile.boards) + len(jira.agile.sprints) + epics
 
 
 def in_port(port: FakePort, key: str) -> dict[str, Any]:
@@ -252,7 +259,9 @@ def test_dry_run_prints_the_entities_and_writes_nothing(
     parts = len(jira.dataset.project_versions) + sum(
         len(p.components) for p in jira.dataset.projects
     )
-    assert len(entities) == len(issues) + len(jira.dataset.projects) + len(users) + parts
+    assert len(entities) == (
+        len(issues) + len(jira.dataset.projects) + len(users) + parts + agile_entities(jira)
+    )
     issue = issues["PLAT-1"]
     expected = expected_issue(jira, "PLAT-1")
     assert {k: issue[k] for k in expected} == expected
@@ -320,8 +329,9 @@ def test_sandbox_syncs_changes_and_shows_what_changed(tmp_path: Path) -> None:
     assert f"- jiraIssue {deleted} deleted" in report
     assert removed_user == "user Pat Customer"
     assert "- jiraUser JIRAUSER10015 deleted" in report  # Pat Customer's Server user key
-    # 298 issues, 14 users, 12 releases, 12 components
-    assert "5 changed, 1 created, 2 deleted, 336 unchanged." in report
+    # 298 issues, 14 users, 12 releases, 12 components, and Jira Software's 5 boards, 12
+    # sprints and 16 epics
+    assert "5 changed, 1 created, 2 deleted, 369 unchanged." in report
     assert done.stderr.count("Sync finished in") == 2
     assert (tmp_path / "sync.yaml").exists() and (tmp_path / "sync.state.json").exists()
 
@@ -371,7 +381,7 @@ def test_stdout_holds_only_the_entities_during_a_429_storm(
     parts = len(jira.dataset.project_versions) + sum(
         len(p.components) for p in jira.dataset.projects
     )
-    assert len(entities) == expected + parts
+    assert len(entities) == expected + parts + agile_entities(jira)
     assert "TRACE" not in done.stdout
     assert "info: Stream issues: rate_limited, retrying as Jira asks" in done.stderr
 

@@ -141,17 +141,17 @@ def test_a_kind_no_stream_produces_yet_is_refused_by_name(tmp_path: Path) -> Non
     document = yaml.safe_load(_PORT_FORMAT.read_text())
     document["resources"].append(
         {
-            "kind": "sprint",
+            "kind": "release",
             "selector": {"query": "true"},
-            "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"jiraSprint"'}}},
+            "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"jiraRelease"'}}},
         }
     )
     index = len(document["resources"]) - 1
     with pytest.raises(MappingError) as raised:
         load_app_config(yaml.safe_dump(document))
     message = str(raised.value)
-    assert f"resources[{index}]: kind sprint is one of Port's Jira kinds" in message
-    assert "remove the resource of kind sprint from the mapping" in message
+    assert f"resources[{index}]: kind release is one of Port's Jira kinds" in message
+    assert "remove the resource of kind release from the mapping" in message
     assert f"resources[{index - 1}]" not in message  # project, user, team and issue are served
 
     with FakeJira("cloud", generate_dataset(projects=1, issues=5)) as jira, FakePort() as port:
@@ -159,7 +159,7 @@ def test_a_kind_no_stream_produces_yet_is_refused_by_name(tmp_path: Path) -> Non
         done = jira_port("sync", "--config", config)
         assert port.entities("jiraIssue") == {}
     assert done.returncode == 2, done.stderr
-    assert f"port.mapping: resources[{index}]: kind sprint" in done.stderr
+    assert f"port.mapping: resources[{index}]: kind release" in done.stderr
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "server"])

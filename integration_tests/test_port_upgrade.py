@@ -45,7 +45,7 @@ def test_sync_into_the_old_built_in_blueprints_exits_2_before_any_entity(tmp_pat
     ) in message
     assert "jiraProject in Port lacks the properties totalIssues" in message
     assert '"assignee": {"target": "jiraUser"' in message
-    assert "create jiraRelease, jiraUser first" in message
+    assert "create jiraRelease, jiraSprint, jiraUser first" in message
     assert not (tmp_path / "state.json").exists()
 
 

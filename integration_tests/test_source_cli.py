@@ -127,7 +127,13 @@ def test_discover_lists_the_streams_with_keys_and_cursor(
     code, messages, _ = source_cli.run("discover", fake_jira.source_config())
     assert code == 0
     streams = {s["name"]: s for s in of_type(messages, "CATALOG")[0]["catalog"]["streams"]}
-    assert set(streams) == {"projects", "issues", "users", "releases", "components", "worklogs"}
+    assert set(streams) == {
+        *("projects", "issues", "users", "releases", "components", "worklogs"),
+        *("boards", "sprints", "epics"),
+    }
+    for agile in ("boards", "sprints", "epics"):
+        assert streams[agile]["source_defined_primary_key"] == [["id"]]
+        assert streams[agile]["supported_sync_modes"] == ["full_refresh"]
     user_key = "accountId" if fake_jira.deployment == "cloud" else "key"
     assert streams["users"]["source_defined_primary_key"] == [[user_key]]
     assert streams["users"]["supported_sync_modes"] == ["full_refresh"]

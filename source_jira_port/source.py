@@ -17,6 +17,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_jira_port.agile import agile_messages, skipped_parts_for
 from source_jira_port.cdk_compat import set_queue_size, transformed_config
 from source_jira_port.check import verify_access
 from source_jira_port.config_problems import MANIFEST
@@ -158,6 +159,7 @@ class SourceJiraPort(YamlDeclarativeSource):
         state: list[AirbyteStateMessage] | None,
     ) -> Iterator[AirbyteMessage]:
         messages = report_failures_plainly(super().read(logger, config, catalog, state))
+        messages = agile_messages(messages, skipped_parts_for(self.resolved_config.get(RUN_ID)))
         if self._pending_ids and reads_issues_incrementally(catalog):
             read = functools.partial(
                 read_issues_by_id, self.resolved_manifest, self.resolved_config

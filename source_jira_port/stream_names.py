@@ -10,3 +10,7 @@ USERS = "users"
 WORKLOGS = "worklogs"
 RELEASES = "releases"
 COMPONENTS = "components"
+# Jira Software's agile API (agile.py).
+BOARDS = "boards"
+SPRINTS = "sprints"
+EPICS = "epics"

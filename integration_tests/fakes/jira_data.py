@@ -286,6 +286,9 @@ class Dataset:
     _next_id: int = 0
     _next_number: dict[str, int] = field(default_factory=dict)
     project_versions: list[Version] = field(default_factory=list)
+    # The sprint field (jira_agile.py): its id, and how it renders an issue's sprint ids.
+    sprint_field: str | None = None
+    render_sprints: Callable[[tuple[int, ...], ZoneInfo], list[Any]] | None = None
 
     def __post_init__(self) -> None:
         self._next_id = max((issue.id for issue in self.issues.values()), default=10000) + 1
@@ -334,7 +337,8 @@ class Dataset:
 
     def field_ids(self) -> list[str]:
         """All field ids in rendering order (system fields first)."""
-        return [f[0] for f in SYSTEM_FIELDS] + [c.id for c in self.custom_fields]
+        sprint = [self.sprint_field] if self.sprint_field else []
+        return [f[0] for f in SYSTEM_FIELDS] + [c.id for c in self.custom_fields] + sprint
 
     def add_issue(self, project_key: str, at_ms: int, fields: Mapping[str, Any]) -> Issue:
         """Create an issue (defaults: Task, To Do, Medium, reported by the bot) at `at_ms`."""
@@ -1065,6 +1069,8 @@ class Renderer:
                     "clauseNames": [fid],
                     "schema": schema,
                 }
+        if field_id == self.data.sprint_field:
+            return self._sprint_field(field_id)
         custom = next(c for c in self.data.custom_fields if c.id == field_id)
         number = custom.id.removeprefix("customfield_")
         return {
@@ -1078,6 +1084,27 @@ class Renderer:
             "searchable": True,
             "clauseNames": [f"cf[{number}]", custom.name],
             "schema": custom.schema(),
+        }
+
+    def _sprint_field(self, field_id: str) -> dict[str, Any]:
+        """`/field` entry of Jira Software's sprint field: objects on Cloud, strings on Server."""
+        number = field_id.removeprefix("customfield_")
+        return {
+            "id": field_id,
+            "key": field_id,
+            "name": "Sprint",
+            "untranslatedName": "Sprint",
+            "custom": True,
+            "orderable": True,
+            "navigable": True,
+            "searchable": True,
+            "clauseNames": [f"cf[{number}]", "Sprint", "sprint"],
+            "schema": {
+                "type": "array",
+                "items": "json" if self.cloud else "string",
+                "custom": "com.pyxis.greenhopper.jira:gh-sprint",
+                "customId": int(number),
+            },
         }
 
     def _field_getters(self) -> dict[str, Callable[[Issue], Any]]:
@@ -1125,6 +1152,11 @@ class Renderer:
         }
         for custom in self.data.custom_fields:
             getters[custom.id] = self._custom_getter(custom)
+        render, sprint_field = self.data.render_sprints, self.data.sprint_field
+        if render is not None and sprint_field is not None:
+            getters[sprint_field] = lambda i: (
+                render(i.custom[sprint_field], self.zone) if i.custom.get(sprint_field) else None
+            )
         return getters
 
     def _custom_getter(self, custom: CustomField) -> Callable[[Issue], Any]:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from integration_tests.fakes.jira_agile import JiraAgile
 from integration_tests.fakes.jira_data import (
     SYSTEM_FIELDS,
     Dataset,
@@ -238,6 +239,8 @@ class FakeJira(LocalServer):
         self.server_version = (9, 12, 2)  # what serverInfo reports on `server`
         # The bot's 'Browse users and groups' global permission (user lists).
         self.browse_users = True
+        # Jira Software's agile API (boards, sprints, epics) and the issues' sprint field.
+        self.agile = JiraAgile(self.dataset, deployment)
 
     # serving -----------------------------------------------------------------------------
 
@@ -485,10 +488,9 @@ class FakeJira(LocalServer):
             return self._accessible_resources(authorization)
         if not gateway and self.deployment == "cloud" and self.teams.handles(path):
             return self._teams_api(method, path, params, body, authorization)
-        if not gateway and self.webhooks.handles(path):
-            if self._authenticate(authorization, gateway).user is None:
-                raise self._login_required()
-            return _Reply(*self.webhooks.handle(method, path, body))
+        answer = self._signed_in_api(method, path, params, body, authorization, site, gateway)
+        if answer is not None:
+            return answer
         api = _API_PATH.fullmatch(path)
         if api is None or (self.deployment == "server" and api.group("version") == "3"):
             raise _errors(404, f"null for uri: {site}{path}")
@@ -518,6 +520,27 @@ class FakeJira(LocalServer):
         if caller.failed:
             reply.headers["X-Seraph-LoginReason"] = "AUTHENTICATED_FAILED"
         return reply
+
+    def _signed_in_api(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, list[str]],
+        body: Any,
+        authorization: str | None,
+        site: str,
+        gateway: bool,
+    ) -> _Reply | None:
+        """Webhook registrations and the agile API (`jira_agile.py`): login required."""
+        webhooks = not gateway and self.webhooks.handles(path)
+        if not webhooks and not self.agile.handles(path):
+            return None
+        if self._authenticate(authorization, gateway).user is None:
+            raise self._login_required()
+        if webhooks:
+            return _Reply(*self.webhooks.handle(method, path, body))
+        with self._lock:
+            return _Reply(*self.agile.handle(method, path, params, site, self.zone))
 
     def _teams_api(
         self,

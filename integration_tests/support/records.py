@@ -56,7 +56,10 @@ def search_issue(number: int, updated: str, project: str = "PROJ") -> dict[str, 
 
 
 def bsd6_expected_entity() -> dict[str, Any]:
-    """The entity the seed's webhook mapping gives for its sample issue BSD-6 (plus the URL)."""
+    """The entity the seed's webhook mapping gives for its sample issue BSD-6.
+
+    Plus the URL, and the `sprints` relation (empty: its sprint field is).
+    """
     return load_fixture("bsd6_expected_entity.json")
 
 

@@ -1,10 +1,10 @@
 """One sync in one process: the Jira source's messages go straight into the Port writer.
 
 Catalog: the streams the mapping has resources for (`mapped_streams`), in the order `projects`,
-`users`, `teams`, `releases`, `components`, `issues`, `worklogs`, so the users, projects and
-releases the issues relate to are in Port as themselves, not as bare placeholders. `projects`,
-`users`, `teams` (where the site offers it: `teams.py`), `releases` and `components` are full
-refresh / overwrite; `issues` and `worklogs` incremental / append_dedup from the saved state.
+`users`, `teams`, `boards`, `sprints`, `epics`, `releases`, `components`, `issues`, `worklogs`,
+so the users, projects, sprints and releases the issues relate to are in Port as themselves, not
+as bare placeholders. `issues` and `worklogs` are incremental / append_dedup from the saved
+state; the others (`teams` where the site offers it: `teams.py`) are full refresh / overwrite.
 `--full-refresh` reads all in full refresh / overwrite, ignores the saved state, and turns on
 deleting the entities Jira no longer has for that run, even when the Port section's
 `delete_missing_entities` is false (that setting governs ordinary runs, where only the
@@ -64,10 +64,13 @@ from source_jira_port.port.transport import PortApiError
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
 from source_jira_port.source import SourceJiraPort
 from source_jira_port.stream_names import (
+    BOARDS,
     COMPONENTS,
+    EPICS,
     ISSUES,
     PROJECTS,
     RELEASES,
+    SPRINTS,
     TEAMS,
     USERS,
     WORKLOGS,
@@ -101,7 +104,9 @@ class SourceError(Exception):
 
 
 # The order a sync reads its streams in: the people and projects issues relate to come first.
-_READ_ORDER = (PROJECTS, USERS, TEAMS, RELEASES, COMPONENTS, ISSUES, WORKLOGS)
+_READ_ORDER = (
+    *(PROJECTS, USERS, TEAMS, BOARDS, SPRINTS, EPICS, RELEASES, COMPONENTS, ISSUES, WORKLOGS),
+)
 # Incremental streams (unless --full-refresh) and their cursor fields.
 _CURSORS = {ISSUES: "updated", WORKLOGS: "updatedTime"}
 

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from source_jira_port.cdk_compat import declared_streams
-from source_jira_port.stream_names import COMPONENTS, PROJECTS, RELEASES, TEAMS, USERS
+from source_jira_port.stream_names import (
+    BOARDS,
+    COMPONENTS,
+    EPICS,
+    PROJECTS,
+    RELEASES,
+    SPRINTS,
+    TEAMS,
+    USERS,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,10 @@ LISTED_STREAMS: Mapping[str, ListedStream] = {
     COMPONENTS: ListedStream(
         "components", label="project", label_is_identity=False, label_is_scope=True
     ),
+    # Agile streams (agile.py): one skipped part makes the stream INCOMPLETE, so no deletions.
+    BOARDS: ListedStream("boards", label="name", label_is_identity=False),
+    SPRINTS: ListedStream("sprints", label="name", label_is_identity=False),
+    EPICS: ListedStream("epics", label="key", label_is_identity=False),
 }
 
 

@@ -18,14 +18,14 @@ STREAM_OF_PORT_KIND: dict[str, str] = {
     "worklog": stream_names.WORKLOGS,
     "release": stream_names.RELEASES,
     "component": stream_names.COMPONENTS,
+    "board": stream_names.BOARDS,
+    "sprint": stream_names.SPRINTS,
+    "epic": stream_names.EPICS,
 }
 
 # Port's kinds no stream of this connector produces yet -> what to do instead.
 UNSERVED_PORT_KINDS: dict[str, str] = {
-    **{
-        kind: "planned with the agile and release streams (issue 17)"
-        for kind in ("board", "sprint", "backlog", "epic")
-    },
+    **{kind: "planned with the agile and release streams (issue 17)" for kind in ("backlog",)},
 }
 
 STREAMS: frozenset[str] = frozenset(STREAM_OF_PORT_KIND.values())

@@ -24,6 +24,10 @@ Jira's worklog change list incrementally, whatever issue a worklog is on.
   integration sends it ("components with a matching name or description are returned (case
   insensitive)"), applied by the writer per resource: ANDed into the resource's `query` as a
   case-insensitive substring test of `name` and `description`, on Cloud and Server alike.
+- `boardType`, `projectKey` (board), `sprintState` (sprint), `status` (epic): filters on the
+  records, as Port's integration asks Jira for them (`agile_filter`); the source reads every
+  board, sprint and epic, so deletions are still found. Port's defaults apply when a key is
+  absent: `sprintState: [active]`, `status: [incomplete]`; null means every record.
 """
 
 from __future__ import annotations
@@ -90,6 +94,9 @@ _KEYS_OF_KIND: dict[str, frozenset[str]] = {
     "team": frozenset({"includeMembers"}),
     "worklog": frozenset(),
     "component": frozenset({"componentSource", "nameFilter"}),
+    "board": frozenset({"boardType", "projectKey"}),
+    "sprint": frozenset({"sprintState"}),
+    "epic": frozenset({"status"}),
 }
 
 # Port's `componentSource` values (ocean `ComponentSource`) this connector refuses, with why.
@@ -102,6 +109,17 @@ REFUSED_COMPONENT_SOURCES: dict[str, str] = {
         "it adds Compass components, which belong to Atlassian Compass, another product; this "
         "connector reads the project components of Jira itself (componentSource: jira)"
     ),
+}
+
+# Port's board, sprint and epic selectors (port-labs/ocean integrations/jira/jira/overrides.py
+# JiraBoardSelector, JiraSprintSelector, JiraEpicSelector): their values and defaults.
+BOARD_TYPES = ("scrum", "kanban", "simple")
+SPRINT_STATES = ("active", "closed", "future")
+EPIC_STATUSES = ("incomplete", "complete")
+# kind -> (selector key, its values, Port's default when the key is absent)
+_STATE_LISTS: dict[str, tuple[str, tuple[str, ...], list[str]]] = {
+    "sprint": ("sprintState", SPRINT_STATES, ["active"]),
+    "epic": ("status", EPIC_STATUSES, ["incomplete"]),
 }
 
 
@@ -150,9 +168,13 @@ def parse_selector(kind: str, raw: Mapping[str, Any]) -> Selector:
     if kind == "component":
         problems += _component_source_problems(raw)
         query = _with_name_filter(query, raw, problems)
+    condition, agile_problems = agile_filter(kind, raw)
+    problems += agile_problems
     if problems:
         raise SelectorError("; ".join(problems))
     fields = split_names(raw.get("fields")) or (ALL_FIELDS,)
+    if condition is not None:
+        query = f"if {condition} then ({query}) else false end"
     return Selector(query=query, fields=fields, expand=expand)
 
 
@@ -182,6 +204,52 @@ def _with_name_filter(query: str, raw: Mapping[str, Any], problems: list[str]) -
         "| any"
     )
     return f"({query}) and ({matches})"
+
+
+def agile_filter(kind: str, raw: Mapping[str, Any]) -> tuple[str | None, list[str]]:
+    """Return the jq condition Port's board, sprint or epic selector keys mean, and problems.
+
+    None when nothing is filtered. Values are checked as Port's integration checks them.
+    """
+    conditions: list[str] = []
+    problems: list[str] = []
+    if kind == "board":
+        board_type = raw.get("boardType")
+        if board_type is not None and board_type not in BOARD_TYPES:
+            problems.append(f"selector.boardType must be one of {', '.join(BOARD_TYPES)} or null")
+        elif board_type is not None:
+            conditions.append(f".type == {json.dumps(board_type)}")
+        project = raw.get("projectKey")
+        if project is not None and (not isinstance(project, str) or not project.strip()):
+            problems.append("selector.projectKey must be a project key or id, or null")
+        elif project is not None:
+            value = json.dumps(project)
+            conditions.append(
+                f"((.location.projectKey // null) == {value} or "
+                f"((.location.projectId // null) | tostring) == {value})"
+            )
+    if kind in _STATE_LISTS:
+        key, allowed, default = _STATE_LISTS[kind]
+        states = raw.get(key, default)
+        if states is not None and (
+            not isinstance(states, list)
+            or not states
+            or any(state not in allowed for state in states)
+            or len(set(states)) != len(states)
+        ):
+            problems.append(
+                f"selector.{key} must be a list of distinct values of {', '.join(allowed)}, "
+                "or null for all"
+            )
+        elif states is not None and set(states) != set(allowed):
+            conditions.append(_state_condition(kind, states))
+    return (" and ".join(conditions) or None), problems
+
+
+def _state_condition(kind: str, states: list[str]) -> str:
+    if kind == "epic":  # one of the two statuses: Jira's `done` says which
+        return ".done == true" if states == ["complete"] else ".done != true"
+    return "(" + " or ".join(f".state == {json.dumps(state)}" for state in states) + ")"
 
 
 def merged_fields(selectors: Iterable[Selector]) -> str:

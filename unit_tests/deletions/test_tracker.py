@@ -361,7 +361,15 @@ def test_an_incomplete_users_read_deletes_no_user() -> None:
 def test_listed_streams_are_known_by_the_manifest_primary_key(deployment: str, field: str) -> None:
     fields = listed_id_fields(shipped_manifest(), {"resolved_deployment": deployment})
 
-    assert fields == {"projects": "id", "users": field, "releases": "id", "components": "id"}
+    assert fields == {
+        "projects": "id",
+        "users": field,
+        "releases": "id",
+        "components": "id",
+        "boards": "id",
+        "sprints": "id",
+        "epics": "id",
+    }
 
 
 def test_teams_are_known_by_team_id_where_the_site_offers_them() -> None:

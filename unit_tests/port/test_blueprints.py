@@ -64,8 +64,10 @@ def test_default_blueprints_are_ports_jira_data_model_without_the_issue_type_enu
         "assignee": "jiraUser",
         "reporter": "jiraUser",
         "fixVersions": "jiraRelease",
+        "sprints": "jiraSprint",
     }
     assert issue["relations"]["subtasks"]["many"] is True
+    assert issue["relations"]["sprints"]["many"] is True
     assert blueprints["jiraUser"]["schema"]["properties"]["emailAddress"]["format"] == "email"
 
 
@@ -76,17 +78,26 @@ def test_missing_blueprints_are_created_targets_first_then_given_their_relations
 
     assert port.calls == [
         ("create", "jiraProject", {}),
+        ("create", "jiraBoard", {}),  # the issue's sprints relation targets jiraSprint
         ("create", "jiraRelease", {}),
+        ("create", "jiraSprint", {}),
         ("create", "jiraUser", {}),
         ("create", "jiraIssue", {}),
+        ("patch", "jiraBoard", ["project"]),
         ("patch", "jiraRelease", ["project"]),
+        ("patch", "jiraSprint", ["board"]),
         (
             "patch",
             "jiraIssue",
-            ["assignee", "fixVersions", "parentIssue", "project", "reporter", "subtasks"],
+            [
+                *("assignee", "fixVersions", "parentIssue", "project", "reporter", "sprints"),
+                "subtasks",
+            ],
         ),
     ]
-    assert set(found) == {"jiraIssue", "jiraProject", "jiraRelease", "jiraUser"}
+    assert set(found) == {
+        *("jiraIssue", "jiraProject", "jiraRelease", "jiraUser", "jiraBoard", "jiraSprint")
+    }
     assert found["jiraIssue"]["relations"] == default_blueprints()["jiraIssue"]["relations"]
 
 
@@ -98,9 +109,13 @@ def test_a_relation_target_port_has_is_used_not_created() -> None:
 
     assert [call[:2] for call in port.calls] == [
         ("create", "jiraProject"),
+        ("create", "jiraBoard"),
         ("create", "jiraRelease"),
+        ("create", "jiraSprint"),
         ("create", "jiraIssue"),
+        ("patch", "jiraBoard"),
         ("patch", "jiraRelease"),
+        ("patch", "jiraSprint"),
         ("patch", "jiraIssue"),
     ]
     assert found["jiraUser"] is mine
@@ -122,5 +137,5 @@ def test_missing_blueprint_without_permission_to_create_is_an_error() -> None:
 
 
 def test_missing_blueprint_without_a_definition_is_an_error() -> None:
-    with pytest.raises(BlueprintSetupError, match=r"jiraEpic .*no built-in definition"):
-        check_creatable(["jiraEpic", "jiraIssue"], create_missing=True)
+    with pytest.raises(BlueprintSetupError, match=r"jiraVelocity .*no built-in definition"):
+        check_creatable(["jiraVelocity", "jiraIssue"], create_missing=True)

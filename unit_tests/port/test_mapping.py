@@ -61,6 +61,7 @@ def test_default_mapping_reproduces_the_seed_result_for_bsd6(server_issue: dict[
         "assignee": "JIRAUSER10001",  # the user key, not the renamable name `janedoe`
         "reporter": "JIRAUSER10002",
         "fixVersions": [],
+        "sprints": [],  # its sprint field is empty
     }
 
 
@@ -262,11 +263,12 @@ def test_mapper_reports_kinds_and_blueprints() -> None:
     mapper = EntityMapper(load_app_config())
 
     assert mapper.kinds() == {
-        *("projects", "issues", "users", "teams", "releases", "components", "worklogs")
+        *("projects", "issues", "users", "teams", "releases", "components", "worklogs"),
+        *("boards", "sprints", "epics"),
     }
     assert mapper.blueprints() == {
         *("jiraProject", "jiraIssue", "jiraUser", "jiraTeam", "jiraRelease", "jiraComponent"),
-        "jiraWorklog",
+        *("jiraWorklog", "jiraBoard", "jiraSprint", "jiraEpic"),
     }
     assert mapper.blueprints(frozenset({"issues"})) == {"jiraIssue"}
     assert mapper.kinds_writing("jiraProject") == {"projects"}

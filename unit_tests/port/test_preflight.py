@@ -63,16 +63,17 @@ def test_the_old_jira_issue_blueprint_is_refused_with_the_relations_to_add() -> 
 
     assert (
         "Blueprint jiraIssue in Port lacks the properties created, labels, resolutionDate, updated"
-        " and relations assignee, fixVersions, reporter"
+        " and relations assignee, fixVersions, reporter, sprints"
     ) in message
     assert "(stream issues)" in message
     relations = default_blueprints()["jiraIssue"]["relations"]
-    expected = {name: relations[name] for name in ("assignee", "fixVersions", "reporter")}
+    expected = {
+        name: relations[name] for name in ("assignee", "fixVersions", "reporter", "sprints")
+    }
     assert f"relations {json.dumps(expected)}" in message
     assert '"target": "jiraUser"' in message
-    assert (
-        "create jiraRelease, jiraUser first" in message
-    )  # the writer would, but only once the mapping fits
+    # the writer would, but only once the mapping fits
+    assert "create jiraRelease, jiraSprint, jiraUser first" in message
     assert "Removing the old properties assignee, reporter is optional" in message
     assert "Blueprint jiraProject in Port lacks the properties totalIssues" in message
 
@@ -92,8 +93,8 @@ def test_the_current_built_in_blueprints_fit_the_default_mapping() -> None:
     _fits(port)
 
     assert sorted(port.looked_up) == [
-        *("jiraComponent", "jiraIssue", "jiraProject", "jiraRelease", "jiraTeam", "jiraUser"),
-        "jiraWorklog",
+        *("jiraBoard", "jiraComponent", "jiraEpic", "jiraIssue", "jiraProject", "jiraRelease"),
+        *("jiraSprint", "jiraTeam", "jiraUser", "jiraWorklog"),
     ]
 
 
@@ -103,8 +104,8 @@ def test_blueprints_the_writer_creates_count_with_their_built_in_definition() ->
     _fits(port)
 
     assert sorted(port.looked_up) == [
-        *("jiraComponent", "jiraIssue", "jiraProject", "jiraRelease", "jiraTeam", "jiraUser"),
-        "jiraWorklog",
+        *("jiraBoard", "jiraComponent", "jiraEpic", "jiraIssue", "jiraProject", "jiraRelease"),
+        *("jiraSprint", "jiraTeam", "jiraUser", "jiraWorklog"),
     ]
 
 

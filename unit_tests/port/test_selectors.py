@@ -37,18 +37,27 @@ def _refusal(kind: str, selector: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize(
     ("kind", "stream"),
-    [("project", "projects"), ("issue", "issues"), ("user", "users"), ("team", "teams")],
+    [
+        ("project", "projects"),
+        ("issue", "issues"),
+        ("user", "users"),
+        ("team", "teams"),
+        ("board", "boards"),
+        ("sprint", "sprints"),
+        ("epic", "epics"),
+    ],
 )
 def test_ports_kind_names_and_the_stream_names_map_the_same_records(kind: str, stream: str) -> None:
     for name in (kind, stream):
         mapper = EntityMapper(load_app_config(_config(name, {"query": "true"})))
         assert mapper.kinds() == {stream}
-        assert mapper.map_record(stream, {"key": "A-1"})[0]["identifier"] == "A-1"
+        record = {"key": "A-1", "state": "active"}  # Port's sprints selector: active ones
+        assert mapper.map_record(stream, record)[0]["identifier"] == "A-1"
 
 
 @pytest.mark.parametrize(
     "kind",
-    ["board", "sprint", "backlog", "epic"],
+    ["backlog"],
 )
 def test_a_port_kind_no_stream_produces_is_refused_by_name(kind: str) -> None:
     message = _refusal(kind, {"query": "true"})
@@ -56,8 +65,9 @@ def test_a_port_kind_no_stream_produces_is_refused_by_name(kind: str) -> None:
     assert f"resources[0]: kind {kind} is one of Port's Jira kinds" in message
     assert f"remove the resource of kind {kind} from the mapping" in message
     assert (
-        "Kinds that work: component (components), issue (issues), project (projects), "
-        "release (releases), team (teams), user (users), worklog (worklogs)" in message
+        "Kinds that work: board (boards), component (components), epic (epics), issue (issues), "
+        "project (projects), release (releases), sprint (sprints), team (teams), user (users), "
+        "worklog (worklogs)" in message
     )
 
 

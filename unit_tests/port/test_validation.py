@@ -67,7 +67,7 @@ def test_valid_entity_has_no_problem() -> None:
         ({"relations": {"project": ["ACME"]}}, "must be one identifier"),
         ({"title": 5}, "title must be a string"),
         ({"identifier": "no spaces"}, "characters Port does not allow"),
-        ({"blueprint": "jiraEpic"}, "blueprint jiraEpic is not known"),
+        ({"blueprint": "jiraVelocity"}, "blueprint jiraVelocity is not known"),
         ({"title": "x" * (1024 * 1024)}, "over Port's 1 MiB"),
     ],
 )
