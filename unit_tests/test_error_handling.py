@@ -156,7 +156,8 @@ def test_a_rate_limit_another_worker_got_holds_this_streams_requests(
 
     assert len(output.records) == 1
     assert len(backoff_waits) == 1
-    assert 19 < backoff_waits[0] <= 20
+    # what is left of the 20 s pause once the source is built (seconds on a loaded machine)
+    assert 15 < backoff_waits[0] <= 20
 
 
 def test_server_errors_retry_with_backoff(requests_mock: Any, backoff_waits: list[float]) -> None:

@@ -62,7 +62,16 @@ from source_jira_port.port.stats import WriteStats
 from source_jira_port.port.transport import PortApiError
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
 from source_jira_port.source import SourceJiraPort
-from source_jira_port.stream_names import BOARDS, EPICS, ISSUES, PROJECTS, SPRINTS, TEAMS, USERS
+from source_jira_port.stream_names import (
+    BACKLOG,
+    BOARDS,
+    EPICS,
+    ISSUES,
+    PROJECTS,
+    SPRINTS,
+    TEAMS,
+    USERS,
+)
 from source_jira_port.teams import teams_unavailable_reason
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -92,7 +101,7 @@ class SourceError(Exception):
 
 
 # The order a sync reads its streams in: the people and projects issues relate to come first.
-_READ_ORDER = (PROJECTS, USERS, TEAMS, BOARDS, SPRINTS, EPICS, ISSUES)
+_READ_ORDER = (PROJECTS, USERS, TEAMS, BOARDS, SPRINTS, EPICS, ISSUES, BACKLOG)
 _PRIMARY_KEYS = {TEAMS: "teamId"}
 
 

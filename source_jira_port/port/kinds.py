@@ -18,13 +18,14 @@ STREAM_OF_PORT_KIND: dict[str, str] = {
     "board": stream_names.BOARDS,
     "sprint": stream_names.SPRINTS,
     "epic": stream_names.EPICS,
+    "backlog": stream_names.BACKLOG,
 }
 
 # Port's kinds no stream of this connector produces yet -> what to do instead.
 UNSERVED_PORT_KINDS: dict[str, str] = {
     **{
         kind: "planned with the agile and release streams (issue 17)"
-        for kind in ("release", "backlog", "worklog", "component")
+        for kind in ("release", "worklog", "component")
     },
 }
 

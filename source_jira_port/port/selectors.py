@@ -14,6 +14,12 @@ Honoured:
 - `fields` (issue): the fields the issue search asks for (default `*all`, as Port's).
 - `jql` (issue): accepted here; what it selects is the JQL filter's business.
 - `includeMembers` (team): team records always carry their members.
+- `jql` (backlog): the backlog endpoint's own `jql` parameter, ANDed with each board's backlog;
+  absent, Port's default (`BACKLOG_JQL`); empty, the whole backlog.
+- `fields` (backlog): joined with the issue resources' `fields` (backlog records are issue
+  records, read with the same `issue_fields`).
+- `useSoftwareApi` (backlog): `true` (Port's default) reads Cloud's `rest/software/1.0`
+  backlog; `false` is refused (see `REFUSED_SOFTWARE_API`).
 """
 
 from __future__ import annotations
@@ -39,6 +45,15 @@ ISSUE_EXPAND = (
     "changelog",
 )
 ALL_FIELDS = "*all"
+# Port's default `selector.jql` of a backlog resource (port-labs/ocean integrations/jira
+# `jira/overrides.py` `JiraBacklogSelector`): recently updated or incomplete issues.
+BACKLOG_JQL = "updated >= -1w OR statusCategory != Done"
+REFUSED_SOFTWARE_API = (
+    "selector.useSoftwareApi false asks for Jira Cloud's rest/agile/1.0 backlog endpoint, which "
+    "Atlassian removed on November 1, 2026; remove the key (the backlog is read from "
+    "rest/software/1.0 on Cloud, and from rest/agile/1.0, the only one there, on Server / Data "
+    "Center)"
+)
 
 # Keys of Port's selectors this connector refuses, with the reason.
 REFUSED_KEYS: dict[str, str] = {
@@ -59,6 +74,7 @@ _KEYS_OF_KIND: dict[str, frozenset[str]] = {
     "project": frozenset({"expand"}),
     "issue": frozenset({"expand", "fields", "jql"}),
     "team": frozenset({"includeMembers"}),
+    "backlog": frozenset({"jql", "fields", "useSoftwareApi"}),
 }
 
 
@@ -73,6 +89,7 @@ class Selector:
     query: str = "true"
     fields: tuple[str, ...] = (ALL_FIELDS,)
     expand: tuple[str, ...] = ()
+    backlog_jql: str | None = None  # a backlog resource's `jql` ("" for the whole backlog)
 
 
 def parse_selector(kind: str, raw: Mapping[str, Any]) -> Selector:
@@ -97,10 +114,24 @@ def parse_selector(kind: str, raw: Mapping[str, Any]) -> Selector:
         problems += _unknown(expand, PROJECT_EXPAND, "project", {})
     elif kind == "issue":
         problems += _unknown(expand, ISSUE_EXPAND, "issue", REFUSED_EXPAND)
+    if kind == "issue" and raw.get("jql") == "":
+        problems.append("selector.jql is empty: remove it to map every issue")
+    if kind == "backlog":
+        problems += _backlog_problems(raw)
     if problems:
         raise SelectorError("; ".join(problems))
     fields = split_names(raw.get("fields")) or (ALL_FIELDS,)
-    return Selector(query=raw.get("query", "true"), fields=fields, expand=expand)
+    backlog_jql = raw.get("jql", BACKLOG_JQL) if kind == "backlog" else None
+    return Selector(
+        query=raw.get("query", "true"), fields=fields, expand=expand, backlog_jql=backlog_jql
+    )
+
+
+def _backlog_problems(raw: Mapping[str, Any]) -> list[str]:
+    software = raw.get("useSoftwareApi", True)
+    if not isinstance(software, bool):
+        return [f"selector.useSoftwareApi must be true or false, got {software!r}"]
+    return [] if software else [REFUSED_SOFTWARE_API]
 
 
 def merged_fields(selectors: Iterable[Selector]) -> str:

@@ -260,8 +260,14 @@ def test_top_level_flags_default_like_port_and_can_be_overridden() -> None:
 def test_mapper_reports_kinds_and_blueprints() -> None:
     mapper = EntityMapper(load_app_config())
 
-    assert mapper.kinds() == {"projects", "issues", "users", "teams"}
-    assert mapper.blueprints() == {"jiraProject", "jiraIssue", "jiraUser", "jiraTeam"}
+    assert mapper.kinds() == {"projects", "issues", "users", "teams", "backlog"}
+    assert mapper.blueprints() == {
+        "jiraProject",
+        "jiraIssue",
+        "jiraUser",
+        "jiraTeam",
+        "jiraBacklogItem",
+    }
     assert mapper.blueprints(frozenset({"issues"})) == {"jiraIssue"}
     assert mapper.kinds_writing("jiraProject") == {"projects"}
     assert mapper.kinds_writing("jiraUser") == {"users"}
