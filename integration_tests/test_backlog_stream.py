@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,33 @@ def test_a_sync_mapping_only_projects_and_issues_sends_no_backlog_request(
 
     assert done.returncode == 0, done.stderr
     assert _backlog_requests(jira) == []
+
+
+def test_the_boards_backlogs_are_read_at_the_same_time_within_num_workers(
+    source_cli: SourceCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeJira("cloud", generate_dataset(projects=6, issues=120), latency_ms=150) as jira:
+        in_flight, most = 0, 0
+        lock = threading.Lock()
+        answer = jira.respond
+
+        def counting(request: Any, body: bytes) -> None:
+            nonlocal in_flight, most
+            backlog = request.path.split("?")[0].endswith("/backlog")
+            with lock:
+                in_flight += backlog
+                most = max(most, in_flight)
+            try:
+                answer(request, body)
+            finally:
+                with lock:
+                    in_flight -= backlog
+
+        monkeypatch.setattr(jira, "respond", counting)
+        config = jira.source_config(num_workers=3)
+        code, messages, stderr = source_cli.run("read", config, configured_catalog("backlog"))
+
+    assert code == 0, stderr
+    assert len(records(messages, "backlog")) == len(_expected(jira))
+    assert len(_backlog_requests(jira)) >= 7  # 6 scrum boards and a kanban one
+    assert 2 <= most <= 3
