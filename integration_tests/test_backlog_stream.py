@@ -27,17 +27,6 @@ def jira(request: pytest.FixtureRequest) -> Iterator[FakeJira]:
         yield fake
 
 
-def _expected(jira: FakeJira) -> set[tuple[int, str]]:
-    """(board id, issue key) of every backlog item Jira has now, for the boards with one."""
-    backlog = jira.backlog
-    return {
-        (board.id, issue.key)
-        for board in jira.agile.boards.values()
-        if board.type == "scrum" or board.id in backlog.kanban_backlog
-        for issue in backlog.backlog(board)
-    }
-
-
 def _items(messages: list[dict[str, Any]]) -> set[tuple[int, str]]:
     return {
         (r["__boardId"], r["key"])
@@ -80,7 +69,7 @@ def test_every_boards_backlog_is_read_to_its_end_as_issue_records(
 ) -> None:
     messages = _read(source_cli, jira, page_size=3)
 
-    expected = _expected(jira)
+    expected = jira.backlog.items()
     assert len(expected) > 6  # several pages per board
     assert _items(messages) == expected
     record = records(messages, "backlog")[0]
@@ -170,7 +159,8 @@ def test_jira_port_sync_writes_backlog_items_and_deletes_one_that_left(
         assert done.returncode == 0, done.stderr
         items = port.entities("jiraBacklogItem")
         expected = {
-            f"{board}-{jira.dataset.issues[key].id}": (board, key) for board, key in _expected(jira)
+            f"{board}-{jira.dataset.issues[key].id}": (board, key)
+            for board, key in jira.backlog.items()
         }
         assert set(items) == set(expected)
         identifier, (board, key) = sorted(expected.items())[0]
@@ -224,6 +214,6 @@ def test_the_boards_backlogs_are_read_at_the_same_time_within_num_workers(
         code, messages, stderr = source_cli.run("read", config, configured_catalog("backlog"))
 
     assert code == 0, stderr
-    assert len(records(messages, "backlog")) == len(_expected(jira))
+    assert len(records(messages, "backlog")) == len(jira.backlog.items())
     assert len(_backlog_requests(jira)) >= 7  # 6 scrum boards and a kanban one
     assert 2 <= most <= 3

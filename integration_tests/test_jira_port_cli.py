@@ -248,7 +248,8 @@ def test_dry_run_prints_the_entities_and_writes_nothing(
     assert set(issues) == set(jira.dataset.issues)
     users = {e["identifier"]: e for e in entities if e["blueprint"] == "jiraUser"}
     assert set(users) == {user.account_id for user in jira.dataset.users}
-    assert len(entities) == len(issues) + len(jira.dataset.projects) + len(users)
+    backlog = len(jira.backlog.items())
+    assert len(entities) == len(issues) + len(jira.dataset.projects) + len(users) + backlog
     issue = issues["PLAT-1"]
     expected = expected_issue(jira, "PLAT-1")
     assert {k: issue[k] for k in expected} == expected
@@ -316,7 +317,8 @@ def test_sandbox_syncs_changes_and_shows_what_changed(tmp_path: Path) -> None:
     assert f"- jiraIssue {deleted} deleted" in report
     assert removed_user == "user Pat Customer"
     assert "- jiraUser JIRAUSER10015 deleted" in report  # Pat Customer's Server user key
-    assert "5 changed, 1 created, 2 deleted, 312 unchanged." in report  # 298 issues, 14 users
+    # 298 issues, 14 users, 36 backlog items; the new issue is in a backlog too
+    assert "5 changed, 2 created, 2 deleted, 348 unchanged." in report
     assert done.stderr.count("Sync finished in") == 2
     assert (tmp_path / "sync.yaml").exists() and (tmp_path / "sync.state.json").exists()
 
@@ -363,6 +365,7 @@ def test_stdout_holds_only_the_entities_during_a_429_storm(
     entities = [json.loads(line) for line in done.stdout.splitlines()]
     assert all(set(entity) >= {"blueprint", "identifier", "properties"} for entity in entities)
     expected = len(jira.dataset.issues) + len(jira.dataset.projects) + len(jira.dataset.users)
+    expected += len(jira.backlog.items())
     assert len(entities) == expected
     assert "TRACE" not in done.stdout
     assert "info: Stream issues: rate_limited, retrying as Jira asks" in done.stderr

@@ -177,6 +177,15 @@ class JiraBacklog:
             return scope
         return parse(jql).run(scope)
 
+    def items(self) -> set[tuple[int, str]]:
+        """(board id, issue key) of every issue in a backlog now, on the boards that have one."""
+        return {
+            (board.id, issue.key)
+            for board in self._agile.boards.values()
+            if board.type == "scrum" or board.id in self.kanban_backlog
+            for issue in self.backlog(board)
+        }
+
     def _in_open_sprint(self, issue: Issue) -> bool:
         sprints = self._agile.sprints
         ids = issue.custom.get(self._agile.sprint_field) or ()
