@@ -259,8 +259,14 @@ def test_dry_run_prints_the_entities_and_writes_nothing(
     parts = len(jira.dataset.project_versions) + sum(
         len(p.components) for p in jira.dataset.projects
     )
+    backlog = len(jira.backlog.items())
     assert len(entities) == (
-        len(issues) + len(jira.dataset.projects) + len(users) + parts + agile_entities(jira)
+        len(issues)
+        + len(jira.dataset.projects)
+        + len(users)
+        + parts
+        + agile_entities(jira)
+        + backlog
     )
     issue = issues["PLAT-1"]
     expected = expected_issue(jira, "PLAT-1")
@@ -329,9 +335,9 @@ def test_sandbox_syncs_changes_and_shows_what_changed(tmp_path: Path) -> None:
     assert f"- jiraIssue {deleted} deleted" in report
     assert removed_user == "user Pat Customer"
     assert "- jiraUser JIRAUSER10015 deleted" in report  # Pat Customer's Server user key
-    # 298 issues, 14 users, 12 releases, 12 components, and Jira Software's 5 boards, 12
-    # sprints and 16 epics
-    assert "5 changed, 1 created, 2 deleted, 369 unchanged." in report
+    # 298 issues, 14 users, 12 releases, 12 components, Jira Software's 5 boards, 12 sprints
+    # and 16 epics, 36 backlog items; the new issue is in a backlog too
+    assert "5 changed, 2 created, 2 deleted, 405 unchanged." in report
     assert done.stderr.count("Sync finished in") == 2
     assert (tmp_path / "sync.yaml").exists() and (tmp_path / "sync.state.json").exists()
 
@@ -381,6 +387,7 @@ def test_stdout_holds_only_the_entities_during_a_429_storm(
     parts = len(jira.dataset.project_versions) + sum(
         len(p.components) for p in jira.dataset.projects
     )
+    expected += len(jira.backlog.items())
     assert len(entities) == expected + parts + agile_entities(jira)
     assert "TRACE" not in done.stdout
     assert "info: Stream issues: rate_limited, retrying as Jira asks" in done.stderr

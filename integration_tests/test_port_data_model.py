@@ -137,29 +137,28 @@ def _issue_jql() -> str:
     return str(issue["selector"]["jql"])
 
 
-def test_a_kind_no_stream_produces_yet_is_refused_by_name(tmp_path: Path) -> None:
+def test_a_kind_no_stream_produces_is_refused_by_name(tmp_path: Path) -> None:
     document = yaml.safe_load(_PORT_FORMAT.read_text())
     document["resources"].append(
         {
-            "kind": "release",
+            "kind": "velocity",
             "selector": {"query": "true"},
-            "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"jiraRelease"'}}},
+            "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"jiraVelocity"'}}},
         }
     )
     index = len(document["resources"]) - 1
     with pytest.raises(MappingError) as raised:
         load_app_config(yaml.safe_dump(document))
     message = str(raised.value)
-    assert f"resources[{index}]: kind release is one of Port's Jira kinds" in message
-    assert "remove the resource of kind release from the mapping" in message
-    assert f"resources[{index - 1}]" not in message  # project, user, team and issue are served
+    assert f"resources[{index}]: kind velocity is neither a stream" in message
+    assert f"resources[{index - 1}]" not in message  # Port's own kinds are all served
 
     with FakeJira("cloud", generate_dataset(projects=1, issues=5)) as jira, FakePort() as port:
         config = write_config(tmp_path, jira, port, mapping=yaml.safe_dump(document))
         done = jira_port("sync", "--config", config)
         assert port.entities("jiraIssue") == {}
     assert done.returncode == 2, done.stderr
-    assert f"port.mapping: resources[{index}]: kind release" in done.stderr
+    assert f"port.mapping: resources[{index}]: kind velocity" in done.stderr
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "server"])

@@ -33,7 +33,8 @@ def _two_issue_resources(to_do_jql: str = _TO_DO) -> str:
     issues, which Port would create bare."""
     document = yaml.safe_load(_DEFAULT)
     [issues] = [r for r in document["resources"] if r["kind"] == "issues"]
-    others = [r for r in document["resources"] if r["kind"] != "issues"]
+    # not the backlog: its `issue` relation would have Port create issues bare, by key
+    others = [r for r in document["resources"] if r["kind"] not in ("issues", "backlog")]
     for relation in ("parentIssue", "subtasks"):  # Port would create their targets bare
         del issues["port"]["entity"]["mappings"]["relations"][relation]
     done, to_do = yaml.safe_load(yaml.safe_dump(issues)), issues

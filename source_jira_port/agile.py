@@ -34,10 +34,12 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 
 from source_jira_port.components import JiraErrorHandler
 from source_jira_port.rate_limit import RUN_ID
-from source_jira_port.stream_names import BOARDS, EPICS, SPRINTS
+from source_jira_port.stream_names import BACKLOG, BOARDS, EPICS, SPRINTS
 
 # The streams of the agile API; without Jira Software, all of them are skipped.
-AGILE_STREAMS = frozenset({BOARDS, SPRINTS, EPICS})
+AGILE_STREAMS = frozenset({BOARDS, SPRINTS, EPICS, BACKLOG})
+# Streams listed per board, where one record may come from several boards: the first is kept.
+_DEDUPLICATED = frozenset({SPRINTS, EPICS})
 
 
 class SkippedParts:

@@ -28,7 +28,10 @@ DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
 #   resource of the Port mapping, by resource index (None for one without); when every one has
 #   a JQL, the scope covers their union (each resource maps only the issues its own JQL
 #   matches: `resource_jql.py`).
+# - BACKLOG_SCOPE: the `jql` of each board's backlog read: the `projects` and `jql` options and
+#   the `backlog_jql` option, ANDed ("" when none is set); not the issue resources' JQL.
 ISSUE_SCOPE = "issue_scope"
+BACKLOG_SCOPE = "_backlog_scope"
 RESOURCE_JQL = "_resource_jql"
 ISSUES_START = "_issues_start"
 ISSUES_STEP = "_issues_step"
@@ -40,6 +43,7 @@ def issue_query_config(config: Mapping[str, Any]) -> dict[str, str]:
     """Return the hidden config values the manifest's issue searches read (see above)."""
     return {
         ISSUE_SCOPE: issue_scope_jql(config),
+        BACKLOG_SCOPE: backlog_scope_jql(config),
         ISSUES_START: config.get("start_date") or f"{DEFAULT_START:{START_DATE_FORMAT}}",
         ISSUES_STEP: DEFAULT_STEP,
     }
@@ -69,6 +73,13 @@ def in_projects_option(project_key: str | None, config: Mapping[str, Any]) -> bo
     """
     wanted = config.get("projects")
     return not wanted or project_key in wanted
+
+
+def backlog_scope_jql(config: Mapping[str, Any]) -> str:
+    """Return the `projects`, `jql` and `backlog_jql` options ANDed as JQL, or "" for none."""
+    scope = issue_scope_jql({key: config.get(key) for key in ("projects", "jql")})
+    backlog = config.get("backlog_jql")
+    return " AND ".join(clause for clause in (scope, backlog and f"({backlog})") if clause)
 
 
 def issues_jql(config: Mapping[str, Any], cursor: str | None, until: datetime | None = None) -> str:

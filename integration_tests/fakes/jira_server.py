@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from integration_tests.fakes.jira_agile import JiraAgile
+from integration_tests.fakes.jira_backlog import BacklogCall, JiraBacklog
 from integration_tests.fakes.jira_data import (
     SYSTEM_FIELDS,
     Dataset,
@@ -488,6 +489,8 @@ class FakeJira(LocalServer):
             return self._accessible_resources(authorization)
         if not gateway and self.deployment == "cloud" and self.teams.handles(path):
             return self._teams_api(method, path, params, body, authorization)
+        if self.backlog.handles(path):
+            return self._backlog(method, path, params, authorization, site, gateway)
         answer = self._signed_in_api(method, path, params, body, authorization, site, gateway)
         if answer is not None:
             return answer
@@ -541,6 +544,44 @@ class FakeJira(LocalServer):
             return _Reply(*self.webhooks.handle(method, path, body))
         with self._lock:
             return _Reply(*self.agile.handle(method, path, params, site, self.zone))
+
+    @functools.cached_property
+    def backlog(self) -> JiraBacklog:
+        """Each board's backlog (`jira_backlog.py`), from the agile API's boards and sprints."""
+        return JiraBacklog(self.agile, self.dataset, self.deployment, self._lock)
+
+    def _backlog(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, list[str]],
+        authorization: str | None,
+        site: str,
+        gateway: bool,
+    ) -> _Reply:
+        """A board's backlog: login required, GET only.
+
+        Issues come in the REST v2 representation, Cloud's too: the Jira Software API's
+        examples give `description` as text, not Atlassian Document Format.
+        """
+        if self._authenticate(authorization, gateway).user is None:
+            raise self._login_required()
+        if method != "GET":
+            raise _errors(405, "Method Not Allowed")
+        renderer = Renderer(self.dataset, self.deployment, "2", site, self.zone)
+
+        def render(issue: Issue, tokens: list[str], expand: list[str]) -> dict[str, Any]:
+            return renderer.issue(issue, self._select_fields(tokens, "*navigable"), expand)
+
+        def parse(jql: str) -> Query:
+            return parse_jql(
+                jql, projects=self.dataset.projects, zone=self.zone, issue_ids=self._issue_ids
+            )
+
+        with self._lock:
+            self._refresh_index()
+            call = BacklogCall(path, params, render, parse, self.max_results_cap)
+            return _Reply(*self.backlog.handle(call))
 
     def _teams_api(
         self,

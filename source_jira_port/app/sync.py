@@ -64,6 +64,7 @@ from source_jira_port.port.transport import PortApiError
 from source_jira_port.rate_limit import RUN_ID, config_failure_for
 from source_jira_port.source import SourceJiraPort
 from source_jira_port.stream_names import (
+    BACKLOG,
     BOARDS,
     COMPONENTS,
     EPICS,
@@ -106,6 +107,7 @@ class SourceError(Exception):
 # The order a sync reads its streams in: the people and projects issues relate to come first.
 _READ_ORDER = (
     *(PROJECTS, USERS, TEAMS, BOARDS, SPRINTS, EPICS, RELEASES, COMPONENTS, ISSUES, WORKLOGS),
+    BACKLOG,
 )
 # Incremental streams (unless --full-refresh) and their cursor fields.
 _CURSORS = {ISSUES: "updated", WORKLOGS: "updatedTime"}

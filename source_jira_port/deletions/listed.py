@@ -2,7 +2,8 @@
 
 Such a stream lists everything in scope each sync, so each remembered record its complete read
 no longer lists is a deletion, found at no extra request. Its known set maps each record's id
-(the stream's primary key in the manifest) to a label kept for its deletion record.
+(the stream's primary key in the manifest; a composite key's values joined by `:`) to a label
+kept for its deletion record.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from source_jira_port.cdk_compat import declared_streams
 from source_jira_port.stream_names import (
+    BACKLOG,
     BOARDS,
     COMPONENTS,
     EPICS,
@@ -56,19 +58,40 @@ LISTED_STREAMS: Mapping[str, ListedStream] = {
     BOARDS: ListedStream("boards", label="name", label_is_identity=False),
     SPRINTS: ListedStream("sprints", label="name", label_is_identity=False),
     EPICS: ListedStream("epics", label="key", label_is_identity=False),
+    # Known per (board, issue): an issue that leaves a board's backlog (moved into a sprint,
+    # done) is a deletion of that pair only. A board skipped makes the stream INCOMPLETE.
+    BACKLOG: ListedStream("backlog", label="key", label_is_identity=False),
 }
 
+KeyFields = tuple[str, ...]
 
-def listed_id_fields(manifest: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, str]:
-    """Return the primary key field of each listed stream the config's deployment declares.
+
+def record_id(data: Mapping[str, Any], fields: KeyFields) -> str:
+    """Return the known set's id of a record: its primary key values, joined by `:`."""
+    return ":".join(str(data[field]) for field in fields)
+
+
+def key_values(known_id: str, fields: KeyFields) -> dict[str, str]:
+    """Return the primary key fields of a known id (`record_id` undone)."""
+    return dict(zip(fields, known_id.split(":", len(fields) - 1), strict=True))
+
+
+def listed_id_fields(
+    manifest: Mapping[str, Any], config: Mapping[str, Any]
+) -> dict[str, KeyFields]:
+    """Return the primary key fields of each listed stream the config's deployment declares.
 
     Read from the resolved manifest's streams (Cloud users are known by `accountId`, Server
-    users by `key`); a stream with a composite or no primary key is left out.
+    users by `key`, backlog items by board and issue); a stream without one is left out.
     """
-    fields: dict[str, str] = {}
+    fields: dict[str, KeyFields] = {}
     for stream in declared_streams(manifest, config):
         key = stream.get("primary_key")
-        key = key[0] if isinstance(key, list) and len(key) == 1 else key
-        if stream.get("name") in LISTED_STREAMS and isinstance(key, str):
-            fields[stream["name"]] = key
+        names = (key,) if isinstance(key, str) else tuple(key or ())
+        if (
+            stream.get("name") in LISTED_STREAMS
+            and names
+            and all(isinstance(name, str) for name in names)
+        ):
+            fields[stream["name"]] = names
     return fields

@@ -44,7 +44,7 @@ from airbyte_cdk.models import (
 from source_jira_port.cdc import DELETED_AT, UPDATED_AT
 from source_jira_port.cdk_compat import state_values
 from source_jira_port.deletions.known import KnownSet
-from source_jira_port.deletions.listed import LISTED_STREAMS
+from source_jira_port.deletions.listed import LISTED_STREAMS, KeyFields, key_values, record_id
 from source_jira_port.deletions.unread import unread_scopes
 from source_jira_port.issue_query import JIRA_TIME_FORMAT
 from source_jira_port.issues_state import (
@@ -100,14 +100,14 @@ class DeletionTracker:
         *,
         every: int,
         sweep: Sweep,
-        id_fields: Mapping[str, str],
+        id_fields: Mapping[str, KeyFields],
         logger: logging.Logger,
         run: str | None = None,
     ) -> None:
         self._known = known if known is not None else KnownSet()
         self._every = every
         self._sweep = sweep
-        self._id_fields = {ISSUES: "id", **id_fields}
+        self._id_fields: dict[str, KeyFields] = {ISSUES: ("id",), **id_fields}
         self._logger = logger
         self._run = run
         self._listed_read: dict[str, dict[str, str]] = {stream: {} for stream in id_fields}
@@ -174,14 +174,14 @@ class DeletionTracker:
             key_field = LISTED_STREAMS[record.stream].label
         else:
             return
-        record_id = str(data[self._id_fields[record.stream]])
-        old_key = known.get(record_id)
+        known_id = record_id(data, self._id_fields[record.stream])
+        old_key = known.get(known_id)
         if old_key is not None and old_key != data[key_field]:
             at = None
             if data.get("updated"):
                 updated = datetime.strptime(data["updated"], JIRA_TIME_FORMAT)
                 at = updated - timedelta(milliseconds=1)
-            yield self._deletion(record.stream, record_id, old_key, at)
+            yield self._deletion(record.stream, known_id, old_key, at)
 
     def _remember(self, record: AirbyteRecordMessage) -> None:
         data = record.data
@@ -192,8 +192,8 @@ class DeletionTracker:
             self._encoded = None
         elif record.stream in self._listed_read:
             label = data.get(LISTED_STREAMS[record.stream].label)
-            record_id = str(data[self._id_fields[record.stream]])
-            self._listed_read[record.stream][record_id] = "" if label is None else str(label)
+            known_id = record_id(data, self._id_fields[record.stream])
+            self._listed_read[record.stream][known_id] = "" if label is None else str(label)
 
     def _take_checkpoint(self, state: AirbyteStateMessage) -> None:
         counted = state.sourceStats.recordCount if state.sourceStats else None
@@ -264,22 +264,22 @@ class DeletionTracker:
                 if label in skipped:
                     read.setdefault(record_id, label)
         # Numeric ids (projects) in numeric order: by length, then as text.
-        for record_id in sorted(set(known) - set(read), key=lambda i: (len(i), i)):
-            yield self._deletion(stream, record_id, known[record_id])
+        for known_id in sorted(set(known) - set(read), key=lambda i: (len(i), i)):
+            yield self._deletion(stream, known_id, known[known_id])
         if self._known.listed.get(stream) != read:
             self._known.listed[stream] = dict(read)
             self._encoded = None
             self._held = True
 
     def _deletion(
-        self, stream: str, record_id: str, key: str, at: datetime | None = None
+        self, stream: str, known_id: str, key: str, at: datetime | None = None
     ) -> AirbyteMessage:
         """Return a deletion record, at `at` or now."""
         at = at or datetime.now(UTC)
         iso = at.isoformat(timespec="milliseconds")
         key_field = LISTED_STREAMS[stream].label if stream in LISTED_STREAMS else "key"
         data = {
-            self._id_fields[stream]: record_id,
+            **key_values(known_id, self._id_fields[stream]),
             key_field: key,
             DELETED_AT: iso,
             UPDATED_AT: iso,

@@ -21,11 +21,7 @@ STREAM_OF_PORT_KIND: dict[str, str] = {
     "board": stream_names.BOARDS,
     "sprint": stream_names.SPRINTS,
     "epic": stream_names.EPICS,
-}
-
-# Port's kinds no stream of this connector produces yet -> what to do instead.
-UNSERVED_PORT_KINDS: dict[str, str] = {
-    **{kind: "planned with the agile and release streams (issue 17)" for kind in ("backlog",)},
+    "backlog": stream_names.BACKLOG,
 }
 
 STREAMS: frozenset[str] = frozenset(STREAM_OF_PORT_KIND.values())
@@ -39,7 +35,7 @@ class UnknownKindError(ValueError):
 def stream_of(kind: str) -> str:
     """Return the stream a resource of `kind` maps: a stream name, or Port's name for it.
 
-    Raises `UnknownKindError` naming the kind and what to do when no stream produces it.
+    Raises `UnknownKindError` naming the kind and the kinds that work.
     """
     if kind in STREAMS:
         return kind
@@ -48,12 +44,6 @@ def stream_of(kind: str) -> str:
     known = ", ".join(
         f"{port_kind} ({stream})" for port_kind, stream in sorted(STREAM_OF_PORT_KIND.items())
     )
-    if kind in UNSERVED_PORT_KINDS:
-        raise UnknownKindError(
-            f"kind {kind} is one of Port's Jira kinds, but no stream of this connector produces "
-            f"it yet ({UNSERVED_PORT_KINDS[kind]}): remove the resource of kind {kind} from the "
-            f"mapping. Kinds that work: {known}."
-        )
     raise UnknownKindError(
         f"kind {kind} is neither a stream of this connector nor one of Port's Jira kinds: use "
         f"one of {known}."

@@ -36,7 +36,10 @@ from source_jira_port.port.selectors import (
     parse_selector,
     split_names,
 )
-from source_jira_port.stream_names import ISSUES
+from source_jira_port.stream_names import BACKLOG, ISSUES
+
+# Streams whose records are Jira issues, read with the source's `issue_fields`.
+_ISSUE_RECORDS = frozenset({ISSUES, BACKLOG})
 
 Entity = dict[str, Any]
 
@@ -84,7 +87,7 @@ _APP_CONFIG_SCHEMA: dict[str, Any] = {
                             "query": _JQ,
                             "fields": _NAMES,
                             "expand": _NAMES,
-                            "jql": {"type": "string", "minLength": 1},
+                            "jql": {"type": "string"},
                             "includeMembers": {"type": "boolean"},
                         },
                     },
@@ -203,23 +206,35 @@ class PortAppConfig:
 
     def issue_fields(self) -> str:
         """Return the `fields` the issue search must ask for to serve every issue resource."""
-        return merged_fields(r.request for r in self.resources if r.kind == ISSUES)
+        return merged_fields(r.request for r in self.resources if r.kind in _ISSUE_RECORDS)
 
     def expand(self, stream: str) -> str:
         """Return the `expand` the resources of `stream` ask Jira for ("" for none)."""
         return merged_expand(r.request for r in self.resources if r.kind == stream)
 
     def source_reads(self, jira: Mapping[str, Any]) -> dict[str, str]:
-        """Return the source options `issue_fields` and `issue_expand` that serve this mapping.
+        """Return the source options that serve this mapping: issue fields and expand, backlog jql.
 
-        What the source config `jira` sets is kept, and joined with what the issue resources'
-        selectors ask for (`*all` fields when either wants every field).
+        What the source config `jira` sets is kept, and joined with what the issue and backlog
+        resources' selectors ask for (`*all` fields when either wants every field). A backlog
+        resource's `jql` is ANDed with the `backlog_jql` the config sets.
         """
-        selectors = [r.request for r in self.resources if r.kind == ISSUES]
+        selectors = [r.request for r in self.resources if r.kind in _ISSUE_RECORDS]
         if "issue_fields" in jira or not selectors:
             selectors.append(Selector(fields=split_names(jira.get("issue_fields", ALL_FIELDS))))
         selectors.append(Selector(fields=(), expand=split_names(jira.get("issue_expand", ""))))
-        return {"issue_fields": merged_fields(selectors), "issue_expand": merged_expand(selectors)}
+        reads = {"issue_fields": merged_fields(selectors), "issue_expand": merged_expand(selectors)}
+        mapped = self.backlog_jql()
+        if mapped is not None:
+            given = jira.get("backlog_jql", "")
+            both = given and mapped
+            reads["backlog_jql"] = f"({given}) AND ({mapped})" if both else given or mapped
+        return reads
+
+    def backlog_jql(self) -> str | None:
+        """Return the `jql` the backlog resources share (None without a backlog resource)."""
+        found = {r.request.backlog_jql for r in self.resources if r.kind == BACKLOG}
+        return next(iter(found), "") if found else None
 
 
 def load_app_config(text: str | None = None) -> PortAppConfig:
@@ -249,6 +264,7 @@ def load_app_config(text: str | None = None) -> PortAppConfig:
             parsed.append(_resource(index, item))
         except (UnknownKindError, SelectorError) as error:
             refused.append(f"resources[{index}]: {error}")
+    refused += _backlog_jql_conflicts(parsed)
     if refused:
         raise MappingError("; ".join(refused))
     return PortAppConfig(
@@ -389,6 +405,19 @@ class EntityMapper:
         return found
 
 
+def _backlog_jql_conflicts(parsed: list[ResourceMapping]) -> list[str]:
+    """Backlog resources must share one `jql`: every board's backlog is read once, with it."""
+    jqls = {r.request.backlog_jql for r in parsed if r.kind == BACKLOG}
+    if len(jqls) <= 1:
+        return []
+    shown = ", ".join(repr(jql) for jql in sorted(j or "" for j in jqls))
+    return [
+        f"the backlog resources have different selector.jql ({shown}; absent means Port's "
+        "default): the backlog of each board is read once, so give them one jql and put what "
+        "differs into selector.query"
+    ]
+
+
 def _items(raw: Any) -> list[dict[str, Any]]:
     """Return the resources of a parsed config that are mappings, whatever else it holds."""
     resources = raw.get("resources") if isinstance(raw, dict) else None
@@ -416,7 +445,7 @@ def _resource(index: int, item: Mapping[str, Any]) -> ResourceMapping:
     return ResourceMapping(
         kind=stream,
         blueprint=blueprint,
-        jql=item.get("selector", {}).get("jql"),
+        jql=item.get("selector", {}).get("jql") if stream == ISSUES else None,
         selector=request.query,
         fields={
             name: mappings[name] for name in ("identifier", *_OPTIONAL_FIELDS) if name in mappings

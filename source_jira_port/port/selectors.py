@@ -28,6 +28,12 @@ Jira's worklog change list incrementally, whatever issue a worklog is on.
   records, as Port's integration asks Jira for them (`agile_filter`); the source reads every
   board, sprint and epic, so deletions are still found. Port's defaults apply when a key is
   absent: `sprintState: [active]`, `status: [incomplete]`; null means every record.
+- `jql` (backlog): the backlog endpoint's own `jql` parameter, ANDed with each board's backlog;
+  absent, Port's default (`BACKLOG_JQL`); empty, the whole backlog.
+- `fields` (backlog): joined with the issue resources' `fields` (backlog records are issue
+  records, read with the same `issue_fields`).
+- `useSoftwareApi` (backlog): `true` (Port's default) reads Cloud's `rest/software/1.0`
+  backlog; `false` is refused (see `REFUSED_SOFTWARE_API`).
 """
 
 from __future__ import annotations
@@ -54,6 +60,15 @@ ISSUE_EXPAND = (
     "changelog",
 )
 ALL_FIELDS = "*all"
+# Port's default `selector.jql` of a backlog resource (port-labs/ocean integrations/jira
+# `jira/overrides.py` `JiraBacklogSelector`): recently updated or incomplete issues.
+BACKLOG_JQL = "updated >= -1w OR statusCategory != Done"
+REFUSED_SOFTWARE_API = (
+    "selector.useSoftwareApi false asks for Jira Cloud's rest/agile/1.0 backlog endpoint, which "
+    "Atlassian removed on November 1, 2026; remove the key (the backlog is read from "
+    "rest/software/1.0 on Cloud, and from rest/agile/1.0, the only one there, on Server / Data "
+    "Center)"
+)
 
 # Keys of Port's selectors this connector refuses, with the reason.
 REFUSED_KEYS: dict[str, str] = {
@@ -93,6 +108,7 @@ _KEYS_OF_KIND: dict[str, frozenset[str]] = {
     "issue": frozenset({"expand", "fields", "jql"}),
     "team": frozenset({"includeMembers"}),
     "worklog": frozenset(),
+    "backlog": frozenset({"jql", "fields", "useSoftwareApi"}),
     "component": frozenset({"componentSource", "nameFilter"}),
     "board": frozenset({"boardType", "projectKey"}),
     "sprint": frozenset({"sprintState"}),
@@ -134,6 +150,7 @@ class Selector:
     query: str = "true"
     fields: tuple[str, ...] = (ALL_FIELDS,)
     expand: tuple[str, ...] = ()
+    backlog_jql: str | None = None  # a backlog resource's `jql` ("" for the whole backlog)
 
 
 def parse_selector(kind: str, raw: Mapping[str, Any]) -> Selector:
@@ -164,6 +181,10 @@ def parse_selector(kind: str, raw: Mapping[str, Any]) -> Selector:
         problems += _unknown(expand, PROJECT_EXPAND, "project", {})
     elif kind == "issue":
         problems += _unknown(expand, ISSUE_EXPAND, "issue", REFUSED_EXPAND)
+    if kind == "issue" and raw.get("jql") == "":
+        problems.append("selector.jql is empty: remove it to map every issue")
+    if kind == "backlog":
+        problems += _backlog_problems(raw)
     query = raw.get("query", "true")
     if kind == "component":
         problems += _component_source_problems(raw)
@@ -175,7 +196,8 @@ def parse_selector(kind: str, raw: Mapping[str, Any]) -> Selector:
     fields = split_names(raw.get("fields")) or (ALL_FIELDS,)
     if condition is not None:
         query = f"if {condition} then ({query}) else false end"
-    return Selector(query=query, fields=fields, expand=expand)
+    backlog_jql = raw.get("jql", BACKLOG_JQL) if kind == "backlog" else None
+    return Selector(query=query, fields=fields, expand=expand, backlog_jql=backlog_jql)
 
 
 def _component_source_problems(raw: Mapping[str, Any]) -> list[str]:
@@ -250,6 +272,13 @@ def _state_condition(kind: str, states: list[str]) -> str:
     if kind == "epic":  # one of the two statuses: Jira's `done` says which
         return ".done == true" if states == ["complete"] else ".done != true"
     return "(" + " or ".join(f".state == {json.dumps(state)}" for state in states) + ")"
+
+
+def _backlog_problems(raw: Mapping[str, Any]) -> list[str]:
+    software = raw.get("useSoftwareApi", True)
+    if not isinstance(software, bool):
+        return [f"selector.useSoftwareApi must be true or false, got {software!r}"]
+    return [] if software else [REFUSED_SOFTWARE_API]
 
 
 def merged_fields(selectors: Iterable[Selector]) -> str:

@@ -64,8 +64,10 @@ def test_the_table_has_a_row_per_entity_with_a_shortened_title() -> None:
     text, _ = _dry_run("table")
 
     assert text.splitlines() == [
-        "OPERATION  BLUEPRINT      IDENTIFIER        TITLE",
-        "upsert     jiraProject    ACME              Project ACME",
-        "upsert     jiraIssue      ACME-1            " + ("A fairly long summary " * 4)[:59] + "…",
-        "delete     jiraIssue      ACME-42",
+        "OPERATION  BLUEPRINT        IDENTIFIER        TITLE",
+        "upsert     jiraProject      ACME              Project ACME",
+        "upsert     jiraIssue        ACME-1            "
+        + ("A fairly long summary " * 4)[:59]
+        + "…",
+        "delete     jiraIssue        ACME-42",
     ]

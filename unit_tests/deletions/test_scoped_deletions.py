@@ -11,7 +11,7 @@ from source_jira_port.deletions.tracker import STATE_KEY, DeletionTracker
 from source_jira_port.deletions.unread import mark_unread, unread_scopes
 
 COMPLETE = AirbyteStreamStatus.COMPLETE
-ID_FIELDS = {"releases": "id", "components": "id"}
+ID_FIELDS = {"releases": ("id",), "components": ("id",)}
 
 
 def _release(release_id: str, project_key: str) -> AirbyteMessage:

@@ -18,7 +18,7 @@ from source_jira_port.deletions.tracker import STATE_KEY, DeletionTracker, split
 from source_jira_port.jira_client import shipped_manifest
 
 COMPLETE = AirbyteStreamStatus.COMPLETE
-ID_FIELDS = {"projects": "id", "users": "accountId", "teams": "teamId"}
+ID_FIELDS = {"projects": ("id",), "users": ("accountId",), "teams": ("teamId",)}
 
 
 class Jira:
@@ -362,20 +362,21 @@ def test_listed_streams_are_known_by_the_manifest_primary_key(deployment: str, f
     fields = listed_id_fields(shipped_manifest(), {"resolved_deployment": deployment})
 
     assert fields == {
-        "projects": "id",
-        "users": field,
-        "releases": "id",
-        "components": "id",
-        "boards": "id",
-        "sprints": "id",
-        "epics": "id",
+        "projects": ("id",),
+        "users": (field,),
+        "releases": ("id",),
+        "components": ("id",),
+        "boards": ("id",),
+        "sprints": ("id",),
+        "epics": ("id",),
+        "backlog": ("__boardId", "id"),
     }
 
 
 def test_teams_are_known_by_team_id_where_the_site_offers_them() -> None:
     config = {"resolved_deployment": "cloud", "_teams_offered": True}
 
-    assert listed_id_fields(shipped_manifest(), config)["teams"] == "teamId"
+    assert listed_id_fields(shipped_manifest(), config)["teams"] == ("teamId",)
 
 
 def test_teams_not_listed_again_are_deleted_when_teams_completes() -> None:

@@ -264,11 +264,12 @@ def test_mapper_reports_kinds_and_blueprints() -> None:
 
     assert mapper.kinds() == {
         *("projects", "issues", "users", "teams", "releases", "components", "worklogs"),
-        *("boards", "sprints", "epics"),
+        *("boards", "sprints", "epics", "backlog"),
     }
     assert mapper.blueprints() == {
         *("jiraProject", "jiraIssue", "jiraUser", "jiraTeam", "jiraRelease", "jiraComponent"),
         *("jiraWorklog", "jiraBoard", "jiraSprint", "jiraEpic"),
+        "jiraBacklogItem",
     }
     assert mapper.blueprints(frozenset({"issues"})) == {"jiraIssue"}
     assert mapper.kinds_writing("jiraProject") == {"projects"}

@@ -87,15 +87,19 @@ def test_an_existing_jira_user_blueprint_is_not_asked_for() -> None:
     assert "create jiraUser" not in message
 
 
+# The blueprints the default mapping writes or relates to.
+_BUILT_IN = [
+    *("jiraBacklogItem", "jiraBoard", "jiraComponent", "jiraEpic", "jiraIssue", "jiraProject"),
+    *("jiraRelease", "jiraSprint", "jiraTeam", "jiraUser", "jiraWorklog"),
+]
+
+
 def test_the_current_built_in_blueprints_fit_the_default_mapping() -> None:
     port = StubPort(default_blueprints())
 
     _fits(port)
 
-    assert sorted(port.looked_up) == [
-        *("jiraBoard", "jiraComponent", "jiraEpic", "jiraIssue", "jiraProject", "jiraRelease"),
-        *("jiraSprint", "jiraTeam", "jiraUser", "jiraWorklog"),
-    ]
+    assert sorted(port.looked_up) == _BUILT_IN
 
 
 def test_blueprints_the_writer_creates_count_with_their_built_in_definition() -> None:
@@ -103,10 +107,7 @@ def test_blueprints_the_writer_creates_count_with_their_built_in_definition() ->
 
     _fits(port)
 
-    assert sorted(port.looked_up) == [
-        *("jiraBoard", "jiraComponent", "jiraEpic", "jiraIssue", "jiraProject", "jiraRelease"),
-        *("jiraSprint", "jiraTeam", "jiraUser", "jiraWorklog"),
-    ]
+    assert sorted(port.looked_up) == _BUILT_IN
 
 
 def test_a_custom_blueprint_lacking_a_property_says_add_it_or_drop_it_from_the_mapping() -> None:
