@@ -386,11 +386,16 @@ class IssueTopLevelFields(RecordTransformation):
 
 @dataclass
 class ProjectsOptionFilter(RecordFilter):
-    """The projects stream's record filter: only the projects the `projects` option lets in.
+    """A record filter: only the records of the projects the `projects` option lets in.
 
-    A component rather than a condition so that the rule has one home (`in_projects_option`),
-    which the webhook receiver's project events share.
+    `project_key_path` is where a record holds its project's key: `[key]` for a project,
+    `[location, projectKey]` for a board (a board located on a user has none, and is left out
+    when the option is set). A `condition`, when given, must hold too. A component rather than
+    a condition so that the rule has one home (`in_projects_option`), which the webhook
+    receiver's project events share.
     """
+
+    project_key_path: list[str] = field(default_factory=lambda: ["key"])
 
     def filter_records(
         self,
@@ -399,5 +404,13 @@ class ProjectsOptionFilter(RecordFilter):
         stream_slice: StreamSlice | None = None,
         next_page_token: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
-        """Yield the records of the projects the option lets in."""
-        return (r for r in records if in_projects_option(r.get("key"), self.config))
+        """Yield the records that meet the condition, of the projects the option lets in."""
+        if self.condition:
+            records = super().filter_records(records, stream_state, stream_slice, next_page_token)
+        return (r for r in records if in_projects_option(self._project_key(r), self.config))
+
+    def _project_key(self, record: Mapping[str, Any]) -> str | None:
+        value: Any = record
+        for key in self.project_key_path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        return value if isinstance(value, str) else None

@@ -21,6 +21,7 @@ from source_jira_port.components import (
     FieldPathExtractor,
     IssueTopLevelFields,
     JiraErrorHandler,
+    ProjectsOptionFilter,
     RateLimitGate,
     RateLimitResetBackoff,
     SharedJsonDecoder,
@@ -208,3 +209,27 @@ def test_server_errors_back_off_in_their_own_worker_only(backoff_waits: list[flo
     assert strategy.backoff_time(failed, 1) == 30
     _other_worker(lambda: _gate()(_request()))
     assert backoff_waits == []
+
+
+def _boards_left(config: dict[str, Any], condition: str = "") -> list[int]:
+    boards = [
+        {"id": 1, "type": "scrum", "location": {"projectKey": "A"}},
+        {"id": 2, "type": "kanban", "location": {"projectKey": "A"}},
+        {"id": 3, "type": "scrum", "location": {"projectKey": "B"}},
+        {"id": 4, "type": "scrum", "location": {"userAccountId": "u-1"}},
+        {"id": 5, "type": "scrum"},
+    ]
+    kept = ProjectsOptionFilter(
+        parameters={},
+        config=config,
+        condition=condition,
+        project_key_path=["location", "projectKey"],
+    ).filter_records(boards, stream_state={})
+    return [board["id"] for board in kept]
+
+
+def test_boards_are_kept_by_their_locations_project_and_the_condition() -> None:
+    assert _boards_left({}) == [1, 2, 3, 4, 5]
+    assert _boards_left({"projects": ["A"]}) == [1, 2]  # a user's board has no project
+    assert _boards_left({"projects": ["A"]}, "{{ record.get('type') != 'kanban' }}") == [1]
+    assert _boards_left({}, "{{ record.get('type') != 'kanban' }}") == [1, 3, 4, 5]
