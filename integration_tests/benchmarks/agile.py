@@ -28,7 +28,8 @@ from integration_tests.support.messages import records
 STREAMS = ("boards", "sprints", "epics")
 
 
-def _fill(fake: FakeJira, boards: int, sprints: int) -> None:
+def fill_agile(fake: FakeJira, boards: int, sprints: int) -> None:
+    """Add scrum boards and sprints (mostly closed) until the fake has `boards` and `sprints`."""
     agile = fake.agile
     keys = itertools.cycle(p.key for p in fake.dataset.projects)
     while len(agile.boards) < boards:
@@ -47,7 +48,7 @@ def measure(args: argparse.Namespace, stream: str, workers: int) -> dict[str, fl
         FakeJira("cloud", dataset, latency_ms=args.latency_ms) as fake,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        _fill(fake, args.boards, args.sprints)
+        fill_agile(fake, args.boards, args.sprints)
         config = fake.source_config(num_workers=workers)
         started = time.perf_counter()
         code, messages, stderr = SourceCli(Path(tmp)).run(
