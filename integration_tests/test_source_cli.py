@@ -129,8 +129,9 @@ def test_discover_lists_the_streams_with_keys_and_cursor(
     streams = {s["name"]: s for s in of_type(messages, "CATALOG")[0]["catalog"]["streams"]}
     assert set(streams) == {
         *("projects", "issues", "users", "releases", "components", "worklogs"),
-        *("boards", "sprints", "epics"),
+        *("boards", "sprints", "epics", "backlog"),
     }
+    assert streams["backlog"]["source_defined_primary_key"] == [["__boardId"], ["id"]]
     for agile in ("boards", "sprints", "epics"):
         assert streams[agile]["source_defined_primary_key"] == [["id"]]
         assert streams[agile]["supported_sync_modes"] == ["full_refresh"]

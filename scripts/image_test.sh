@@ -241,8 +241,10 @@ elif what == "discover":
     catalogs = [m["catalog"] for m in messages if m["type"] == "CATALOG"]
     names = sorted(s["name"] for s in catalogs[0]["streams"]) if catalogs else []
     # teams needs atlassian_organization_id, which these configs leave out
-    if names != ["boards", "epics", "issues", "projects", "sprints", "users"]:
-        problem(f"CATALOG streams {names}, wanted boards, epics, issues, projects, sprints, users")
+    wanted = ["backlog", "boards", "components", "epics", "issues", "projects", "releases",
+              "sprints", "users", "worklogs"]
+    if names != wanted:
+        problem(f"CATALOG streams {names}, wanted {', '.join(wanted)}")
     print(f"  CATALOG: {names}")
 elif what == "read":  # read MIN_PROJECTS MIN_ISSUES [MAX_ISSUES]
     counts = {s: len(records(s)) for s in ("projects", "issues")}
