@@ -24,7 +24,6 @@ import requests
 from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteStreamStatus,
-    TraceType,
     Type,
 )
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
@@ -35,6 +34,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 from source_jira_port.components import JiraErrorHandler
 from source_jira_port.rate_limit import RUN_ID
 from source_jira_port.stream_names import BACKLOG, BOARDS, EPICS, SPRINTS
+from source_jira_port.stream_status import stream_status
 
 # The streams of the agile API; without Jira Software, all of them are skipped.
 AGILE_STREAMS = frozenset({BOARDS, SPRINTS, EPICS, BACKLOG})
@@ -141,21 +141,16 @@ def _board_of(message: AirbyteMessage) -> int:
     return int(board) if board.isdigit() else 0
 
 
+_ENDED = (AirbyteStreamStatus.COMPLETE, AirbyteStreamStatus.INCOMPLETE)
+
+
 def _ends_epics(message: AirbyteMessage) -> bool:
     """Whether `message` is the epics stream's state or final status: held epics go first."""
     if message.type == Type.STATE and message.state is not None:
         stream = message.state.stream
         return stream is not None and stream.stream_descriptor.name == EPICS
-    trace = message.trace
-    return (
-        message.type == Type.TRACE
-        and trace is not None
-        and trace.type == TraceType.STREAM_STATUS
-        and trace.stream_status is not None
-        and trace.stream_status.stream_descriptor.name == EPICS
-        and trace.stream_status.status
-        in (AirbyteStreamStatus.COMPLETE, AirbyteStreamStatus.INCOMPLETE)
-    )
+    status = stream_status(message)
+    return status is not None and status[0] == EPICS and status[1] in _ENDED
 
 
 def _incomplete(message: AirbyteMessage) -> AirbyteMessage:
@@ -168,12 +163,5 @@ def _incomplete(message: AirbyteMessage) -> AirbyteMessage:
 
 
 def _completes_skipped(message: AirbyteMessage, skipped: SkippedParts) -> bool:
-    trace = message.trace
-    return (
-        message.type == Type.TRACE
-        and trace is not None
-        and trace.type == TraceType.STREAM_STATUS
-        and trace.stream_status is not None
-        and trace.stream_status.status == AirbyteStreamStatus.COMPLETE
-        and trace.stream_status.stream_descriptor.name in skipped
-    )
+    status = stream_status(message)
+    return status is not None and status[1] == AirbyteStreamStatus.COMPLETE and status[0] in skipped

@@ -37,7 +37,6 @@ from airbyte_cdk.models import (
     AirbyteStateStats,
     AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
-    TraceType,
     Type,
 )
 
@@ -54,6 +53,7 @@ from source_jira_port.issues_state import (
     with_blob,
 )
 from source_jira_port.stream_names import ISSUES
+from source_jira_port.stream_status import stream_status
 
 STATE_KEY = "deletion_detection"
 # Re-encoding the known set costs about 2 s per million issues; between checkpoints that come
@@ -301,12 +301,4 @@ class DeletionTracker:
 
     @staticmethod
     def _completes(message: AirbyteMessage, stream: str) -> bool:
-        trace = message.trace
-        return (
-            message.type == Type.TRACE
-            and trace is not None
-            and trace.type == TraceType.STREAM_STATUS
-            and trace.stream_status is not None
-            and trace.stream_status.stream_descriptor.name == stream
-            and trace.stream_status.status == AirbyteStreamStatus.COMPLETE
-        )
+        return stream_status(message) == (stream, AirbyteStreamStatus.COMPLETE)
